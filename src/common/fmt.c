@@ -1,0 +1,149 @@
+#include "fmt.h"
+
+void fmt_init(struct fmt_buf *b, char *mem, size_t cap)
+{
+	b->p = mem;
+	b->len = 0;
+	b->cap = cap;
+	b->truncated = false;
+	if (cap)
+		mem[0] = '\0';
+}
+
+void fmt_char(struct fmt_buf *b, char c)
+{
+	if (b->len + 1 >= b->cap) {
+		b->truncated = true;
+		return;
+	}
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
+void fmt_strn(struct fmt_buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++)
+		fmt_char(b, s[i]);
+}
+
+void fmt_str(struct fmt_buf *b, const char *s)
+{
+	while (*s)
+		fmt_char(b, *s++);
+}
+
+static void put_digits(struct fmt_buf *b, uint64_t v, bool grouped)
+{
+	char tmp[32];
+	int n = 0, digits = 0;
+
+	do {
+		if (grouped && digits && digits % 3 == 0)
+			tmp[n++] = ',';
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+		digits++;
+	} while (v);
+	while (n)
+		fmt_char(b, tmp[--n]);
+}
+
+void fmt_u64(struct fmt_buf *b, uint64_t v)
+{
+	put_digits(b, v, false);
+}
+
+void fmt_u64_grouped(struct fmt_buf *b, uint64_t v)
+{
+	put_digits(b, v, true);
+}
+
+void fmt_fixed(struct fmt_buf *b, uint64_t v, uint64_t scale, unsigned decimals)
+{
+	uint64_t mul = 1;
+
+	for (unsigned i = 0; i < decimals; i++)
+		mul *= 10;
+	/* v * mul / scale, rounded, without overflowing for the values we print. */
+	unsigned __int128 x = ((unsigned __int128)v * mul * 2 + scale) / (scale * 2);
+	uint64_t whole = (uint64_t)(x / mul), frac = (uint64_t)(x % mul);
+
+	put_digits(b, whole, false);
+	if (decimals) {
+		char tmp[20];
+		fmt_char(b, '.');
+		for (unsigned i = 0; i < decimals; i++) {
+			tmp[decimals - 1 - i] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		fmt_strn(b, tmp, decimals);
+	}
+}
+
+void fmt_bytes(struct fmt_buf *b, uint64_t v)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	uint64_t scale = 1024;
+	int u = 0;
+
+	if (v < 1024) {
+		fmt_u64(b, v);
+		fmt_str(b, " B");
+		return;
+	}
+	while (u < 5 && v / scale >= 1024) {
+		scale *= 1024;
+		u++;
+	}
+	/* Three significant digits: 1.50, 15.0, 150 (and 1024 rounds up a unit). */
+	uint64_t whole = v / scale;
+	unsigned dec = whole >= 100 ? 0 : whole >= 10 ? 1 : 2;
+	uint64_t mul = dec == 2 ? 100 : dec == 1 ? 10 : 1;
+	unsigned __int128 r = ((unsigned __int128)v * mul * 2 + scale) / (scale * 2);
+	if (r >= (unsigned __int128)1024 * mul && u < 5) {
+		scale *= 1024;
+		u++;
+		dec = 2;
+	}
+	fmt_fixed(b, v, scale, dec);
+	fmt_char(b, ' ');
+	fmt_str(b, units[u]);
+}
+
+void fmt_size_option(struct fmt_buf *b, uint64_t v)
+{
+	static const char suffix[] = "KMGTPE";
+	int s = -1;
+
+	while (v && v % 1024 == 0 && s < 5) {
+		v /= 1024;
+		s++;
+	}
+	fmt_u64(b, v);
+	if (s >= 0)
+		fmt_char(b, suffix[s]);
+}
+
+void fmt_pad(struct fmt_buf *b, size_t start, size_t width, bool right)
+{
+	size_t have = b->len - start;
+
+	if (have >= width)
+		return;
+	size_t pad = width - have;
+	if (!right) {
+		while (pad--)
+			fmt_char(b, ' ');
+		return;
+	}
+	if (b->len + pad + 1 > b->cap) {
+		b->truncated = true;
+		return;
+	}
+	for (size_t i = b->len; i-- > start;)
+		b->p[i + pad] = b->p[i];
+	for (size_t i = 0; i < pad; i++)
+		b->p[start + i] = ' ';
+	b->len += pad;
+	b->p[b->len] = '\0';
+}

@@ -1,0 +1,41 @@
+/* fmt: text formatting into a caller's buffer, with no malloc and no stdio.
+ *
+ * libhmo formats its warnings and its exit summary with these, because it may be
+ * running inside malloc, after fork, or on the way out through _exit. Output that
+ * does not fit is cut, never overflowed: `len` stops growing at `cap - 1` and
+ * `truncated` is set. The buffer is always NUL-terminated. */
+#ifndef HMO_FMT_H
+#define HMO_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fmt_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool truncated;
+};
+
+void fmt_init(struct fmt_buf *b, char *mem, size_t cap);
+void fmt_str(struct fmt_buf *b, const char *s);
+void fmt_strn(struct fmt_buf *b, const char *s, size_t n);
+void fmt_char(struct fmt_buf *b, char c);
+/* Decimal, no grouping: 1234567 */
+void fmt_u64(struct fmt_buf *b, uint64_t v);
+/* Decimal grouped by thousands: 1,234,567 */
+void fmt_u64_grouped(struct fmt_buf *b, uint64_t v);
+/* A byte count with a binary unit and three significant digits: 512 B, 1.50 KiB,
+ * 48.0 MiB. Exact for values below 1024. */
+void fmt_bytes(struct fmt_buf *b, uint64_t v);
+/* A size as the option parser reads it back: 1048576 -> "1M", 1536 -> "1536". */
+void fmt_size_option(struct fmt_buf *b, uint64_t v);
+/* Fixed-point value/scale with `decimals` digits after the point (v=1234, scale=1000,
+ * 2 decimals -> "1.23"). Rounds half up. */
+void fmt_fixed(struct fmt_buf *b, uint64_t v, uint64_t scale, unsigned decimals);
+/* Pad what was written since `start` with spaces to `width` columns; `right` aligns
+ * it to the right. Only ASCII is assumed. */
+void fmt_pad(struct fmt_buf *b, size_t start, size_t width, bool right);
+
+#endif

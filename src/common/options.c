@@ -1,0 +1,237 @@
+#include "options.h"
+
+#include "fmt.h"
+
+#define KiB ((uint64_t)1024)
+#define MiB (KiB * 1024)
+#define GiB (MiB * 1024)
+#define TiB (GiB * 1024)
+#define FIELD(f) __builtin_offsetof(struct hmo_options, f)
+
+const struct hmo_option_desc hmo_option_table[] = {
+	{ "HMO_STATS", HMO_OPT_OUTPUT, "off", 0, 0, FIELD(stats),
+	  "summary of intercepted calls at exit: 1 for stderr, or a file path (%p pid, %e executable, %t time)" },
+	{ "HMO_STATS_HIST", HMO_OPT_BOOL, "off", 0, 0, FIELD(stats_hist),
+	  "add each function's log2 size histogram to the summary" },
+	{ "HMO_THRESHOLD", HMO_OPT_SIZE, "1M", 4 * KiB, TiB, FIELD(threshold),
+	  "size at or above which an allocation or copy counts as a large (frame) operation" },
+};
+const size_t hmo_option_count = sizeof(hmo_option_table) / sizeof(hmo_option_table[0]);
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool eq_nocase(const char *a, const char *b)
+{
+	while (*a && *b && lower(*a) == lower(*b)) {
+		a++;
+		b++;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+const char *hmo_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "on", "yes", "true" };
+	static const char *const no[] = { "0", "off", "no", "false" };
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (eq_nocase(s, yes[i])) {
+			*out = true;
+			return NULL;
+		}
+		if (eq_nocase(s, no[i])) {
+			*out = false;
+			return NULL;
+		}
+	}
+	return "not a boolean (1/0, on/off, yes/no)";
+}
+
+const char *hmo_parse_size(const char *s, uint64_t *out)
+{
+	static const char *const bad = "not a size (a whole number with an optional K, M, G or T suffix)";
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return "too large";
+		v = v * 10 + d;
+	}
+	switch (lower(*p)) {
+	case 'k': mul = KiB; p++; break;
+	case 'm': mul = MiB; p++; break;
+	case 'g': mul = GiB; p++; break;
+	case 't': mul = TiB; p++; break;
+	default: break;
+	}
+	/* Allow the unit spelt out: 2M, 2MB, 2MiB, 4096B. */
+	if (mul != 1 && lower(p[0]) == 'i' && lower(p[1]) == 'b')
+		p += 2;
+	else if (lower(*p) == 'b')
+		p++;
+	if (*p != '\0')
+		return bad;
+	if (v > UINT64_MAX / mul)
+		return "too large";
+	*out = v * mul;
+	return NULL;
+}
+
+const char *hmo_parse_output(const char *s, struct hmo_output *out)
+{
+	bool on = false;
+	size_t n = 0;
+
+	/* "" and the booleans choose off or stderr; anything else is a path. */
+	if (*s == '\0' || eq_nocase(s, "stderr") || hmo_parse_bool(s, &on) == NULL) {
+		out->kind = (on || eq_nocase(s, "stderr")) ? HMO_OUT_STDERR : HMO_OUT_OFF;
+		out->path[0] = '\0';
+		return NULL;
+	}
+	for (const char *p = s; *p; p++, n++) {
+		if (*p == '%') {
+			char c = p[1];
+			if (c != 'p' && c != 'e' && c != 't' && c != '%')
+				return "a path with an unknown %-escape (known: %p pid, %e executable, %t time, %% a percent sign)";
+			p++;
+			n++;
+		}
+	}
+	/* Leave room for the expansions and a ".PID" suffix. */
+	if (n + 64 >= HMO_PATH_MAX)
+		return "too long for a path";
+	for (n = 0; s[n]; n++)
+		out->path[n] = s[n];
+	out->path[n] = '\0';
+	out->kind = HMO_OUT_FILE;
+	return NULL;
+}
+
+const char *hmo_opt_type_name(enum hmo_opt_type t)
+{
+	switch (t) {
+	case HMO_OPT_BOOL: return "boolean";
+	case HMO_OPT_SIZE: return "size";
+	case HMO_OPT_OUTPUT: return "off, 1 or path";
+	}
+	return "?";
+}
+
+/* Parses `s` for row `d` into `o`. Returns NULL or the reason it was refused. */
+static const char *parse_row(const struct hmo_option_desc *d, const char *s, struct hmo_options *o)
+{
+	char *field = (char *)o + d->offset;
+	const char *why;
+
+	switch (d->type) {
+	case HMO_OPT_BOOL:
+		return hmo_parse_bool(s, (bool *)field);
+	case HMO_OPT_SIZE: {
+		uint64_t v;
+		if ((why = hmo_parse_size(s, &v)))
+			return why;
+		if (v < d->min || v > d->max)
+			return "out of range";
+		*(uint64_t *)field = v;
+		return NULL;
+	}
+	case HMO_OPT_OUTPUT:
+		/* writes nothing unless the value is accepted */
+		return hmo_parse_output(s, (struct hmo_output *)field);
+	}
+	return "of an unknown type";
+}
+
+void hmo_options_defaults(struct hmo_options *o)
+{
+	for (size_t i = 0; i < hmo_option_count; i++)
+		(void)parse_row(&hmo_option_table[i], hmo_option_table[i].def, o);
+}
+
+static void warn_bad(const struct hmo_option_desc *d, const char *value, const char *why,
+		     void (*warn)(const char *line))
+{
+	char mem[512];
+	struct fmt_buf b;
+
+	fmt_init(&b, mem, sizeof mem);
+	fmt_str(&b, "hmo: ");
+	fmt_str(&b, d->name);
+	fmt_str(&b, "=\"");
+	fmt_strn(&b, value, 200);
+	fmt_str(&b, "\" ");
+	fmt_str(&b, "is ");
+	fmt_str(&b, why);
+	if (d->type == HMO_OPT_SIZE) {
+		fmt_str(&b, " (accepted: ");
+		fmt_size_option(&b, d->min);
+		fmt_str(&b, " to ");
+		fmt_size_option(&b, d->max);
+		fmt_char(&b, ')');
+	}
+	fmt_str(&b, "; using the default ");
+	fmt_str(&b, d->def);
+	warn(b.p);
+}
+
+int hmo_options_load(struct hmo_options *o, const char *(*get)(const char *name),
+		     void (*warn)(const char *line))
+{
+	int warnings = 0;
+
+	hmo_options_defaults(o);
+	for (size_t i = 0; i < hmo_option_count; i++) {
+		const struct hmo_option_desc *d = &hmo_option_table[i];
+		const char *v = get(d->name);
+		const char *why;
+
+		if (!v)
+			continue;
+		if ((why = parse_row(d, v, o))) {
+			warn_bad(d, v, why, warn);
+			warnings++;
+		}
+	}
+	return warnings;
+}
+
+int hmo_options_check_unknown(char *const *envp, void (*warn)(const char *line))
+{
+	int warnings = 0;
+
+	for (; envp && *envp; envp++) {
+		const char *e = *envp;
+		size_t n = 0;
+		bool known = false;
+
+		if (e[0] != 'H' || e[1] != 'M' || e[2] != 'O' || e[3] != '_')
+			continue;
+		while (e[n] && e[n] != '=')
+			n++;
+		for (size_t i = 0; i < hmo_option_count && !known; i++) {
+			const char *name = hmo_option_table[i].name;
+			size_t k = 0;
+			while (k < n && name[k] == e[k])
+				k++;
+			known = (k == n && name[k] == '\0');
+		}
+		if (!known) {
+			char mem[256];
+			struct fmt_buf b;
+			fmt_init(&b, mem, sizeof mem);
+			fmt_str(&b, "hmo: unknown variable ");
+			fmt_strn(&b, e, n < 100 ? n : 100);
+			fmt_str(&b, " ignored (see the HMO_* list in hmo's README)");
+			warn(b.p);
+			warnings++;
+		}
+	}
+	return warnings;
+}

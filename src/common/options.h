@@ -1,0 +1,70 @@
+/* options: the one table of HMO_* variables, and their parsers.
+ *
+ * Every number a user can set lives here: the row gives its name, type, default and
+ * one line of help. libhmo reads the table once, early, with secure_getenv; the same
+ * table prints the README's listing (and later hmo-run --help and hmo(7)).
+ *
+ * The parsers are pure functions: they return NULL on success, or a short reason
+ * ("not a size ...") that the caller puts into its one-line warning. */
+#ifndef HMO_OPTIONS_H
+#define HMO_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HMO_PATH_MAX 1024
+
+enum hmo_opt_type {
+	HMO_OPT_BOOL,   /* 1/0, on/off, yes/no, true/false */
+	HMO_OPT_SIZE,   /* bytes, with an optional K/M/G/T suffix (powers of 1024) */
+	HMO_OPT_OUTPUT, /* off, 1 for stderr, or a file path pattern (%p %e %t %%) */
+};
+
+enum hmo_out_kind { HMO_OUT_OFF, HMO_OUT_STDERR, HMO_OUT_FILE };
+
+struct hmo_output {
+	enum hmo_out_kind kind;
+	char path[HMO_PATH_MAX]; /* the pattern, for HMO_OUT_FILE */
+};
+
+/* Parsed values, one field per row of the table. */
+struct hmo_options {
+	struct hmo_output stats;
+	bool stats_hist;
+	uint64_t threshold;
+};
+
+struct hmo_option_desc {
+	const char *name;
+	enum hmo_opt_type type;
+	const char *def;      /* default, in the syntax a user would write */
+	uint64_t min, max;    /* accepted range, for sizes */
+	size_t offset;        /* field in struct hmo_options */
+	const char *help;
+};
+
+extern const struct hmo_option_desc hmo_option_table[];
+extern const size_t hmo_option_count;
+
+const char *hmo_parse_bool(const char *s, bool *out);
+const char *hmo_parse_size(const char *s, uint64_t *out);
+const char *hmo_parse_output(const char *s, struct hmo_output *out);
+
+/* What a type is called in warnings and in the listing ("size", "boolean", ...). */
+const char *hmo_opt_type_name(enum hmo_opt_type t);
+
+/* Sets every field of `o` to its default. */
+void hmo_options_defaults(struct hmo_options *o);
+
+/* Reads every row through `get` (secure_getenv in libhmo). A value that does not
+ * parse or is out of range gives one line to `warn` (without a newline) and the
+ * default. Returns the number of warnings. Uses no malloc. */
+int hmo_options_load(struct hmo_options *o, const char *(*get)(const char *name),
+		     void (*warn)(const char *line));
+
+/* Warns once for each HMO_* variable in `envp` that no row names: a misspelt
+ * variable must not be silently ignored. Returns the number of warnings. */
+int hmo_options_check_unknown(char *const *envp, void (*warn)(const char *line));
+
+#endif

@@ -1,0 +1,164 @@
+/* init.c: starting and stopping hmo inside someone else's process.
+ *
+ * hmo_init runs once, from whichever comes first: the constructor or the first hook
+ * (other libraries' constructors allocate before ours runs). It resolves the next
+ * definitions under the guard, so the allocations dlsym makes come from the bootstrap
+ * arena, then reads the options and registers the fork and thread-exit handlers.
+ *
+ * The summary is written by the destructor, or by _exit/_Exit for programs that
+ * leave that way (stress-ng's workers do). Hooks keep working after the destructor:
+ * nothing is torn down, and libhmo is linked -z nodelete so it is never unloaded. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/fmt.h"
+#include "internal.h"
+
+int hmo_init_state;
+struct hmo_options hmo_opt;
+pid_t hmo_pid;
+uint64_t hmo_start_ns;
+
+uint64_t hmo_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void hmo_warn(const char *line)
+{
+	size_t n = strlen(line);
+	char nl = '\n';
+	ssize_t r;
+
+	r = write(2, line, n);
+	r = write(2, &nl, 1);
+	(void)r;
+}
+
+static const char *get_option(const char *name)
+{
+	return secure_getenv(name);
+}
+
+static void atfork_child(void)
+{
+	hmo_pid = getpid();
+	hmo_start_ns = hmo_now_ns();
+	hmo_stats_reset_child();
+}
+
+/* A relative LD_PRELOAD entry naming libhmo stops working as soon as the program
+ * changes directory and starts a child (ld.so: "cannot be preloaded ... ignored").
+ * Rewrite that entry to an absolute path, in a static buffer, at start-up. */
+static void absolutise_preload(void)
+{
+	static char buf[4096];
+	Dl_info info;
+	const char *self, *pre;
+	char cwd[2048];
+	struct fmt_buf b;
+
+	if (getauxval(AT_SECURE))
+		return;
+	if (!dladdr((void *)&hmo_init, &info) || !info.dli_fname || info.dli_fname[0] == '/')
+		return;
+	self = info.dli_fname;
+	extern char **environ;
+	char **slot = NULL;
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11) == 0)
+			slot = e;
+	if (!slot || !getcwd(cwd, sizeof cwd))
+		return;
+	pre = *slot + 11;
+	fmt_init(&b, buf, sizeof buf);
+	fmt_str(&b, "LD_PRELOAD=");
+	bool changed = false;
+	while (*pre) {
+		size_t n = strcspn(pre, ": ");
+		if (n == strlen(self) && strncmp(pre, self, n) == 0) {
+			fmt_str(&b, cwd);
+			fmt_char(&b, '/');
+			changed = true;
+		}
+		fmt_strn(&b, pre, n);
+		pre += n;
+		if (*pre)
+			fmt_char(&b, *pre++);
+	}
+	if (changed && !b.truncated)
+		*slot = buf;
+}
+
+void hmo_init(void)
+{
+	int expect = 0;
+
+	if (!__atomic_compare_exchange_n(&hmo_init_state, &expect, 1, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	int saved_errno = errno;
+	hmo_guard_enter();
+	hmo_real_resolve();
+	hmo_pid = getpid();
+	hmo_start_ns = hmo_now_ns();
+	hmo_options_load(&hmo_opt, get_option, hmo_warn);
+	extern char **environ;
+	hmo_options_check_unknown(environ, hmo_warn);
+	hmo_stats_init();
+	pthread_atfork(NULL, NULL, atfork_child);
+	__atomic_store_n(&hmo_init_state, 2, __ATOMIC_RELEASE);
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+__attribute__((constructor)) static void hmo_constructor(void)
+{
+	hmo_init();
+	int saved_errno = errno;
+	hmo_guard_enter();
+	absolutise_preload();
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+__attribute__((destructor)) static void hmo_destructor(void)
+{
+	hmo_summary_emit();
+}
+
+/* A vfork child (or posix_spawn's) shares the parent's memory and has not run the
+ * atfork handlers: it must leave the parent's summary alone. */
+static void exit_summary(void)
+{
+	if (hmo_ready() && getpid() == hmo_pid)
+		hmo_summary_emit();
+}
+
+HMO_EXPORT void _exit(int status)
+{
+	exit_summary();
+	if (hmo_real.exit_)
+		hmo_real.exit_(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+HMO_EXPORT void _Exit(int status)
+{
+	exit_summary();
+	if (hmo_real.Exit_)
+		hmo_real.Exit_(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}

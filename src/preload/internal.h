@@ -1,0 +1,196 @@
+/* internal.h: what the files of libhmo.so share.
+ *
+ * Rules for everything under src/preload (see shared/DESIGN.md): no malloc, no stdio
+ * and no dlsym on a hook's hot path; hmo's own work runs under the thread's guard so
+ * that the calls it makes pass straight through; errno is left as libc leaves it. */
+#ifndef HMO_PRELOAD_INTERNAL_H
+#define HMO_PRELOAD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/hist.h"
+#include "../common/options.h"
+
+#define HMO_EXPORT __attribute__((visibility("default")))
+#define HMO_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HMO_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- the functions hmo counts (stats.c) ---------------------------------- */
+
+enum hmo_fn {
+	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_REALLOCARRAY, FN_FREE, FN_FREE_SIZED,
+	FN_FREE_ALIGNED_SIZED, FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC, FN_MEMALIGN, FN_VALLOC,
+	FN_PVALLOC, FN_MALLOC_USABLE_SIZE,
+	FN_MMAP, FN_MMAP64, FN_MUNMAP, FN_MREMAP,
+	FN_MEMCPY, FN_MEMMOVE, FN_MEMSET, FN_MEMCPY_CHK, FN_MEMMOVE_CHK, FN_MEMSET_CHK,
+	FN_COUNT
+};
+
+/* Whether a function's byte column means anything (free does not know its size). */
+extern const char *const hmo_fn_name[FN_COUNT];
+extern const bool hmo_fn_has_bytes[FN_COUNT];
+
+/* One thread's counters. Calls are the sum of the histogram. */
+struct hmo_fn_stats {
+	uint64_t bytes;
+	uint64_t large_calls;  /* calls of at least HMO_THRESHOLD bytes */
+	uint64_t large_bytes;
+	uint64_t hist[HMO_HIST_BUCKETS];
+};
+
+struct hmo_slot {
+	uint32_t state;        /* SLOT_FREE or SLOT_USED, changed with CAS */
+	uint32_t ever;         /* set once a thread has used it: only those are zeroed at fork */
+	struct hmo_fn_stats fn[FN_COUNT];
+};
+
+/* Each thread's state. Initial-exec TLS: reading it never calls malloc.
+ * `slot` is NULL until the thread's first counted call, while the thread is inside
+ * hmo (the guard), and once it is exiting; all three take the slow path. */
+struct hmo_tls {
+	struct hmo_slot *slot;
+	struct hmo_slot *saved; /* slot while the guard is held */
+	int guard;
+	int exiting;
+};
+extern __thread struct hmo_tls hmo_tls __attribute__((tls_model("initial-exec")));
+
+/* Counting with no locks and no atomic read-modify-write: only the owning thread
+ * writes a slot; the exit summary reads it. Relaxed loads and stores make that
+ * well-defined and compile to plain moves. */
+#define HMO_ADD(field, v) \
+	__atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
+
+extern uint64_t hmo_large_threshold;
+
+static inline void hmo_count(struct hmo_slot *s, enum hmo_fn fn, uint64_t n)
+{
+	struct hmo_fn_stats *f = &s->fn[fn];
+
+	HMO_ADD(f->bytes, n);
+	HMO_ADD(f->hist[hmo_hist_bucket(n)], 1);
+	if (HMO_UNLIKELY(n >= hmo_large_threshold)) {
+		HMO_ADD(f->large_calls, 1);
+		HMO_ADD(f->large_bytes, n);
+	}
+}
+
+/* A call whose size is unknown (free): counted in bucket 0, no bytes. */
+static inline void hmo_count_call(struct hmo_slot *s, enum hmo_fn fn)
+{
+	HMO_ADD(s->fn[fn].hist[0], 1);
+}
+
+/* The slow path of counting: claims the thread's slot (initialising hmo first if
+ * needed), or counts an exiting thread's call into a shared slot. Does nothing
+ * under the guard. */
+void hmo_count_slow(enum hmo_fn fn, uint64_t n, bool sized);
+
+/* Slots (stats.c). */
+struct hmo_slot *hmo_slot_claim(void);
+void hmo_stats_sum(struct hmo_fn_stats out[FN_COUNT]);
+void hmo_stats_reset_child(void);
+void hmo_stats_init(void);
+/* Writes the exit summary once per process, where HMO_STATS asks for it. Uses no
+ * malloc and no stdio: it is called from destructors and from _exit. */
+void hmo_summary_emit(void);
+
+/* ---- guard -------------------------------------------------------------- */
+
+static inline void hmo_guard_enter(void)
+{
+	if (hmo_tls.guard++ == 0) {
+		hmo_tls.saved = hmo_tls.slot;
+		hmo_tls.slot = NULL;
+	}
+}
+
+static inline void hmo_guard_leave(void)
+{
+	if (--hmo_tls.guard == 0)
+		hmo_tls.slot = hmo_tls.saved;
+}
+
+/* ---- the next definitions (real.c) -------------------------------------- */
+
+struct hmo_real {
+	void *(*malloc)(size_t);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*reallocarray)(void *, size_t, size_t);
+	void (*free)(void *);
+	void (*free_sized)(void *, size_t);
+	void (*free_aligned_sized)(void *, size_t, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	void *(*mmap64)(void *, size_t, int, int, int, off_t);
+	int (*munmap)(void *, size_t);
+	void *(*mremap)(void *, size_t, size_t, int, ...);
+	void *(*memcpy)(void *, const void *, size_t);
+	void *(*memmove)(void *, const void *, size_t);
+	void *(*memset)(void *, int, size_t);
+	void *(*memcpy_chk)(void *, const void *, size_t, size_t);
+	void *(*memmove_chk)(void *, const void *, size_t, size_t);
+	void *(*memset_chk)(void *, int, size_t, size_t);
+	void (*exit_)(int) __attribute__((noreturn));
+	void (*Exit_)(int) __attribute__((noreturn));
+};
+extern struct hmo_real hmo_real;
+
+/* Resolves every field of hmo_real with dlsym(RTLD_NEXT). Called under the guard;
+ * allocations made meanwhile come from the bootstrap arena. */
+void hmo_real_resolve(void);
+
+/* ---- initialisation (init.c) -------------------------------------------- */
+
+/* 0: not started, 1: in progress, 2: done. */
+extern int hmo_init_state;
+extern struct hmo_options hmo_opt;
+extern pid_t hmo_pid;
+extern uint64_t hmo_start_ns;
+
+static inline bool hmo_ready(void)
+{
+	return __atomic_load_n(&hmo_init_state, __ATOMIC_ACQUIRE) == 2;
+}
+
+/* Initialises hmo once: resolves the next definitions, reads the options, registers
+ * the fork and thread-exit handlers. Safe to call from any hook; a call made while
+ * another is in progress returns at once with hmo not ready. */
+void hmo_init(void);
+
+/* One "hmo: ..." line on stderr, with write(2). */
+void hmo_warn(const char *line);
+uint64_t hmo_now_ns(void);
+
+/* ---- bootstrap arena (bootstrap.c) -------------------------------------- */
+
+/* Memory for the allocations made before the next malloc is known (dlsym may call
+ * calloc). A bump allocator over a static array: never reused, never returned to libc.
+ * hmo_bootstrap_alloc returns NULL with errno ENOMEM when full, and zeroed memory. */
+void *hmo_bootstrap_alloc(size_t size, size_t align);
+size_t hmo_bootstrap_usable(const void *p);
+extern char hmo_bootstrap_mem[];
+#define HMO_BOOTSTRAP_SIZE (256 * 1024)
+
+static inline bool hmo_bootstrap_owns(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)hmo_bootstrap_mem < HMO_BOOTSTRAP_SIZE;
+}
+
+/* ---- raw helpers (copy.c), compiled so they never become calls to memcpy -- */
+
+void *hmo_raw_memmove(void *dst, const void *src, size_t n);
+void *hmo_raw_memset(void *dst, int c, size_t n);
+void *hmo_raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int hmo_raw_munmap(void *addr, size_t len);
+
+#endif

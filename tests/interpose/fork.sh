@@ -1,0 +1,24 @@
+#!/bin/sh
+# fork while threads allocate, fork from a signal handler, one summary per process.
+. "$SRCDIR/tests/lib.sh"
+timeout 120 env LD_PRELOAD="$LIBHMO" "$T/t_fork" threads 1000 || fail "1000 forks with allocating threads (rc $?)"
+timeout 120 env LD_PRELOAD="$LIBHMO" "$T/t_fork" signal 300 || fail "forks from a signal handler (rc $?)"
+# With a summary asked for, the children forked in the handler write theirs through _exit.
+mkdir "$WORK/sig"
+timeout 120 env LD_PRELOAD="$LIBHMO" HMO_STATS="$WORK/sig/%p" "$T/t_fork" signal 20 \
+	|| fail "signal forks with HMO_STATS (rc $?)"
+[ "$(ls "$WORK/sig" | wc -l)" -eq 21 ] || fail "expected 21 summaries, got $(ls "$WORK/sig" | wc -l)"
+
+# Each child reports its own calls: exactly its 7 mallocs of 777,777 bytes.
+mkdir "$WORK/st"
+HMO_STATS="$WORK/st/%e.%p" run_hmo "$T/t_fork" stats 3 || fail "t_fork stats"
+[ "$(ls "$WORK/st" | wc -l)" -eq 4 ] || fail "expected 4 summaries (parent and 3 children)"
+kids=0
+for f in "$WORK"/st/t_fork.*; do
+	if [ "$(field "$f" malloc 2)" = 5444439 ]; then
+		[ "$(field "$f" malloc 1)" = 7 ] || fail "child $f: $(field "$f" malloc 1) mallocs, expected 7"
+		[ "$(field "$f" free 1)" = 7 ] || fail "child $f: $(field "$f" free 1) frees, expected 7"
+		kids=$((kids + 1))
+	fi
+done
+[ "$kids" -eq 3 ] || { cat "$WORK"/st/*; fail "$kids of 3 children reported exactly their own mallocs"; }

@@ -1,0 +1,16 @@
+#!/bin/sh
+. "$SRCDIR/tests/real/common.sh"
+need ffmpeg
+ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libx264 || skip "this ffmpeg has no libx264"
+cd "$WORK" || exit 99
+enc() {
+	"$@" ffmpeg -nostdin -hide_banner -loglevel error -threads 2 \
+		-f lavfi -i testsrc2=size=1280x720:rate=25 -frames:v 25 \
+		-c:v libx264 -preset ultrafast -f h264 -y "$OUT"
+}
+OUT=plain.h264 enc env || fail "ffmpeg without hmo"
+OUT=hmo.h264 HMO_STATS="$WORK/ff.stats" enc run_hmo || fail "ffmpeg under hmo"
+[ "$(md5sum <plain.h264)" = "$(md5sum <hmo.h264)" ] || fail "the bitstream differs under hmo"
+[ "$(field "$WORK/ff.stats" __memcpy_chk 1)" -gt 0 ] || [ "$(field "$WORK/ff.stats" memcpy 1)" -gt 0 ] \
+	|| fail "no copies counted in ffmpeg"
+[ "$(field "$WORK/ff.stats" posix_memalign 1)" -gt 0 ] || fail "no posix_memalign counted in ffmpeg"

@@ -1,0 +1,103 @@
+/* No-malloc formatting used by libhmo's warnings and summary. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fmt.h"
+
+#define FMT(call, want)                                   \
+	do {                                              \
+		char m_[64];                              \
+		struct fmt_buf b_;                        \
+		fmt_init(&b_, m_, sizeof m_);             \
+		call;                                     \
+		ck_assert_str_eq(m_, want);               \
+	} while (0)
+
+START_TEST(integers)
+{
+	FMT(fmt_u64(&b_, 0), "0");
+	FMT(fmt_u64(&b_, 18446744073709551615ull), "18446744073709551615");
+	FMT(fmt_u64_grouped(&b_, 0), "0");
+	FMT(fmt_u64_grouped(&b_, 999), "999");
+	FMT(fmt_u64_grouped(&b_, 1000), "1,000");
+	FMT(fmt_u64_grouped(&b_, 1234567), "1,234,567");
+	FMT(fmt_u64_grouped(&b_, 18446744073709551615ull), "18,446,744,073,709,551,615");
+}
+END_TEST
+
+START_TEST(bytes)
+{
+	FMT(fmt_bytes(&b_, 0), "0 B");
+	FMT(fmt_bytes(&b_, 1023), "1023 B");
+	FMT(fmt_bytes(&b_, 1024), "1.00 KiB");
+	FMT(fmt_bytes(&b_, 1536), "1.50 KiB");
+	FMT(fmt_bytes(&b_, 15 * 1024 + 512), "15.5 KiB");
+	FMT(fmt_bytes(&b_, 150 * 1024), "150 KiB");
+	FMT(fmt_bytes(&b_, 1024 * 1024 - 1), "1.00 MiB");
+	FMT(fmt_bytes(&b_, 7680ull * 4320 * 3 / 2), "47.5 MiB");
+	FMT(fmt_bytes(&b_, 3ull << 40), "3.00 TiB");
+	FMT(fmt_bytes(&b_, 18446744073709551615ull), "16.0 EiB");
+}
+END_TEST
+
+START_TEST(fixed_and_size_option)
+{
+	FMT(fmt_fixed(&b_, 1234, 1000, 2), "1.23");
+	FMT(fmt_fixed(&b_, 1235, 1000, 2), "1.24");
+	FMT(fmt_fixed(&b_, 999, 1000, 0), "1");
+	FMT(fmt_fixed(&b_, 5, 1000, 3), "0.005");
+	FMT(fmt_size_option(&b_, 0), "0");
+	FMT(fmt_size_option(&b_, 1536), "1536");
+	FMT(fmt_size_option(&b_, 1 << 20), "1M");
+	FMT(fmt_size_option(&b_, 3ull << 30), "3G");
+	FMT(fmt_size_option(&b_, 4096), "4K");
+}
+END_TEST
+
+START_TEST(padding)
+{
+	FMT((fmt_str(&b_, "ab"), fmt_pad(&b_, 0, 5, false), fmt_char(&b_, '|')), "ab   |");
+	FMT((fmt_str(&b_, "x:"), fmt_str(&b_, "ab"), fmt_pad(&b_, 2, 5, true)), "x:   ab");
+	FMT((fmt_str(&b_, "abcdef"), fmt_pad(&b_, 0, 3, true)), "abcdef");
+}
+END_TEST
+
+START_TEST(truncation_is_safe)
+{
+	char m[8];
+	struct fmt_buf b;
+
+	memset(m, 'Z', sizeof m);
+	fmt_init(&b, m, sizeof m);
+	fmt_str(&b, "0123456789");
+	ck_assert(b.truncated);
+	ck_assert_uint_eq(b.len, 7);
+	ck_assert_str_eq(m, "0123456");
+	fmt_u64_grouped(&b, 1234567);
+	fmt_pad(&b, 0, 20, true);
+	ck_assert_str_eq(m, "0123456");
+	fmt_strn(&b, "abc", 2);
+	ck_assert_uint_eq(b.len, 7);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fmt");
+	TCase *t = tcase_create("fmt");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(t, integers);
+	tcase_add_test(t, bytes);
+	tcase_add_test(t, fixed_and_size_option);
+	tcase_add_test(t, padding);
+	tcase_add_test(t, truncation_is_safe);
+	suite_add_tcase(s, t);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

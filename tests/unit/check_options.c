@@ -1,0 +1,279 @@
+/* The option parsers and the table loader: every type, every malformed form. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/options.h"
+
+START_TEST(size_plain_and_suffixes)
+{
+	static const struct { const char *in; uint64_t want; } ok[] = {
+		{ "0", 0 }, { "4096", 4096 }, { "1k", 1024 }, { "1K", 1024 }, { "2M", 2u << 20 },
+		{ "2m", 2u << 20 }, { "3G", 3ull << 30 }, { "1T", 1ull << 40 }, { "2MB", 2u << 20 },
+		{ "2MiB", 2u << 20 }, { "4096B", 4096 }, { "16kib", 16384 },
+		{ "18446744073709551615", UINT64_MAX }, { "007", 7 },
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		uint64_t v = 12345;
+		ck_assert_msg(hmo_parse_size(ok[i].in, &v) == NULL, "refused %s", ok[i].in);
+		ck_assert_msg(v == ok[i].want, "%s -> %llu", ok[i].in, (unsigned long long)v);
+	}
+}
+END_TEST
+
+START_TEST(size_malformed)
+{
+	static const char *const bad[] = {
+		"", " 1M", "1M ", "-1", "+1", "1.5M", "M", "1X", "1MM", "0x10", "1 M", "1Mi",
+		"1iB", "1MBB", "18446744073709551616", "17179869184G", "99999999999999999999T",
+		"1e6", "one",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		uint64_t v = 777;
+		ck_assert_msg(hmo_parse_size(bad[i], &v) != NULL, "accepted \"%s\"", bad[i]);
+		ck_assert_msg(v == 777, "\"%s\" wrote the output", bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(bool_forms)
+{
+	static const char *const on[] = { "1", "on", "ON", "yes", "Yes", "true", "TRUE" };
+	static const char *const off[] = { "0", "off", "Off", "no", "NO", "false" };
+	static const char *const bad[] = { "", "2", "y", "n", "onn", "yes ", " on", "-1", "enable" };
+	bool b;
+
+	for (size_t i = 0; i < sizeof on / sizeof on[0]; i++) {
+		b = false;
+		ck_assert_ptr_null(hmo_parse_bool(on[i], &b));
+		ck_assert(b);
+	}
+	for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+		b = true;
+		ck_assert_ptr_null(hmo_parse_bool(off[i], &b));
+		ck_assert(!b);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		b = true;
+		ck_assert_msg(hmo_parse_bool(bad[i], &b) != NULL, "accepted \"%s\"", bad[i]);
+		ck_assert(b);
+	}
+}
+END_TEST
+
+START_TEST(output_forms)
+{
+	struct hmo_output o;
+
+	ck_assert_ptr_null(hmo_parse_output("1", &o));
+	ck_assert_int_eq(o.kind, HMO_OUT_STDERR);
+	ck_assert_ptr_null(hmo_parse_output("stderr", &o));
+	ck_assert_int_eq(o.kind, HMO_OUT_STDERR);
+	ck_assert_ptr_null(hmo_parse_output("yes", &o));
+	ck_assert_int_eq(o.kind, HMO_OUT_STDERR);
+	ck_assert_ptr_null(hmo_parse_output("0", &o));
+	ck_assert_int_eq(o.kind, HMO_OUT_OFF);
+	ck_assert_ptr_null(hmo_parse_output("off", &o));
+	ck_assert_int_eq(o.kind, HMO_OUT_OFF);
+	ck_assert_ptr_null(hmo_parse_output("", &o));
+	ck_assert_int_eq(o.kind, HMO_OUT_OFF);
+	ck_assert_ptr_null(hmo_parse_output("/tmp/hmo.%e.%p.%t.100%%", &o));
+	ck_assert_int_eq(o.kind, HMO_OUT_FILE);
+	ck_assert_str_eq(o.path, "/tmp/hmo.%e.%p.%t.100%%");
+	ck_assert_ptr_null(hmo_parse_output("stats.txt", &o));
+	ck_assert_int_eq(o.kind, HMO_OUT_FILE);
+	ck_assert_str_eq(o.path, "stats.txt");
+}
+END_TEST
+
+START_TEST(output_malformed)
+{
+	struct hmo_output o = { .kind = HMO_OUT_STDERR, .path = "keep" };
+	char longpath[HMO_PATH_MAX + 10];
+
+	ck_assert_ptr_nonnull(hmo_parse_output("/tmp/x.%q", &o));
+	ck_assert_ptr_nonnull(hmo_parse_output("/tmp/x.%", &o));
+	ck_assert_ptr_nonnull(hmo_parse_output("%d", &o));
+	memset(longpath, 'a', sizeof longpath - 1);
+	longpath[sizeof longpath - 1] = '\0';
+	ck_assert_ptr_nonnull(hmo_parse_output(longpath, &o));
+	/* A refused value leaves the previous one whole. */
+	ck_assert_int_eq(o.kind, HMO_OUT_STDERR);
+	ck_assert_str_eq(o.path, "keep");
+}
+END_TEST
+
+/* ---- the loader ---------------------------------------------------------- */
+
+static const char *const *fake_env;
+static char warned[8][512];
+static int nwarned;
+
+static const char *fake_get(const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *const *e = fake_env; *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static void fake_warn(const char *line)
+{
+	if (nwarned < 8)
+		strncpy(warned[nwarned], line, sizeof warned[0] - 1);
+	nwarned++;
+}
+
+static void load(const char *const *env, struct hmo_options *o)
+{
+	fake_env = env;
+	nwarned = 0;
+	memset(warned, 0, sizeof warned);
+	hmo_options_load(o, fake_get, fake_warn);
+}
+
+START_TEST(defaults_when_unset)
+{
+	static const char *const env[] = { "PATH=/bin", NULL };
+	struct hmo_options o;
+
+	load(env, &o);
+	ck_assert_int_eq(nwarned, 0);
+	ck_assert_int_eq(o.stats.kind, HMO_OUT_OFF);
+	ck_assert(!o.stats_hist);
+	ck_assert_uint_eq(o.threshold, 1u << 20);
+}
+END_TEST
+
+START_TEST(values_are_read)
+{
+	static const char *const env[] = { "HMO_STATS=/tmp/s.%p", "HMO_STATS_HIST=yes",
+					   "HMO_THRESHOLD=8M", NULL };
+	struct hmo_options o;
+
+	load(env, &o);
+	ck_assert_int_eq(nwarned, 0);
+	ck_assert_int_eq(o.stats.kind, HMO_OUT_FILE);
+	ck_assert_str_eq(o.stats.path, "/tmp/s.%p");
+	ck_assert(o.stats_hist);
+	ck_assert_uint_eq(o.threshold, 8u << 20);
+}
+END_TEST
+
+START_TEST(bad_value_warns_once_and_keeps_default)
+{
+	static const char *const env[] = { "HMO_THRESHOLD=12Q", "HMO_STATS_HIST=maybe", NULL };
+	struct hmo_options o;
+
+	load(env, &o);
+	ck_assert_int_eq(nwarned, 2);
+	ck_assert_uint_eq(o.threshold, 1u << 20);
+	ck_assert(!o.stats_hist);
+	/* One line: the variable, the value, why, and the default used. */
+	ck_assert_ptr_null(strchr(warned[0], '\n'));
+	ck_assert_str_eq(warned[0],
+		"hmo: HMO_STATS_HIST=\"maybe\" is not a boolean (1/0, on/off, yes/no); using the default off");
+	ck_assert_str_eq(warned[1],
+		"hmo: HMO_THRESHOLD=\"12Q\" is not a size (a whole number with an optional K, M, G or T "
+		"suffix) (accepted: 4K to 1T); using the default 1M");
+}
+END_TEST
+
+START_TEST(out_of_range_size)
+{
+	static const char *const env[] = { "HMO_THRESHOLD=1K", NULL };
+	struct hmo_options o;
+
+	load(env, &o);
+	ck_assert_int_eq(nwarned, 1);
+	ck_assert_uint_eq(o.threshold, 1u << 20);
+	ck_assert_str_eq(warned[0], "hmo: HMO_THRESHOLD=\"1K\" is out of range (accepted: 4K to 1T); "
+				    "using the default 1M");
+}
+END_TEST
+
+START_TEST(bad_output_keeps_default)
+{
+	static const char *const env[] = { "HMO_STATS=/tmp/%z", NULL };
+	struct hmo_options o;
+
+	load(env, &o);
+	ck_assert_int_eq(nwarned, 1);
+	ck_assert_int_eq(o.stats.kind, HMO_OUT_OFF);
+	ck_assert_ptr_nonnull(strstr(warned[0], "HMO_STATS=\"/tmp/%z\" is a path with an unknown %-escape"));
+}
+END_TEST
+
+START_TEST(long_value_is_cut_in_the_warning)
+{
+	static char big[2000];
+	static const char *env[] = { big, NULL };
+	struct hmo_options o;
+
+	strcpy(big, "HMO_THRESHOLD=");
+	memset(big + strlen(big), '9', 1500);
+	load(env, &o);
+	ck_assert_int_eq(nwarned, 1);
+	ck_assert_uint_le(strlen(warned[0]), 511);
+	ck_assert_ptr_nonnull(strstr(warned[0], "using the default 1M"));
+}
+END_TEST
+
+START_TEST(unknown_variables)
+{
+	char *env[] = { "HMO_TRESHOLD=2M", "HMO_STATS=1", "HMOX=1", "PATH=/bin", "HMO_=1", NULL };
+
+	nwarned = 0;
+	memset(warned, 0, sizeof warned);
+	ck_assert_int_eq(hmo_options_check_unknown(env, fake_warn), 2);
+	ck_assert_ptr_nonnull(strstr(warned[0], "unknown variable HMO_TRESHOLD"));
+	ck_assert_ptr_nonnull(strstr(warned[1], "unknown variable HMO_"));
+}
+END_TEST
+
+START_TEST(table_defaults_parse)
+{
+	/* Every row's default must be accepted by its own parser and be in range. */
+	for (size_t i = 0; i < hmo_option_count; i++) {
+		const struct hmo_option_desc *d = &hmo_option_table[i];
+		ck_assert_msg(strncmp(d->name, "HMO_", 4) == 0, "%s", d->name);
+		ck_assert_msg(d->help && d->help[0], "%s has no help", d->name);
+		if (d->type == HMO_OPT_SIZE) {
+			uint64_t v;
+			ck_assert_ptr_null(hmo_parse_size(d->def, &v));
+			ck_assert(v >= d->min && v <= d->max);
+		}
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("options");
+	TCase *p = tcase_create("parsers");
+	TCase *l = tcase_create("loader");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(p, size_plain_and_suffixes);
+	tcase_add_test(p, size_malformed);
+	tcase_add_test(p, bool_forms);
+	tcase_add_test(p, output_forms);
+	tcase_add_test(p, output_malformed);
+	tcase_add_test(l, defaults_when_unset);
+	tcase_add_test(l, values_are_read);
+	tcase_add_test(l, bad_value_warns_once_and_keeps_default);
+	tcase_add_test(l, out_of_range_size);
+	tcase_add_test(l, bad_output_keeps_default);
+	tcase_add_test(l, long_value_is_cut_in_the_warning);
+	tcase_add_test(l, unknown_variables);
+	tcase_add_test(l, table_defaults_parse);
+	suite_add_tcase(s, p);
+	suite_add_tcase(s, l);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
