@@ -14,12 +14,17 @@
 
 #include "internal.h"
 
+/* The hot path of every hook: the thread's slot, or NULL for the slow path. The
+ * slow paths are separate cold functions, so the fast one keeps its arguments in
+ * registers and ends in a tail call. */
+#define COLD __attribute__((noinline, cold))
+
 /* What the slow path of an allocation hook decides. */
 enum route { ROUTE_REAL, ROUTE_BOOTSTRAP };
 
 /* Slow path shared by every hook: counts where it can, and says whether hmo_real can
  * be used yet. Under the guard (hmo's own calls) nothing is counted. */
-static enum route slow_route(enum hmo_fn fn, uint64_t n, bool sized)
+static COLD enum route slow_route(enum hmo_fn fn, uint64_t n, bool sized)
 {
 	if (!hmo_tls.guard && !hmo_ready())
 		hmo_init();
@@ -29,29 +34,42 @@ static enum route slow_route(enum hmo_fn fn, uint64_t n, bool sized)
 	return ROUTE_REAL;
 }
 
-#define FAST(fn, n)                                    \
-	struct hmo_slot *s_ = hmo_tls.slot;            \
-	bool fast_ = HMO_LIKELY(s_ != NULL);           \
-	if (fast_)                                     \
-		hmo_count(s_, fn, n)
+/* Counts a call and says whether hmo_real can be used: the whole of the entry
+ * points that are not hot enough for a path of their own. */
+static inline bool counted(enum hmo_fn fn, uint64_t n, bool sized)
+{
+	struct hmo_slot *s = hmo_tls.slot;
 
-#define FAST_CALL(fn)                                  \
-	struct hmo_slot *s_ = hmo_tls.slot;            \
-	bool fast_ = HMO_LIKELY(s_ != NULL);           \
-	if (fast_)                                     \
-		hmo_count_call(s_, fn)
+	if (HMO_LIKELY(s != NULL)) {
+		if (sized)
+			hmo_count(s, fn, n);
+		else
+			hmo_count_call(s, fn);
+		return true;
+	}
+	return slow_route(fn, n, sized) == ROUTE_REAL;
+}
 
 static bool mul_overflows(size_t a, size_t b, size_t *out)
 {
 	return __builtin_mul_overflow(a, b, out);
 }
 
-HMO_EXPORT void *malloc(size_t n)
+static COLD void *malloc_slow(size_t n)
 {
-	FAST(FN_MALLOC, n);
-	if (fast_ || slow_route(FN_MALLOC, n, true) == ROUTE_REAL)
+	if (slow_route(FN_MALLOC, n, true) == ROUTE_REAL)
 		return hmo_real.malloc(n);
 	return hmo_bootstrap_alloc(n, 16);
+}
+
+HMO_EXPORT void *malloc(size_t n)
+{
+	struct hmo_slot *s = hmo_tls.slot;
+
+	if (HMO_UNLIKELY(!s))
+		return malloc_slow(n);
+	hmo_count(s, FN_MALLOC, n);
+	return hmo_real.malloc(n);
 }
 
 HMO_EXPORT void *calloc(size_t nmemb, size_t size)
@@ -62,8 +80,12 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 	 * largest size and still handed to the next calloc for its errno. */
 	if (mul_overflows(nmemb, size, &n))
 		n = SIZE_MAX;
-	FAST(FN_CALLOC, n);
-	if (fast_ || slow_route(FN_CALLOC, n, true) == ROUTE_REAL)
+	struct hmo_slot *s = hmo_tls.slot;
+	if (HMO_LIKELY(s != NULL)) {
+		hmo_count(s, FN_CALLOC, n);
+		return hmo_real.calloc(nmemb, size);
+	}
+	if (slow_route(FN_CALLOC, n, true) == ROUTE_REAL)
 		return hmo_real.calloc(nmemb, size);
 	if (n == SIZE_MAX) {
 		errno = ENOMEM;
@@ -87,20 +109,30 @@ static void *realloc_from_bootstrap(void *p, size_t n, bool real)
 	return q;
 }
 
-HMO_EXPORT void *realloc(void *p, size_t n)
+static COLD void *realloc_slow(void *p, size_t n)
 {
-	FAST(FN_REALLOC, n);
-	bool real = fast_ || slow_route(FN_REALLOC, n, true) == ROUTE_REAL;
-	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
+	bool real = slow_route(FN_REALLOC, n, true) == ROUTE_REAL;
+
+	if (hmo_bootstrap_owns(p))
 		return realloc_from_bootstrap(p, n, real);
-	if (HMO_LIKELY(real))
+	if (real)
 		return hmo_real.realloc(p, n);
 	if (p == NULL)
 		return hmo_bootstrap_alloc(n, 16);
-	/* A libc block before hmo knows libc's realloc: cannot happen, hmo resolves
-	 * realloc before anything it allocates is handed out. */
+	/* A block of the next allocator before hmo knows its realloc: cannot happen,
+	 * since hmo resolves realloc before anything is handed out through it. */
 	errno = ENOMEM;
 	return NULL;
+}
+
+HMO_EXPORT void *realloc(void *p, size_t n)
+{
+	struct hmo_slot *s = hmo_tls.slot;
+
+	if (HMO_UNLIKELY(!s || hmo_bootstrap_owns(p)))
+		return realloc_slow(p, n);
+	hmo_count(s, FN_REALLOC, n);
+	return hmo_real.realloc(p, n);
 }
 
 HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
@@ -109,8 +141,12 @@ HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 
 	if (mul_overflows(nmemb, size, &n))
 		n = SIZE_MAX;
-	FAST(FN_REALLOCARRAY, n);
-	bool real = fast_ || slow_route(FN_REALLOCARRAY, n, true) == ROUTE_REAL;
+	struct hmo_slot *s = hmo_tls.slot;
+	bool real = true;
+	if (HMO_LIKELY(s != NULL))
+		hmo_count(s, FN_REALLOCARRAY, n);
+	else
+		real = slow_route(FN_REALLOCARRAY, n, true) == ROUTE_REAL;
 	if (n == SIZE_MAX && !real) {
 		errno = ENOMEM;
 		return NULL;
@@ -134,14 +170,23 @@ HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 	return p ? NULL : hmo_bootstrap_alloc(n, 16);
 }
 
+static COLD void free_slow(void *p)
+{
+	if (hmo_bootstrap_owns(p))
+		return;
+	if (slow_route(FN_FREE, 0, false) == ROUTE_REAL)
+		hmo_real.free(p);
+	/* else: only bootstrap blocks exist yet, and p is not one (it is NULL) */
+}
+
 HMO_EXPORT void free(void *p)
 {
-	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
-		return;
-	FAST_CALL(FN_FREE);
-	if (fast_ || slow_route(FN_FREE, 0, false) == ROUTE_REAL)
-		hmo_real.free(p);
-	/* else: only bootstrap blocks exist yet, and p is not one (NULL) */
+	struct hmo_slot *s = hmo_tls.slot;
+
+	if (HMO_UNLIKELY(!s || hmo_bootstrap_owns(p)))
+		return free_slow(p);
+	hmo_count_call(s, FN_FREE);
+	hmo_real.free(p);
 }
 
 #if defined(HAVE_FREE_SIZED)
@@ -149,8 +194,7 @@ HMO_EXPORT void free_sized(void *p, size_t n)
 {
 	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
 		return;
-	FAST(FN_FREE_SIZED, n);
-	if (fast_ || slow_route(FN_FREE_SIZED, n, true) == ROUTE_REAL) {
+	if (counted(FN_FREE_SIZED, n, true)) {
 		if (hmo_real.free_sized)
 			hmo_real.free_sized(p, n);
 		else
@@ -164,8 +208,7 @@ HMO_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 {
 	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
 		return;
-	FAST(FN_FREE_ALIGNED_SIZED, n);
-	if (fast_ || slow_route(FN_FREE_ALIGNED_SIZED, n, true) == ROUTE_REAL) {
+	if (counted(FN_FREE_ALIGNED_SIZED, n, true)) {
 		if (hmo_real.free_aligned_sized)
 			hmo_real.free_aligned_sized(p, align, n);
 		else
@@ -176,8 +219,7 @@ HMO_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 
 HMO_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-	FAST(FN_POSIX_MEMALIGN, n);
-	if (fast_ || slow_route(FN_POSIX_MEMALIGN, n, true) == ROUTE_REAL)
+	if (counted(FN_POSIX_MEMALIGN, n, true))
 		return hmo_real.posix_memalign(out, align, n);
 	if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0)
 		return EINVAL;
@@ -192,32 +234,28 @@ HMO_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 HMO_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	FAST(FN_ALIGNED_ALLOC, n);
-	if (fast_ || slow_route(FN_ALIGNED_ALLOC, n, true) == ROUTE_REAL)
+	if (counted(FN_ALIGNED_ALLOC, n, true))
 		return hmo_real.aligned_alloc(align, n);
 	return hmo_bootstrap_alloc(n, align);
 }
 
 HMO_EXPORT void *memalign(size_t align, size_t n)
 {
-	FAST(FN_MEMALIGN, n);
-	if (fast_ || slow_route(FN_MEMALIGN, n, true) == ROUTE_REAL)
+	if (counted(FN_MEMALIGN, n, true))
 		return hmo_real.memalign(align, n);
 	return hmo_bootstrap_alloc(n, align);
 }
 
 HMO_EXPORT void *valloc(size_t n)
 {
-	FAST(FN_VALLOC, n);
-	if (fast_ || slow_route(FN_VALLOC, n, true) == ROUTE_REAL)
+	if (counted(FN_VALLOC, n, true))
 		return hmo_real.valloc(n);
 	return hmo_bootstrap_alloc(n, 4096);
 }
 
 HMO_EXPORT void *pvalloc(size_t n)
 {
-	FAST(FN_PVALLOC, n);
-	if (fast_ || slow_route(FN_PVALLOC, n, true) == ROUTE_REAL) {
+	if (counted(FN_PVALLOC, n, true)) {
 		if (hmo_real.pvalloc)
 			return hmo_real.pvalloc(n);
 		/* glibc >= 2.39 keeps pvalloc only for old binaries: do what it did. */
@@ -236,8 +274,7 @@ HMO_EXPORT size_t malloc_usable_size(void *p)
 {
 	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
 		return hmo_bootstrap_usable(p);
-	FAST_CALL(FN_MALLOC_USABLE_SIZE);
-	if (fast_ || slow_route(FN_MALLOC_USABLE_SIZE, 0, false) == ROUTE_REAL)
+	if (counted(FN_MALLOC_USABLE_SIZE, 0, false))
 		return hmo_real.malloc_usable_size(p);
 	return 0;
 }

@@ -63,68 +63,107 @@ static void __attribute__((noreturn)) chk_fail(void)
 	abort();
 }
 
-/* Counts a copy; returns false when the caller must not use hmo_real (not known yet). */
-static inline bool count(enum hmo_fn fn, size_t n)
+/* The slow path of every copy hook: hmo's own calls (the guard), a thread's first
+ * call, or hmo not initialised yet. No init from a copy: the first malloc or the
+ * constructor does it, and copies made before then are done here and not counted.
+ * Kept out of line so the hooks' fast paths end in a plain tail call. */
+static __attribute__((noinline, cold)) void *copy_slow(enum hmo_fn fn, void *dst, const void *src,
+							int c, size_t n, size_t dstlen)
 {
-	struct hmo_slot *s = hmo_tls.slot;
+	bool real = hmo_ready();
 
-	if (HMO_LIKELY(s != NULL)) {
-		hmo_count(s, fn, n);
-		return true;
-	}
-	/* No init from a copy: the first malloc or the constructor does it. Copies made
-	 * before then are not counted, and hmo_real is only read once it is complete. */
-	if (hmo_ready()) {
+	if (real)
 		hmo_count_slow(fn, n, true);
-		return true;
+	switch (fn) {
+	case FN_MEMCPY:
+		return real ? hmo_real.memcpy(dst, src, n) : hmo_raw_memmove(dst, src, n);
+	case FN_MEMMOVE:
+		return real ? hmo_real.memmove(dst, src, n) : hmo_raw_memmove(dst, src, n);
+	case FN_MEMSET:
+		return real ? hmo_real.memset(dst, c, n) : hmo_raw_memset(dst, c, n);
+	case FN_MEMCPY_CHK:
+		if (real && hmo_real.memcpy_chk)
+			return hmo_real.memcpy_chk(dst, src, n, dstlen);
+		break;
+	case FN_MEMMOVE_CHK:
+		if (real && hmo_real.memmove_chk)
+			return hmo_real.memmove_chk(dst, src, n, dstlen);
+		break;
+	case FN_MEMSET_CHK:
+		if (real && hmo_real.memset_chk)
+			return hmo_real.memset_chk(dst, c, n, dstlen);
+		break;
+	default:
+		break;
 	}
-	return false;
+	if (dstlen < n)
+		chk_fail();
+	return fn == FN_MEMSET_CHK ? hmo_raw_memset(dst, c, n) : hmo_raw_memmove(dst, src, n);
 }
+
+static void *chk_memcpy(void *dst, const void *src, size_t n, size_t dstlen)
+{
+	return copy_slow(FN_MEMCPY_CHK, dst, src, 0, n, dstlen);
+}
+
+static void *chk_memmove(void *dst, const void *src, size_t n, size_t dstlen)
+{
+	return copy_slow(FN_MEMMOVE_CHK, dst, src, 0, n, dstlen);
+}
+
+static void *chk_memset(void *dst, int c, size_t n, size_t dstlen)
+{
+	return copy_slow(FN_MEMSET_CHK, dst, NULL, c, n, dstlen);
+}
+
+void hmo_copy_fill_missing(void)
+{
+	if (!hmo_real.memcpy_chk)
+		hmo_real.memcpy_chk = chk_memcpy;
+	if (!hmo_real.memmove_chk)
+		hmo_real.memmove_chk = chk_memmove;
+	if (!hmo_real.memset_chk)
+		hmo_real.memset_chk = chk_memset;
+}
+
+#define HOOK(fn, call, slow_args)                              \
+	struct hmo_slot *s = hmo_tls.slot;                     \
+	if (HMO_UNLIKELY(!s))                                  \
+		return copy_slow slow_args;                    \
+	hmo_count(s, fn, n);                                   \
+	return call
 
 HMO_EXPORT void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
-	if (HMO_LIKELY(count(FN_MEMCPY, n)))
-		return hmo_real.memcpy(dst, src, n);
-	return hmo_raw_memmove(dst, src, n);
+	HOOK(FN_MEMCPY, hmo_real.memcpy(dst, src, n), (FN_MEMCPY, dst, src, 0, n, SIZE_MAX));
 }
 
 HMO_EXPORT void *memmove(void *dst, const void *src, size_t n)
 {
-	if (HMO_LIKELY(count(FN_MEMMOVE, n)))
-		return hmo_real.memmove(dst, src, n);
-	return hmo_raw_memmove(dst, src, n);
+	HOOK(FN_MEMMOVE, hmo_real.memmove(dst, src, n), (FN_MEMMOVE, dst, src, 0, n, SIZE_MAX));
 }
 
 HMO_EXPORT void *memset(void *dst, int c, size_t n)
 {
-	if (HMO_LIKELY(count(FN_MEMSET, n)))
-		return hmo_real.memset(dst, c, n);
-	return hmo_raw_memset(dst, c, n);
+	HOOK(FN_MEMSET, hmo_real.memset(dst, c, n), (FN_MEMSET, dst, NULL, c, n, SIZE_MAX));
 }
 
+/* With a slot, hmo is initialised and hmo_real has every _chk form: glibc's, or
+ * the stand-ins below where the C library lacks one. */
 HMO_EXPORT void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen)
 {
-	if (HMO_LIKELY(count(FN_MEMCPY_CHK, n) && hmo_real.memcpy_chk))
-		return hmo_real.memcpy_chk(dst, src, n, dstlen);
-	if (dstlen < n)
-		chk_fail();
-	return hmo_raw_memmove(dst, src, n);
+	HOOK(FN_MEMCPY_CHK, hmo_real.memcpy_chk(dst, src, n, dstlen),
+	     (FN_MEMCPY_CHK, dst, src, 0, n, dstlen));
 }
 
 HMO_EXPORT void *__memmove_chk(void *dst, const void *src, size_t n, size_t dstlen)
 {
-	if (HMO_LIKELY(count(FN_MEMMOVE_CHK, n) && hmo_real.memmove_chk))
-		return hmo_real.memmove_chk(dst, src, n, dstlen);
-	if (dstlen < n)
-		chk_fail();
-	return hmo_raw_memmove(dst, src, n);
+	HOOK(FN_MEMMOVE_CHK, hmo_real.memmove_chk(dst, src, n, dstlen),
+	     (FN_MEMMOVE_CHK, dst, src, 0, n, dstlen));
 }
 
 HMO_EXPORT void *__memset_chk(void *dst, int c, size_t n, size_t dstlen)
 {
-	if (HMO_LIKELY(count(FN_MEMSET_CHK, n) && hmo_real.memset_chk))
-		return hmo_real.memset_chk(dst, c, n, dstlen);
-	if (dstlen < n)
-		chk_fail();
-	return hmo_raw_memset(dst, c, n);
+	HOOK(FN_MEMSET_CHK, hmo_real.memset_chk(dst, c, n, dstlen),
+	     (FN_MEMSET_CHK, dst, NULL, c, n, dstlen));
 }

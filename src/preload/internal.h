@@ -192,5 +192,8 @@ void *hmo_raw_memmove(void *dst, const void *src, size_t n);
 void *hmo_raw_memset(void *dst, int c, size_t n);
 void *hmo_raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int hmo_raw_munmap(void *addr, size_t len);
+/* Points the _chk fields of hmo_real that the C library lacks at hmo's own
+ * checked copies, so the hooks' fast paths need no NULL test. */
+void hmo_copy_fill_missing(void);
 
 #endif

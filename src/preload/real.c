@@ -44,6 +44,7 @@ void hmo_real_resolve(void)
 	RESOLVE(memset_chk, "__memset_chk");
 	RESOLVE(exit_, "_exit");
 	RESOLVE(Exit_, "_Exit");
+	hmo_copy_fill_missing();
 	/* A failed lookup leaves an error for the program's next dlerror(): clear it. */
 	(void)dlerror();
 }

@@ -251,7 +251,7 @@ static int open_summary(void)
 }
 
 /* Column layout of the summary table. */
-enum { W_NAME = 19, W_CALLS = 14, W_BYTES = 20, W_MEAN = 11, W_LARGE = 10 };
+enum { W_NAME = 24, W_CALLS = 14, W_BYTES = 20, W_MEAN = 11, W_LARGE = 10 };
 
 static void cell_u64(struct fmt_buf *b, uint64_t v, size_t width)
 {
