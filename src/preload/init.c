@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/fmt.h"
 #include "internal.h"
 
 int hmo_init_state;

@@ -11,6 +11,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Everything declared from here on is internal to libhmo.so: hidden, so that the
+ * hooks reach it directly rather than through the GOT. */
+#pragma GCC visibility push(hidden)
+
+#include "../common/fmt.h"
 #include "../common/hist.h"
 #include "../common/options.h"
 
@@ -195,5 +200,7 @@ int hmo_raw_munmap(void *addr, size_t len);
 /* Points the _chk fields of hmo_real that the C library lacks at hmo's own
  * checked copies, so the hooks' fast paths need no NULL test. */
 void hmo_copy_fill_missing(void);
+
+#pragma GCC visibility pop
 
 #endif

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/fmt.h"
 #include "internal.h"
 
 #define SLOTS_PER_CHUNK 32
