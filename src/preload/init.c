@@ -99,6 +99,25 @@ static void absolutise_preload(void)
 		*slot = buf;
 }
 
+/* A relative HMO_STATS path is taken from the directory the program started in,
+ * not wherever it has gone by the time it exits. */
+static void anchor_stats_path(void)
+{
+	char cwd[HMO_PATH_MAX];
+	char *path = hmo_opt.stats.path;
+	size_t n, c;
+
+	if (hmo_opt.stats.kind != HMO_OUT_FILE || path[0] == '/' || !getcwd(cwd, sizeof cwd))
+		return;
+	n = strlen(path);
+	c = strlen(cwd);
+	if (c + 1 + n + 64 >= HMO_PATH_MAX)
+		return;	/* too long to anchor: left relative */
+	hmo_raw_memmove(path + c + 1, path, n + 1);
+	hmo_raw_memmove(path, cwd, c);
+	path[c] = '/';
+}
+
 void hmo_init(void)
 {
 	int expect = 0;
@@ -114,6 +133,7 @@ void hmo_init(void)
 	hmo_options_load(&hmo_opt, get_option, hmo_warn);
 	extern char **environ;
 	hmo_options_check_unknown(environ, hmo_warn);
+	anchor_stats_path();
 	hmo_stats_init();
 	pthread_atfork(NULL, NULL, atfork_child);
 	__atomic_store_n(&hmo_init_state, 2, __ATOMIC_RELEASE);

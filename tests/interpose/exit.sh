@@ -24,6 +24,10 @@ set -- "$WORK"/t_counts-*.stats
 [ "$(stat -c %a "$1")" = 600 ] || fail "summary file mode $(stat -c %a "$1"), expected 600"
 [ ! -s err ] || { cat err; fail "stderr not empty with HMO_STATS=PATH"; }
 
+# A relative path is anchored where the program started, whatever it does later.
+mkdir rel && (cd rel && HMO_STATS=rel.stats run_hmo /bin/sh -c "cd / && exit 0")
+[ -f rel/rel.stats ] || fail "a relative HMO_STATS path was not anchored at the start directory"
+
 # A taken name is never overwritten: the summary goes to NAME.PID beside it.
 echo keep >taken
 HMO_STATS="$WORK/taken" run_hmo "$T/t_counts" 2>err || fail "t_counts with a taken file"

@@ -111,6 +111,7 @@ static int run_signal(int n)
 
 	memset(src, 7, sizeof src);
 	main_thread = pthread_self();
+	signal(SIGUSR1, on_usr1);
 	/* Only the main thread takes SIGUSR1. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -118,7 +119,6 @@ static int run_signal(int n)
 	CHECK(pthread_create(&churner, NULL, churn, (void *)7) == 0);
 	CHECK(pthread_create(&sig, NULL, signaller, (void *)(intptr_t)n) == 0);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	signal(SIGUSR1, on_usr1);
 	while (!stop) {
 		void *m = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m != MAP_FAILED) {
