@@ -1,5 +1,5 @@
 /* The bootstrap arena that serves allocations made before the next malloc is known. */
-#include <check.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,18 +69,11 @@ int main(void)
 {
 	Suite *s = suite_create("bootstrap");
 	TCase *t = tcase_create("bootstrap");
-	SRunner *sr;
-	int failed;
 
 	/* One process, in order: the arena is a static bump allocator. */
 	tcase_add_test(t, blocks_are_zeroed_aligned_and_owned);
 	tcase_add_test(t, foreign_pointers_are_not_owned);
 	tcase_add_test(t, bad_alignment_and_exhaustion);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s, CK_NOFORK);
 }

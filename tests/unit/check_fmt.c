@@ -1,5 +1,5 @@
 /* No-malloc formatting used by libhmo's warnings and summary. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,8 +86,6 @@ int main(void)
 {
 	Suite *s = suite_create("fmt");
 	TCase *t = tcase_create("fmt");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(t, integers);
 	tcase_add_test(t, bytes);
@@ -95,9 +93,5 @@ int main(void)
 	tcase_add_test(t, padding);
 	tcase_add_test(t, truncation_is_safe);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s, CK_FORK);
 }

@@ -1,5 +1,5 @@
 /* log2 histograms: bucket edges, quantiles, merging. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 
 #include "common/hist.h"
@@ -70,16 +70,10 @@ int main(void)
 {
 	Suite *s = suite_create("hist");
 	TCase *t = tcase_create("hist");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(t, bucket_edges);
 	tcase_add_test(t, quantiles);
 	tcase_add_test(t, merge);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s, CK_FORK);
 }

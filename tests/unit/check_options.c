@@ -1,5 +1,5 @@
 /* The option parsers and the table loader: every type, every malformed form. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,8 +253,6 @@ int main(void)
 	Suite *s = suite_create("options");
 	TCase *p = tcase_create("parsers");
 	TCase *l = tcase_create("loader");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(p, size_plain_and_suffixes);
 	tcase_add_test(p, size_malformed);
@@ -271,9 +269,5 @@ int main(void)
 	tcase_add_test(l, table_defaults_parse);
 	suite_add_tcase(s, p);
 	suite_add_tcase(s, l);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s, CK_FORK);
 }
