@@ -3,7 +3,8 @@
  * Each hook counts the call in the thread's slot and forwards to the next definition.
  * The hot path is one TLS load, a few relaxed adds and a tail call. Everything else
  * (first call of a thread, hmo not yet initialised, hmo's own calls under the guard,
- * an exiting thread) goes through alloc_slow_*.
+ * an exiting thread) goes through slow_route, from cold functions kept out of line
+ * so that the hot path keeps its arguments in registers.
  *
  * Pointers are classified only by address: a block of the bootstrap arena is
  * recognised by its range, and any other pointer goes to the next free untouched. */
@@ -14,9 +15,6 @@
 
 #include "internal.h"
 
-/* The hot path of every hook: the thread's slot, or NULL for the slow path. The
- * slow paths are separate cold functions, so the fast one keeps its arguments in
- * registers and ends in a tail call. */
 #define COLD __attribute__((noinline, cold))
 
 /* What the slow path of an allocation hook decides. */
@@ -28,8 +26,11 @@ static COLD enum route slow_route(enum hmo_fn fn, uint64_t n, bool sized)
 {
 	if (!hmo_tls.guard && !hmo_ready())
 		hmo_init();
+	/* dlsym inside init, or another thread's init in progress. Waiting for that
+	 * thread could deadlock (it may need the loader lock this thread holds), so the
+	 * request is served from the bootstrap arena instead. */
 	if (!hmo_ready())
-		return ROUTE_BOOTSTRAP;	/* dlsym inside init, or another thread's init */
+		return ROUTE_BOOTSTRAP;
 	hmo_count_slow(fn, n, sized);
 	return ROUTE_REAL;
 }
