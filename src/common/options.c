@@ -10,12 +10,25 @@
 
 const struct hmo_option_desc hmo_option_table[] = {
 	{ "HMO_STATS", HMO_OPT_OUTPUT, "off", 0, 0, FIELD(stats),
-	  "summary of intercepted calls at exit: 1 for stderr, or a file path (%p pid, %e executable, %t time)" },
+	  "summary of intercepted calls at exit: 1 for stderr, or a file path (%p pid, %e executable, %t time)", NULL },
 	{ "HMO_STATS_HIST", HMO_OPT_BOOL, "off", 0, 0, FIELD(stats_hist),
-	  "add each function's log2 size histogram to the summary" },
+	  "add each function's log2 size histogram to the summary", NULL },
 	{ "HMO_THRESHOLD", HMO_OPT_SIZE, "1M", 4 * KiB, TiB, FIELD(threshold),
-	  "size at or above which an allocation or copy counts as a large (frame) operation" },
+	  "size at or above which an allocation is a frame, served by the frame pool (and a copy counts as large)", NULL },
+	{ "HMO_POOL", HMO_OPT_BOOL, "on", 0, 0, FIELD(pool),
+	  "serve frames from hmo's recycling pool; off forwards them to the program's allocator", NULL },
+	{ "HMO_HUGEPAGES", HMO_OPT_ENUM, "auto", 0, 0, FIELD(hugepages),
+	  "backing of pool memory: auto (best available), thp (transparent huge pages) or off (4 KiB pages)",
+	  (const char *const[]){ "auto", "thp", "off", NULL } },
+	{ "HMO_POOL_MAX", HMO_OPT_SIZE_RAM, "25%", 0, 0, FIELD(pool_max),
+	  "most free memory the pool keeps cached for reuse: a size, or a percentage of physical memory", NULL },
+	{ "HMO_POOL_DECAY", HMO_OPT_MS, "10s", 0, 0, FIELD(pool_decay_ms),
+	  "how long free pool memory stays cached before it goes back to the system (ms, s or m; never)", NULL },
+	{ "HMO_PREFAULT", HMO_OPT_BOOL, "off", 0, 0, FIELD(prefault),
+	  "populate new pool memory when it is mapped (MADV_POPULATE_WRITE), not at first touch", NULL },
 };
+
+uint64_t hmo_options_ram = 8 * GiB;
 const size_t hmo_option_count = sizeof(hmo_option_table) / sizeof(hmo_option_table[0]);
 
 static char lower(char c)
@@ -114,12 +127,70 @@ const char *hmo_parse_output(const char *s, struct hmo_output *out)
 	return NULL;
 }
 
+const char *hmo_parse_enum(const char *s, const char *const *choices, unsigned *out)
+{
+	for (unsigned i = 0; choices[i]; i++) {
+		if (eq_nocase(s, choices[i])) {
+			*out = i;
+			return NULL;
+		}
+	}
+	return "not one of the choices";
+}
+
+const char *hmo_parse_ms(const char *s, int64_t *out)
+{
+	static const char *const bad = "not a duration (a whole number of ms, or with an s or m suffix; or never)";
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (eq_nocase(s, "never")) {
+		*out = -1;
+		return NULL;
+	}
+	if (*p < '0' || *p > '9')
+		return bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > (uint64_t)1 << 40)
+			return "too large";
+	}
+	if (lower(p[0]) == 'm' && lower(p[1]) == 's')
+		p += 2;
+	else if (lower(*p) == 's')
+		mul = 1000, p++;
+	else if (lower(*p) == 'm')
+		mul = 60000, p++;
+	if (*p != '\0')
+		return bad;
+	*out = (int64_t)(v * mul);
+	return NULL;
+}
+
+const char *hmo_parse_size_ram(const char *s, uint64_t ram, uint64_t *out)
+{
+	uint64_t pct = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && pct <= 100; p++)
+		pct = pct * 10 + (uint64_t)(*p - '0');
+	if (p == s || *p != '%' || p[1] != '\0')
+		return hmo_parse_size(s, out);
+	if (pct < 1 || pct > 100)
+		return "not a percentage from 1% to 100%";
+	*out = (uint64_t)((unsigned __int128)ram * pct / 100);
+	return NULL;
+}
+
 const char *hmo_opt_type_name(enum hmo_opt_type t)
 {
 	switch (t) {
 	case HMO_OPT_BOOL: return "boolean";
 	case HMO_OPT_SIZE: return "size";
 	case HMO_OPT_OUTPUT: return "off, 1 or path";
+	case HMO_OPT_ENUM: return "choice";
+	case HMO_OPT_MS: return "duration";
+	case HMO_OPT_SIZE_RAM: return "size or %";
 	}
 	return "?";
 }
@@ -145,6 +216,12 @@ static const char *parse_row(const struct hmo_option_desc *d, const char *s, str
 	case HMO_OPT_OUTPUT:
 		/* writes nothing unless the value is accepted */
 		return hmo_parse_output(s, (struct hmo_output *)field);
+	case HMO_OPT_ENUM:
+		return hmo_parse_enum(s, d->choices, (unsigned *)field);
+	case HMO_OPT_MS:
+		return hmo_parse_ms(s, (int64_t *)field);
+	case HMO_OPT_SIZE_RAM:
+		return hmo_parse_size_ram(s, hmo_options_ram, (uint64_t *)field);
 	}
 	return "of an unknown type";
 }
@@ -174,6 +251,14 @@ static void warn_bad(const struct hmo_option_desc *d, const char *value, const c
 		fmt_size_option(&b, d->min);
 		fmt_str(&b, " to ");
 		fmt_size_option(&b, d->max);
+		fmt_char(&b, ')');
+	}
+	if (d->type == HMO_OPT_ENUM) {
+		fmt_str(&b, " (");
+		for (unsigned i = 0; d->choices[i]; i++) {
+			fmt_str(&b, i ? ", " : "");
+			fmt_str(&b, d->choices[i]);
+		}
 		fmt_char(&b, ')');
 	}
 	fmt_str(&b, "; using the default ");

@@ -19,7 +19,13 @@ enum hmo_opt_type {
 	HMO_OPT_BOOL,   /* 1/0, on/off, yes/no, true/false */
 	HMO_OPT_SIZE,   /* bytes, with an optional K/M/G/T suffix (powers of 1024) */
 	HMO_OPT_OUTPUT, /* off, 1 for stderr, or a file path pattern (%p %e %t %%) */
+	HMO_OPT_ENUM,   /* one of the row's choices; stored as its index */
+	HMO_OPT_MS,     /* a duration: ms (the default unit), s or m; "never" is -1 */
+	HMO_OPT_SIZE_RAM, /* a size, or a percentage of physical memory: 2G, 25% */
 };
+
+/* HMO_HUGEPAGES choices, in the order of the row's list. */
+enum hmo_hugepages { HMO_HP_AUTO, HMO_HP_THP, HMO_HP_OFF };
 
 enum hmo_out_kind { HMO_OUT_OFF, HMO_OUT_STDERR, HMO_OUT_FILE };
 
@@ -33,6 +39,11 @@ struct hmo_options {
 	struct hmo_output stats;
 	bool stats_hist;
 	uint64_t threshold;
+	bool pool;
+	unsigned hugepages;	/* enum hmo_hugepages */
+	uint64_t pool_max;
+	int64_t pool_decay_ms;
+	bool prefault;
 };
 
 struct hmo_option_desc {
@@ -42,6 +53,7 @@ struct hmo_option_desc {
 	uint64_t min, max;    /* accepted range, for sizes */
 	size_t offset;        /* field in struct hmo_options */
 	const char *help;
+	const char *const *choices; /* for enums: NULL-terminated */
 };
 
 extern const struct hmo_option_desc hmo_option_table[];
@@ -50,12 +62,22 @@ extern const size_t hmo_option_count;
 const char *hmo_parse_bool(const char *s, bool *out);
 const char *hmo_parse_size(const char *s, uint64_t *out);
 const char *hmo_parse_output(const char *s, struct hmo_output *out);
+/* Index of `s` in the NULL-terminated `choices` (case-insensitive). */
+const char *hmo_parse_enum(const char *s, const char *const *choices, unsigned *out);
+/* Milliseconds: "250", "250ms", "10s", "2m"; "never" gives -1. */
+const char *hmo_parse_ms(const char *s, int64_t *out);
+/* A size (as hmo_parse_size) or "N%" of `ram` bytes, N from 1 to 100. */
+const char *hmo_parse_size_ram(const char *s, uint64_t ram, uint64_t *out);
 
 /* What a type is called in warnings and in the listing ("size", "boolean", ...). */
 const char *hmo_opt_type_name(enum hmo_opt_type t);
 
 /* Sets every field of `o` to its default. */
 void hmo_options_defaults(struct hmo_options *o);
+
+/* Physical memory that percentages of HMO_*_MAX refer to; set before loading (libhmo
+ * reads it from sysconf, tests set what they need). */
+extern uint64_t hmo_options_ram;
 
 /* Reads every row through `get` (secure_getenv in libhmo). A value that does not
  * parse or is out of range gives one line to `warn` (without a newline) and the

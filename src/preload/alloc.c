@@ -1,19 +1,22 @@
 /* alloc.c: the malloc family.
  *
- * Each hook counts the call in the thread's slot and forwards to the next definition.
- * The hot path is one TLS load, a few relaxed adds and a tail call. Everything else
- * (first call of a thread, hmo not yet initialised, hmo's own calls under the guard,
- * an exiting thread) goes through slow_route, from cold functions kept out of line
- * so that the hot path keeps its arguments in registers.
+ * Each hook counts the call in the thread's slot, then either serves a frame (a
+ * request of at least HMO_THRESHOLD bytes) from the frame pool or forwards to the
+ * next definition. The hot path is one TLS load, a few relaxed adds, a compare and
+ * a tail call. Everything else (first call of a thread, hmo not yet initialised,
+ * hmo's own calls under the guard, an exiting thread) goes through slow_route, from
+ * cold functions kept out of line so the hot path keeps its arguments in registers.
  *
- * Pointers are classified only by address: a block of the bootstrap arena is
- * recognised by its range, and any other pointer goes to the next free untouched. */
+ * Pointers are classified only by address: the bootstrap arena and the pool's range
+ * are hmo's; any other pointer goes to the next free, realloc or malloc_usable_size
+ * untouched. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "pool.h"
 
 #define COLD __attribute__((noinline, cold))
 
@@ -51,16 +54,41 @@ static inline bool counted(enum hmo_fn fn, uint64_t n, bool sized)
 	return slow_route(fn, n, sized) == ROUTE_REAL;
 }
 
-static bool mul_overflows(size_t a, size_t b, size_t *out)
+/* Whether a request goes to the pool. Never under the guard: what jemalloc or hmo
+ * itself allocates goes to the next allocator. */
+static inline bool is_frame(size_t n)
 {
-	return __builtin_mul_overflow(a, b, out);
+	return HMO_UNLIKELY(n >= hmo_pool_threshold) && !hmo_tls.guard;
+}
+
+static inline bool is_ours(const void *p)
+{
+	return HMO_UNLIKELY(hmo_bootstrap_owns(p) || hmo_pool_owns(p));
+}
+
+/* A frame from the pool, or from the next allocator when the pool cannot serve
+ * (the pool counts that fallback). */
+static COLD void *frame_alloc(size_t n, size_t align, bool zero)
+{
+	void *p = pool_alloc(n, align, zero);
+
+	if (p)
+		return p;
+	if (zero)
+		return hmo_real.calloc(1, n);
+	return align > 16 ? hmo_real.memalign(align, n) : hmo_real.malloc(n);
+}
+
+static bool valid_align(size_t a)
+{
+	return a && (a & (a - 1)) == 0;
 }
 
 static COLD void *malloc_slow(size_t n)
 {
-	if (slow_route(FN_MALLOC, n, true) == ROUTE_REAL)
-		return hmo_real.malloc(n);
-	return hmo_bootstrap_alloc(n, 16);
+	if (slow_route(FN_MALLOC, n, true) != ROUTE_REAL)
+		return hmo_bootstrap_alloc(n, 16);
+	return is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
 }
 
 HMO_EXPORT void *malloc(size_t n)
@@ -70,6 +98,8 @@ HMO_EXPORT void *malloc(size_t n)
 	if (HMO_UNLIKELY(!s))
 		return malloc_slow(n);
 	hmo_count(s, FN_MALLOC, n);
+	if (HMO_UNLIKELY(n >= hmo_pool_threshold))
+		return frame_alloc(n, 0, false);
 	return hmo_real.malloc(n);
 }
 
@@ -79,34 +109,56 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 
 	/* Count the product, as the request's size; an overflowing one is counted as the
 	 * largest size and still handed to the next calloc for its errno. */
-	if (mul_overflows(nmemb, size, &n))
+	bool overflow = __builtin_mul_overflow(nmemb, size, &n);
+	if (overflow)
 		n = SIZE_MAX;
-	struct hmo_slot *s = hmo_tls.slot;
-	if (HMO_LIKELY(s != NULL)) {
-		hmo_count(s, FN_CALLOC, n);
-		return hmo_real.calloc(nmemb, size);
+	if (!counted(FN_CALLOC, n, true)) {
+		if (overflow) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return hmo_bootstrap_alloc(n, 16);	/* arena memory is zero */
 	}
-	if (slow_route(FN_CALLOC, n, true) == ROUTE_REAL)
-		return hmo_real.calloc(nmemb, size);
-	if (n == SIZE_MAX) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return hmo_bootstrap_alloc(n, 16);	/* arena memory is zero */
+	if (!overflow && is_frame(n))
+		return frame_alloc(n, 0, true);
+	return hmo_real.calloc(nmemb, size);
 }
 
-/* realloc of a bootstrap block: move it to the next allocator (or a new bootstrap
- * block while that is not known), leaving the old block where it is. */
-static void *realloc_from_bootstrap(void *p, size_t n, bool real)
+/* realloc of a block hmo owns, or across the threshold. Keeps glibc's rules:
+ * realloc(p, 0) frees p and returns NULL; a failed realloc leaves p as it was. */
+static void *realloc_move(void *p, size_t n, bool real)
 {
-	size_t old = hmo_bootstrap_usable(p);
+	size_t old;
 	void *q;
 
-	if (n == 0 && real)
-		return NULL;	/* glibc frees and returns NULL; a bootstrap block needs no free */
-	q = real ? hmo_real.malloc(n) : hmo_bootstrap_alloc(n, 16);
-	if (q)
-		hmo_raw_memmove(q, p, old < n ? old : n);
+	if (p == NULL)
+		return !real ? hmo_bootstrap_alloc(n, 16)
+		       : is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
+	if (hmo_pool_owns(p)) {
+		if (n == 0) {
+			pool_free(p);
+			return NULL;
+		}
+		if (is_frame(n) && (q = pool_realloc(p, n)) != NULL)
+			return q;	/* grown or shrunk inside the pool, in place where it could */
+		old = pool_usable_size(p);
+	} else if (hmo_bootstrap_owns(p)) {
+		if (n == 0 && real)
+			return NULL;	/* a bootstrap block needs no free */
+		old = hmo_bootstrap_usable(p);
+	} else {
+		/* the next allocator's block growing into a frame */
+		old = hmo_real.malloc_usable_size(p);
+	}
+	q = !real ? hmo_bootstrap_alloc(n, 16)
+	    : is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
+	if (!q)
+		return NULL;
+	hmo_raw_memmove(q, p, old < n ? old : n);
+	if (hmo_pool_owns(p))
+		pool_free(p);
+	else if (!hmo_bootstrap_owns(p))
+		hmo_real.free(p);
 	return q;
 }
 
@@ -114,23 +166,16 @@ static COLD void *realloc_slow(void *p, size_t n)
 {
 	bool real = slow_route(FN_REALLOC, n, true) == ROUTE_REAL;
 
-	if (hmo_bootstrap_owns(p))
-		return realloc_from_bootstrap(p, n, real);
-	if (real)
-		return hmo_real.realloc(p, n);
-	if (p == NULL)
-		return hmo_bootstrap_alloc(n, 16);
-	/* A block of the next allocator before hmo knows its realloc: cannot happen,
-	 * since hmo resolves realloc before anything is handed out through it. */
-	errno = ENOMEM;
-	return NULL;
+	if (is_ours(p) || (real && is_frame(n)) || !real)
+		return realloc_move(p, n, real);
+	return hmo_real.realloc(p, n);
 }
 
 HMO_EXPORT void *realloc(void *p, size_t n)
 {
 	struct hmo_slot *s = hmo_tls.slot;
 
-	if (HMO_UNLIKELY(!s || hmo_bootstrap_owns(p)))
+	if (HMO_UNLIKELY(!s || is_ours(p) || n >= hmo_pool_threshold))
 		return realloc_slow(p, n);
 	hmo_count(s, FN_REALLOC, n);
 	return hmo_real.realloc(p, n);
@@ -139,52 +184,35 @@ HMO_EXPORT void *realloc(void *p, size_t n)
 HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t n;
+	bool overflow = __builtin_mul_overflow(nmemb, size, &n);
+	bool real = counted(FN_REALLOCARRAY, overflow ? SIZE_MAX : n, true);
 
-	if (mul_overflows(nmemb, size, &n))
-		n = SIZE_MAX;
-	struct hmo_slot *s = hmo_tls.slot;
-	bool real = true;
-	if (HMO_LIKELY(s != NULL))
-		hmo_count(s, FN_REALLOCARRAY, n);
-	else
-		real = slow_route(FN_REALLOCARRAY, n, true) == ROUTE_REAL;
-	if (n == SIZE_MAX && !real) {
+	if (overflow) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (HMO_UNLIKELY(hmo_bootstrap_owns(p))) {
-		if (n == SIZE_MAX) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		return realloc_from_bootstrap(p, n, real);
-	}
-	if (HMO_LIKELY(real)) {
-		if (hmo_real.reallocarray)
-			return hmo_real.reallocarray(p, nmemb, size);
-		if (n == SIZE_MAX) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		return hmo_real.realloc(p, n);
-	}
-	return p ? NULL : hmo_bootstrap_alloc(n, 16);
+	if (!real || is_ours(p) || is_frame(n))
+		return realloc_move(p, n, real);
+	return hmo_real.reallocarray ? hmo_real.reallocarray(p, nmemb, size) : hmo_real.realloc(p, n);
 }
 
 static COLD void free_slow(void *p)
 {
 	if (hmo_bootstrap_owns(p))
 		return;
-	if (slow_route(FN_FREE, 0, false) == ROUTE_REAL)
+	if (slow_route(FN_FREE, 0, false) != ROUTE_REAL)
+		return;	/* only bootstrap blocks exist yet, and p is not one (it is NULL) */
+	if (hmo_pool_owns(p))
+		pool_free(p);
+	else
 		hmo_real.free(p);
-	/* else: only bootstrap blocks exist yet, and p is not one (it is NULL) */
 }
 
 HMO_EXPORT void free(void *p)
 {
 	struct hmo_slot *s = hmo_tls.slot;
 
-	if (HMO_UNLIKELY(!s || hmo_bootstrap_owns(p)))
+	if (HMO_UNLIKELY(!s || is_ours(p)))
 		return free_slow(p);
 	hmo_count_call(s, FN_FREE);
 	hmo_real.free(p);
@@ -193,40 +221,52 @@ HMO_EXPORT void free(void *p)
 #if defined(HAVE_FREE_SIZED)
 HMO_EXPORT void free_sized(void *p, size_t n)
 {
-	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
+	if (hmo_bootstrap_owns(p) || !counted(FN_FREE_SIZED, n, true))
 		return;
-	if (counted(FN_FREE_SIZED, n, true)) {
-		if (hmo_real.free_sized)
-			hmo_real.free_sized(p, n);
-		else
-			hmo_real.free(p);
-	}
+	if (hmo_pool_owns(p))
+		pool_free(p);
+	else if (hmo_real.free_sized)
+		hmo_real.free_sized(p, n);
+	else
+		hmo_real.free(p);
 }
 #endif
 
 #if defined(HAVE_FREE_ALIGNED_SIZED)
 HMO_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 {
-	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
+	if (hmo_bootstrap_owns(p) || !counted(FN_FREE_ALIGNED_SIZED, n, true))
 		return;
-	if (counted(FN_FREE_ALIGNED_SIZED, n, true)) {
-		if (hmo_real.free_aligned_sized)
-			hmo_real.free_aligned_sized(p, align, n);
-		else
-			hmo_real.free(p);
-	}
+	if (hmo_pool_owns(p))
+		pool_free(p);
+	else if (hmo_real.free_aligned_sized)
+		hmo_real.free_aligned_sized(p, align, n);
+	else
+		hmo_real.free(p);
 }
 #endif
 
 HMO_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-	if (counted(FN_POSIX_MEMALIGN, n, true))
+	bool ok = align % sizeof(void *) == 0 && valid_align(align);
+
+	if (counted(FN_POSIX_MEMALIGN, n, true)) {
+		if (ok && is_frame(n)) {
+			int saved = errno;
+			void *p = frame_alloc(n, align, false);
+			errno = saved;	/* reported through the result, not errno */
+			if (!p)
+				return ENOMEM;
+			*out = p;
+			return 0;
+		}
 		return hmo_real.posix_memalign(out, align, n);
-	if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0)
+	}
+	if (!ok)
 		return EINVAL;
 	int saved = errno;
 	void *p = hmo_bootstrap_alloc(n, align);
-	errno = saved;	/* posix_memalign reports through its result, not errno */
+	errno = saved;
 	if (!p)
 		return ENOMEM;
 	*out = p;
@@ -235,47 +275,59 @@ HMO_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 HMO_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	if (counted(FN_ALIGNED_ALLOC, n, true))
-		return hmo_real.aligned_alloc(align, n);
-	return hmo_bootstrap_alloc(n, align);
+	if (!counted(FN_ALIGNED_ALLOC, n, true))
+		return hmo_bootstrap_alloc(n, align);
+	if (valid_align(align) && is_frame(n))
+		return frame_alloc(n, align, false);
+	return hmo_real.aligned_alloc(align, n);
 }
 
 HMO_EXPORT void *memalign(size_t align, size_t n)
 {
-	if (counted(FN_MEMALIGN, n, true))
-		return hmo_real.memalign(align, n);
-	return hmo_bootstrap_alloc(n, align);
+	if (!counted(FN_MEMALIGN, n, true))
+		return hmo_bootstrap_alloc(n, align);
+	if (valid_align(align) && is_frame(n))
+		return frame_alloc(n, align, false);
+	return hmo_real.memalign(align, n);
 }
 
 HMO_EXPORT void *valloc(size_t n)
 {
-	if (counted(FN_VALLOC, n, true))
-		return hmo_real.valloc(n);
-	return hmo_bootstrap_alloc(n, 4096);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!counted(FN_VALLOC, n, true))
+		return hmo_bootstrap_alloc(n, 4096);
+	if (is_frame(n))
+		return frame_alloc(n, page, false);
+	return hmo_real.valloc(n);
 }
 
 HMO_EXPORT void *pvalloc(size_t n)
 {
-	if (counted(FN_PVALLOC, n, true)) {
-		if (hmo_real.pvalloc)
-			return hmo_real.pvalloc(n);
-		/* glibc >= 2.39 keeps pvalloc only for old binaries: do what it did. */
-		size_t page = (size_t)sysconf(_SC_PAGESIZE), r;
-		if (__builtin_add_overflow(n, page - 1, &r)) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		r &= ~(page - 1);
-		return hmo_real.memalign(page, r ? r : page);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), r;
+
+	if (!counted(FN_PVALLOC, n, true))
+		return hmo_bootstrap_alloc((n + 4095) & ~(size_t)4095, 4096);
+	if (__builtin_add_overflow(n, page - 1, &r)) {
+		errno = ENOMEM;
+		return NULL;
 	}
-	return hmo_bootstrap_alloc((n + 4095) & ~(size_t)4095, 4096);
+	r &= ~(page - 1);
+	if (is_frame(r))
+		return frame_alloc(r, page, false);
+	if (hmo_real.pvalloc)
+		return hmo_real.pvalloc(n);
+	/* glibc >= 2.39 keeps pvalloc only for old binaries: do what it did. */
+	return hmo_real.memalign(page, r ? r : page);
 }
 
 HMO_EXPORT size_t malloc_usable_size(void *p)
 {
 	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
 		return hmo_bootstrap_usable(p);
-	if (counted(FN_MALLOC_USABLE_SIZE, 0, false))
-		return hmo_real.malloc_usable_size(p);
-	return 0;
+	if (!counted(FN_MALLOC_USABLE_SIZE, 0, false))
+		return 0;
+	if (hmo_pool_owns(p))
+		return pool_usable_size(p);
+	return hmo_real.malloc_usable_size(p);
 }

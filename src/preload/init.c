@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "os.h"
+#include "pool.h"
 
 int hmo_init_state;
 struct hmo_options hmo_opt;
@@ -130,11 +132,13 @@ void hmo_init(void)
 	hmo_real_resolve();
 	hmo_pid = getpid();
 	hmo_start_ns = hmo_now_ns();
+	hmo_options_ram = os_physical_memory();
 	hmo_options_load(&hmo_opt, get_option, hmo_warn);
 	extern char **environ;
 	hmo_options_check_unknown(environ, hmo_warn);
 	anchor_stats_path();
 	hmo_stats_init();
+	pool_configure();
 	pthread_atfork(NULL, NULL, atfork_child);
 	__atomic_store_n(&hmo_init_state, 2, __ATOMIC_RELEASE);
 	hmo_guard_leave();

@@ -1,0 +1,81 @@
+/* os.c: the kernel under the frame pool. See os.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "os.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static int sys_result(long r)
+{
+	return r < 0 ? errno : 0;
+}
+
+int os_reserve(size_t size, size_t align, void **out)
+{
+	/* Over-reserve by the alignment, then trim both ends. */
+	size_t total = size + align;
+	char *p = hmo_raw_mmap(NULL, total, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	char *start = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (start > p)
+		hmo_raw_munmap(p, (size_t)(start - p));
+	if (start + size < p + total)
+		hmo_raw_munmap(start + size, (size_t)(p + total - (start + size)));
+	*out = start;
+	return 0;
+}
+
+int os_commit(void *addr, size_t len)
+{
+	return sys_result(syscall(SYS_mprotect, addr, len, PROT_READ | PROT_WRITE));
+}
+
+int os_advise_thp(void *addr, size_t len)
+{
+	return sys_result(syscall(SYS_madvise, addr, len, MADV_HUGEPAGE));
+}
+
+int os_purge(void *addr, size_t len)
+{
+	return sys_result(syscall(SYS_madvise, addr, len, MADV_DONTNEED));
+}
+
+int os_populate(void *addr, size_t len)
+{
+	return sys_result(syscall(SYS_madvise, addr, len, MADV_POPULATE_WRITE));
+}
+
+bool os_thp_available(void)
+{
+	char buf[128];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/sys/kernel/mm/transparent_hugepage/enabled",
+			      O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* The chosen mode is in brackets: "always [madvise] never". */
+	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
+}
+
+size_t os_physical_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : (size_t)8 << 30;
+}

@@ -1,0 +1,353 @@
+/* pool.c: the frame pool on a jemalloc arena with hmo's extent hooks. See pool.h.
+ *
+ * Extents are carved from the reserved range with a bump pointer and never handed
+ * back to the kernel as address space: dalloc declines, so jemalloc retains them
+ * and reuses them. Physical memory goes back through purge (MADV_DONTNEED) when
+ * jemalloc's decay (HMO_POOL_DECAY) or the cap (HMO_POOL_MAX) says so. Pool work runs
+ * under hmo's guard, so jemalloc's own mmaps and copies pass straight through. */
+#include <errno.h>
+#include <jemalloc/jemalloc.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "internal.h"
+#include "os.h"
+#include "pool.h"
+
+#define HUGE_2M ((size_t)2 << 20)
+
+uintptr_t hmo_pool_base;
+size_t hmo_pool_size = 0;
+size_t hmo_pool_threshold = SIZE_MAX;
+
+enum { POOL_NEW, POOL_STARTING, POOL_READY, POOL_FAILED };
+static int pool_state;
+static unsigned pool_arena;
+static int pool_flags;	/* MALLOCX_ARENA | MALLOCX_TCACHE_NONE */
+static bool pool_thp;
+static size_t pool_used;	/* bump offset into the range */
+static struct pool_stats st;
+static __thread bool grew __attribute__((tls_model("initial-exec")));
+
+#define STAT_ADD(f, v) __atomic_fetch_add(&st.f, (v), __ATOMIC_RELAXED)
+#define STAT_SUB(f, v) __atomic_fetch_sub(&st.f, (v), __ATOMIC_RELAXED)
+
+/* ---- extent hooks --------------------------------------------------------
+ * jemalloc's convention: false means success for everything but alloc. */
+
+static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t align,
+		       bool *zero, bool *commit, unsigned arena)
+{
+	size_t old, start, end;
+	char *p;
+
+	(void)h;
+	(void)arena;
+	if (new_addr)	/* growing in place at a given address: not offered */
+		return NULL;
+	if (pool_thp && align < HUGE_2M && size >= HUGE_2M)
+		align = HUGE_2M;	/* whole huge pages for frame-sized extents */
+	old = __atomic_load_n(&pool_used, __ATOMIC_RELAXED);
+	do {
+		start = (old + align - 1) & ~(align - 1);
+		end = start + size;
+		if (end > hmo_pool_size || end < start)
+			return NULL;
+	} while (!__atomic_compare_exchange_n(&pool_used, &old, end, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	p = (char *)hmo_pool_base + start;
+	if (os_commit(p, size) != 0)
+		return NULL;	/* the range keeps a hole; the request falls back */
+	/* Backing chosen per extent: huge pages where the advice is taken. */
+	if (pool_thp && os_advise_thp(p, size) == 0)
+		STAT_ADD(thp_bytes, size);
+	else
+		STAT_ADD(small_page_bytes, size);
+	if (hmo_opt.prefault)
+		(void)os_populate(p, size);
+	*zero = true;	/* never used before: the kernel's zero pages */
+	*commit = true;
+	grew = true;
+	STAT_ADD(extents, 1);
+	STAT_ADD(extent_bytes, size);
+	return p;
+}
+
+static bool ext_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena)
+{
+	(void)h, (void)addr, (void)size, (void)committed, (void)arena;
+	return true;	/* keep the address space: jemalloc retains and reuses it */
+}
+
+static void ext_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena)
+{
+	(void)h, (void)committed, (void)arena;
+	(void)os_purge(addr, size);
+}
+
+static bool ext_commit(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+		       unsigned arena)
+{
+	(void)h, (void)size, (void)arena;
+	return os_commit((char *)addr + off, len) != 0;
+}
+
+static bool ext_decommit(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+			 unsigned arena)
+{
+	(void)h, (void)addr, (void)size, (void)off, (void)len, (void)arena;
+	return true;	/* always committed; purge gives the pages back */
+}
+
+static bool ext_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+			   unsigned arena)
+{
+	(void)h, (void)addr, (void)size, (void)off, (void)len, (void)arena;
+	return true;	/* no MADV_FREE: it would split huge pages for little gain */
+}
+
+static bool ext_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+			     unsigned arena)
+{
+	(void)h, (void)size, (void)arena;
+	if (os_purge((char *)addr + off, len) != 0)
+		return true;
+	STAT_ADD(purged_bytes, len);
+	return false;
+}
+
+static bool ext_split(extent_hooks_t *h, void *addr, size_t size, size_t a, size_t b,
+		      bool committed, unsigned arena)
+{
+	(void)h, (void)addr, (void)size, (void)a, (void)b, (void)committed, (void)arena;
+	return false;
+}
+
+static bool ext_merge(extent_hooks_t *h, void *a, size_t asize, void *b, size_t bsize,
+		      bool committed, unsigned arena)
+{
+	(void)h, (void)a, (void)asize, (void)b, (void)bsize, (void)committed, (void)arena;
+	return false;	/* every extent lies in the one reserved range */
+}
+
+static extent_hooks_t hooks = {
+	ext_alloc, ext_dalloc, ext_destroy, ext_commit, ext_decommit,
+	ext_purge_lazy, ext_purge_forced, ext_split, ext_merge,
+};
+static extent_hooks_t *hooks_ptr = &hooks;
+
+/* ---- set-up ------------------------------------------------------------ */
+
+void pool_configure(void)
+{
+	hmo_pool_threshold = hmo_opt.pool ? (size_t)hmo_opt.threshold : SIZE_MAX;
+}
+
+/* How much address space to reserve: twice physical memory, from 16 GiB to 1 TiB,
+ * and no more than half of RLIMIT_AS where one is set. */
+static size_t reserve_size(void)
+{
+	size_t want = 2 * os_physical_memory();
+	struct rlimit rl;
+
+	if (want < ((size_t)16 << 30))
+		want = (size_t)16 << 30;
+	if (want > ((size_t)1 << 40))
+		want = (size_t)1 << 40;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < want)
+		want = rl.rlim_cur / 2;
+	return want & ~(HUGE_2M - 1);
+}
+
+/* One line, only when the user asked for hmo's output (HMO_STATS). */
+static void pool_warn(const char *what, int err)
+{
+	char line[256];
+	struct fmt_buf b;
+
+	if (hmo_opt.stats.kind == HMO_OUT_OFF)
+		return;
+	fmt_init(&b, line, sizeof line);
+	fmt_str(&b, "hmo: frame pool: ");
+	fmt_str(&b, what);
+	fmt_str(&b, " (");
+	fmt_str(&b, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
+	fmt_str(&b, ")");
+	hmo_warn(line);
+}
+
+/* "arena.<i>.<leaf>" and the like, without stdio. */
+static const char *arena_ctl(char *buf, size_t cap, const char *pre, const char *leaf)
+{
+	struct fmt_buf b;
+
+	fmt_init(&b, buf, cap);
+	fmt_str(&b, pre);
+	fmt_u64(&b, pool_arena);
+	fmt_str(&b, leaf);
+	return buf;
+}
+
+static bool arena_set_ssize(const char *leaf, ssize_t v)
+{
+	char name[64];
+
+	return mallctl(arena_ctl(name, sizeof name, "arena.", leaf), NULL, NULL, &v, sizeof v) == 0;
+}
+
+static void pool_start(void)
+{
+	void *base = NULL;
+	size_t size = reserve_size(), sz = sizeof pool_arena;
+	int err = ENOMEM;
+
+	while (size >= ((size_t)256 << 20) && (err = os_reserve(size, HUGE_2M, &base)) != 0)
+		size /= 2;
+	if (!base) {
+		pool_warn("cannot reserve address space; frames go to the program's allocator", err);
+		__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
+		return;
+	}
+	pool_thp = hmo_opt.hugepages != HMO_HP_OFF && os_thp_available();
+	if (hmo_opt.hugepages == HMO_HP_THP && !pool_thp)
+		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", ENOTSUP);
+	st.thp = pool_thp;
+	st.reserved = size;
+	/* Publish the range before the arena can hand out anything in it: base first,
+	 * then the size that makes it count (see hmo_pool_owns). */
+	__atomic_store_n(&hmo_pool_base, (uintptr_t)base, __ATOMIC_RELAXED);
+	__atomic_store_n(&hmo_pool_size, size, __ATOMIC_RELEASE);
+	err = mallctl("arenas.create", &pool_arena, &sz, &hooks_ptr, sizeof hooks_ptr);
+	if (err) {
+		pool_warn("jemalloc refused to create an arena; frames go to the program's allocator", err);
+		__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
+		return;
+	}
+	/* Free frames stay dirty (reusable, resident) for HMO_POOL_DECAY, then go straight
+	 * back to the kernel: no muzzy stage, whose MADV_FREE would split huge pages. */
+	(void)arena_set_ssize(".dirty_decay_ms", (ssize_t)hmo_opt.pool_decay_ms);
+	(void)arena_set_ssize(".muzzy_decay_ms", 0);
+	pool_flags = MALLOCX_ARENA(pool_arena) | MALLOCX_TCACHE_NONE;
+	__atomic_store_n(&pool_state, POOL_READY, __ATOMIC_RELEASE);
+}
+
+/* True once the pool can serve. The first caller starts it; a concurrent caller
+ * does not wait (frames go to the next allocator meanwhile). */
+static bool pool_ready(void)
+{
+	int s = __atomic_load_n(&pool_state, __ATOMIC_ACQUIRE), expect = POOL_NEW;
+
+	if (HMO_LIKELY(s == POOL_READY))
+		return true;
+	if (s == POOL_NEW && __atomic_compare_exchange_n(&pool_state, &expect, POOL_STARTING, false,
+							  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		pool_start();
+	return __atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) == POOL_READY;
+}
+
+/* ---- serving ------------------------------------------------------------ */
+
+static void note_live(size_t add)
+{
+	uint64_t live = STAT_ADD(live_bytes, add) + add;
+	uint64_t peak = __atomic_load_n(&st.peak_live_bytes, __ATOMIC_RELAXED);
+
+	while (live > peak && !__atomic_compare_exchange_n(&st.peak_live_bytes, &peak, live, false,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+void *pool_alloc(size_t size, size_t align, bool zero)
+{
+	void *p = NULL;
+	int saved_errno = errno;
+
+	hmo_guard_enter();
+	if (pool_ready()) {
+		int flags = pool_flags | (zero ? MALLOCX_ZERO : 0);
+		if (align > 16)
+			flags |= MALLOCX_ALIGN(align);
+		grew = false;
+		p = mallocx(size, flags);
+		if (p) {
+			size_t usable = sallocx(p, 0);
+			STAT_ADD(allocs, 1);
+			if (!grew) {
+				STAT_ADD(reused, 1);
+				STAT_ADD(reused_bytes, usable);
+			}
+			note_live(usable);
+		}
+	}
+	if (!p)
+		STAT_ADD(fallbacks, 1);
+	hmo_guard_leave();
+	errno = saved_errno;
+	return p;
+}
+
+/* Over the cap, the arena's cached (dirty) pages all go back to the kernel. The
+ * check is cheap until more than the cap has ever been mapped beyond what is live. */
+static void enforce_cap(void)
+{
+	uint64_t mapped = __atomic_load_n(&st.extent_bytes, __ATOMIC_RELAXED);
+	uint64_t live = __atomic_load_n(&st.live_bytes, __ATOMIC_RELAXED);
+	char name[64];
+	size_t pdirty, sz = sizeof pdirty;
+	uint64_t epoch = 1;
+
+	if (mapped - live <= hmo_opt.pool_max)
+		return;
+	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
+	if (mallctl(arena_ctl(name, sizeof name, "stats.arenas.", ".pdirty"), &pdirty, &sz, NULL, 0) != 0 ||
+	    (uint64_t)pdirty * 4096 <= hmo_opt.pool_max)
+		return;
+	if (mallctl(arena_ctl(name, sizeof name, "arena.", ".purge"), NULL, NULL, NULL, 0) == 0)
+		STAT_ADD(cap_purges, 1);
+}
+
+void pool_free(void *p)
+{
+	int saved_errno = errno;
+
+	hmo_guard_enter();
+	STAT_SUB(live_bytes, sallocx(p, 0));
+	STAT_ADD(frees, 1);
+	dallocx(p, pool_flags);
+	enforce_cap();
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+size_t pool_usable_size(const void *p)
+{
+	return sallocx((void *)p, 0);
+}
+
+void *pool_realloc(void *p, size_t size)
+{
+	int saved_errno = errno;
+	size_t old, now;
+	void *q;
+
+	hmo_guard_enter();
+	old = sallocx(p, 0);
+	grew = false;
+	q = rallocx(p, size, pool_flags);
+	if (q) {
+		now = sallocx(q, 0);
+		STAT_SUB(live_bytes, old);
+		note_live(now);
+		STAT_ADD(allocs, 1);
+		if (!grew)
+			STAT_ADD(reused, 1);
+	}
+	hmo_guard_leave();
+	errno = q ? saved_errno : ENOMEM;
+	return q;
+}
+
+void pool_get_stats(struct pool_stats *out)
+{
+	*out = st;
+}

@@ -1,0 +1,57 @@
+/* pool.h: the frame pool, for allocations of at least HMO_THRESHOLD bytes.
+ *
+ * Frames come from a jemalloc arena whose extent hooks carve memory out of one
+ * address range that hmo reserved at start, backed by transparent huge pages where
+ * the kernel offers them. jemalloc recycles, splits and merges; hmo decides backing,
+ * caps and release. A pointer belongs to the pool exactly when it lies in that range,
+ * which is checked in O(1) without reading anything in front of it. */
+#ifndef HMO_PRELOAD_POOL_H
+#define HMO_PRELOAD_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#pragma GCC visibility push(hidden)
+
+/* The reserved range: [hmo_pool_base, hmo_pool_base + hmo_pool_size). Zero until
+ * the pool exists, so that nothing is owned before. */
+extern uintptr_t hmo_pool_base;
+extern size_t hmo_pool_size;
+/* Requests at or above this go to the pool: HMO_THRESHOLD, or SIZE_MAX with
+ * HMO_POOL=off. */
+extern size_t hmo_pool_threshold;
+
+/* The size is published last (release) and read first (acquire): a thread that sees
+ * it also sees the base, so no window exists in which low addresses look owned. */
+static inline bool hmo_pool_owns(const void *p)
+{
+	size_t size = __atomic_load_n(&hmo_pool_size, __ATOMIC_ACQUIRE);
+
+	return (uintptr_t)p - __atomic_load_n(&hmo_pool_base, __ATOMIC_RELAXED) < size;
+}
+
+/* A block of `size` bytes aligned to `align` (a power of two, or 0), zeroed when
+ * `zero`. NULL when the pool cannot serve it (not set up, range exhausted): the
+ * caller then forwards to the next allocator and the pool counts a fallback. */
+void *pool_alloc(size_t size, size_t align, bool zero);
+void pool_free(void *p);
+size_t pool_usable_size(const void *p);
+/* realloc of a pool block to `size` (at least the threshold), in place where
+ * jemalloc can. NULL with the block untouched on failure. */
+void *pool_realloc(void *p, size_t size);
+
+struct pool_stats {
+	uint64_t allocs, reused, fallbacks, frees;
+	uint64_t extents, extent_bytes, thp_bytes, small_page_bytes;
+	uint64_t live_bytes, peak_live_bytes, reused_bytes, purged_bytes, cap_purges;
+	bool thp;
+	size_t reserved;
+};
+void pool_get_stats(struct pool_stats *out);
+/* Sets hmo_pool_threshold from the options; the pool itself starts on first use. */
+void pool_configure(void);
+
+#pragma GCC visibility pop
+
+#endif
