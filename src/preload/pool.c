@@ -32,6 +32,12 @@ static __thread bool grew __attribute__((tls_model("initial-exec")));
 #define STAT_ADD(f, v) __atomic_fetch_add(&st.f, (v), __ATOMIC_RELAXED)
 #define STAT_SUB(f, v) __atomic_fetch_sub(&st.f, (v), __ATOMIC_RELAXED)
 
+/* jemalloc reads this when it starts. Its default purges every extent of 8 MiB or
+ * more the moment it is freed ("oversize"), whatever the decay time: exactly the
+ * frames the pool exists to keep. Raised to 1 TiB, frames stay cached for
+ * HMO_POOL_DECAY. MALLOC_CONF in the environment still overrides it. */
+HMO_EXPORT const char *malloc_conf = "oversize_threshold:1099511627776";
+
 /* ---- extent hooks --------------------------------------------------------
  * jemalloc's convention: false means success for everything but alloc. */
 
@@ -264,9 +270,11 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 
 	hmo_guard_enter();
 	if (pool_ready()) {
-		int flags = pool_flags | (zero ? MALLOCX_ZERO : 0);
-		if (align > 16)
-			flags |= MALLOCX_ALIGN(align);
+		/* Page alignment at least: frames start on a page (and a huge page when
+		 * large), and jemalloc's random cache-colouring offset, which it applies
+		 * only below page alignment, would make every reuse a different address. */
+		int flags = pool_flags | (zero ? MALLOCX_ZERO : 0) |
+			    MALLOCX_ALIGN(align > 4096 ? align : 4096);
 		grew = false;
 		p = mallocx(size, flags);
 		if (p) {

@@ -116,22 +116,26 @@ struct hmo_slot *hmo_slot_claim(void)
 
 void hmo_count_slow(enum hmo_fn fn, uint64_t n, bool sized)
 {
+	struct hmo_slot *s = hmo_tls.slot;
+
 	if (hmo_tls.guard || !hmo_ready())
 		return;
-	if (!hmo_tls.exiting) {
+	/* A slow path taken for another reason (a pool block, say) with the slot in hand,
+	 * or a thread's first call, which claims one. */
+	if (!s && !hmo_tls.exiting) {
 		int saved_errno = errno;
 		hmo_guard_enter();
-		struct hmo_slot *s = hmo_slot_claim();
+		s = hmo_slot_claim();
 		hmo_tls.saved = s;	/* becomes hmo_tls.slot when the guard is left */
 		hmo_guard_leave();
 		errno = saved_errno;
-		if (s) {
-			if (sized)
-				hmo_count(s, fn, n);
-			else
-				hmo_count_call(s, fn);
-			return;
-		}
+	}
+	if (s) {
+		if (sized)
+			hmo_count(s, fn, n);
+		else
+			hmo_count_call(s, fn);
+		return;
 	}
 	struct hmo_fn_stats *f = &exiting_slot.fn[fn];
 	__atomic_fetch_add(&f->hist[sized ? hmo_hist_bucket(n) : 0], 1, __ATOMIC_RELAXED);

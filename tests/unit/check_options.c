@@ -103,6 +103,68 @@ START_TEST(output_malformed)
 }
 END_TEST
 
+START_TEST(enum_forms)
+{
+	static const char *const ch[] = { "auto", "thp", "off", NULL };
+	unsigned v = 9;
+
+	ck_assert_ptr_null(hmo_parse_enum("thp", ch, &v));
+	ck_assert_uint_eq(v, 1);
+	ck_assert_ptr_null(hmo_parse_enum("AUTO", ch, &v));
+	ck_assert_uint_eq(v, 0);
+	v = 9;
+	ck_assert_ptr_nonnull(hmo_parse_enum("", ch, &v));
+	ck_assert_ptr_nonnull(hmo_parse_enum("th", ch, &v));
+	ck_assert_ptr_nonnull(hmo_parse_enum("thp ", ch, &v));
+	ck_assert_ptr_nonnull(hmo_parse_enum("hugetlb", ch, &v));
+	ck_assert_uint_eq(v, 9);
+}
+END_TEST
+
+START_TEST(ms_forms)
+{
+	static const struct { const char *in; int64_t want; } ok[] = {
+		{ "0", 0 }, { "250", 250 }, { "250ms", 250 }, { "10s", 10000 }, { "2m", 120000 },
+		{ "2M", 120000 }, { "never", -1 }, { "NEVER", -1 },
+	};
+	static const char *const bad[] = { "", "-1", "1.5s", "s", "10h", "10 s", "10sec", "ms",
+					   "99999999999999m" };
+	int64_t v;
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		ck_assert_msg(hmo_parse_ms(ok[i].in, &v) == NULL, "refused %s", ok[i].in);
+		ck_assert_msg(v == ok[i].want, "%s -> %lld", ok[i].in, (long long)v);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		v = 7;
+		ck_assert_msg(hmo_parse_ms(bad[i], &v) != NULL, "accepted \"%s\"", bad[i]);
+		ck_assert_int_eq(v, 7);
+	}
+}
+END_TEST
+
+START_TEST(size_ram_forms)
+{
+	uint64_t v;
+
+	ck_assert_ptr_null(hmo_parse_size_ram("25%", 1000, &v));
+	ck_assert_uint_eq(v, 250);
+	ck_assert_ptr_null(hmo_parse_size_ram("100%", 24ull << 30, &v));
+	ck_assert_uint_eq(v, 24ull << 30);
+	ck_assert_ptr_null(hmo_parse_size_ram("2G", 1000, &v));
+	ck_assert_uint_eq(v, 2ull << 30);
+	v = 5;
+	ck_assert_ptr_nonnull(hmo_parse_size_ram("0%", 1000, &v));
+	ck_assert_ptr_nonnull(hmo_parse_size_ram("101%", 1000, &v));
+	ck_assert_ptr_nonnull(hmo_parse_size_ram("%", 1000, &v));
+	ck_assert_ptr_nonnull(hmo_parse_size_ram("25%%", 1000, &v));
+	ck_assert_ptr_nonnull(hmo_parse_size_ram("1000000000000000000000%", 1000, &v));
+	ck_assert_ptr_nonnull(hmo_parse_size_ram("x%", 1000, &v));
+	ck_assert_uint_eq(v, 5);
+}
+END_TEST
+
+
 /* ---- the loader ---------------------------------------------------------- */
 
 static const char *const *fake_env;
@@ -248,6 +310,29 @@ START_TEST(table_defaults_parse)
 }
 END_TEST
 
+START_TEST(pool_rows)
+{
+	static const char *const env[] = { "HMO_HUGEPAGES=thp", "HMO_POOL=off", "HMO_POOL_MAX=50%",
+					   "HMO_POOL_DECAY=never", "HMO_PREFAULT=1", NULL };
+	static const char *const bad[] = { "HMO_HUGEPAGES=2M", NULL };
+	struct hmo_options o;
+
+	hmo_options_ram = 8ull << 30;
+	load(env, &o);
+	ck_assert_int_eq(nwarned, 0);
+	ck_assert_uint_eq(o.hugepages, HMO_HP_THP);
+	ck_assert(!o.pool);
+	ck_assert_uint_eq(o.pool_max, 4ull << 30);
+	ck_assert_int_eq(o.pool_decay_ms, -1);
+	ck_assert(o.prefault);
+	load(bad, &o);
+	ck_assert_int_eq(nwarned, 1);
+	ck_assert_uint_eq(o.hugepages, HMO_HP_AUTO);
+	ck_assert_str_eq(warned[0], "hmo: HMO_HUGEPAGES=\"2M\" is not one of the choices (auto, thp, off); "
+				    "using the default auto");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("options");
@@ -267,6 +352,10 @@ int main(void)
 	tcase_add_test(l, long_value_is_cut_in_the_warning);
 	tcase_add_test(l, unknown_variables);
 	tcase_add_test(l, table_defaults_parse);
+	tcase_add_test(p, enum_forms);
+	tcase_add_test(p, ms_forms);
+	tcase_add_test(p, size_ram_forms);
+	tcase_add_test(l, pool_rows);
 	suite_add_tcase(s, p);
 	suite_add_tcase(s, l);
 	return unit_run(s, CK_FORK);

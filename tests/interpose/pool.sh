@@ -1,0 +1,43 @@
+#!/bin/sh
+# The frame pool: what it serves, how it backs it, and what it leaves alone.
+. "$SRCDIR/tests/lib.sh"
+
+# pool_line FILE N: the Nth number on the summary's first frame-pool line
+# (1 frames served, 2 reused, 4 fallbacks).
+served() { awk '/^hmo: frame pool: .* frames served/ { gsub(",", ""); print $4; exit }' "$1"; }
+fallbacks() { awk '/^hmo: frame pool: .* frames served/ { gsub(",", ""); for (i = 1; i < NF; i++) if ($(i+1) == "fell") print $i; exit }' "$1"; }
+
+"$T/t_pool" entry || fail "t_pool entry without hmo"
+HMO_STATS="$WORK/s" run_hmo "$T/t_pool" entry || { cat "$WORK/s"; fail "t_pool entry under hmo"; }
+n=$(served "$WORK/s")
+# Every frame-sized call of t_pool entry: 2 sizes x 8 calls, 40 in the calloc loop,
+# 5 in the realloc sequence (small->frame, grow, shrink, reallocarray, malloc(T)),
+# 18 alignments and 2 around madvise.
+[ "${n:-0}" -ge 80 ] || { cat "$WORK/s"; fail "the pool served ${n:-0} frames, expected at least 80"; }
+[ "$(fallbacks "$WORK/s")" = 0 ] || { cat "$WORK/s"; fail "frames fell back to the program's allocator"; }
+
+# HMO_POOL=off: nothing is served by the pool, everything still works.
+HMO_POOL=off HMO_STATS="$WORK/off" run_hmo "$T/t_pool" entry || fail "t_pool entry with HMO_POOL=off"
+grep -q 'frame pool' "$WORK/off" && fail "HMO_POOL=off still used the pool"
+
+# A lower threshold sends smaller blocks to the pool.
+HMO_THRESHOLD=64K HMO_STATS="$WORK/t64" run_hmo "$T/t_pool" entry || fail "with HMO_THRESHOLD=64K"
+[ "$(served "$WORK/t64")" -gt "$n" ] || fail "HMO_THRESHOLD=64K served no more frames than 1M"
+
+# Backing: a touched frame is on huge pages where THP is available.
+run_hmo "$T/t_pool" thp; rc=$?
+case $rc in
+0) ;;
+77) echo "thp: skipped (transparent huge pages are disabled)" ;;
+*) fail "t_pool thp (rc $rc)" ;;
+esac
+# With THP in madvise mode, only hmo's advice gives huge pages: off must give none.
+if grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+	HMO_HUGEPAGES=off run_hmo "$T/t_pool" thp >"$WORK/off.out"; rc=$?
+	[ $rc -ne 0 ] || { cat "$WORK/off.out"; fail "HMO_HUGEPAGES=off still gave huge pages"; }
+fi
+
+run_hmo "$T/t_pool" fork || fail "fork with live frames"
+timeout 300 env LD_PRELOAD="$LIBHMO" "$T/t_pool" threads || fail "8 threads of frames"
+HMO_STATS="$WORK/rl" run_hmo "$T/t_pool" rlimit || { cat "$WORK/rl"; fail "ENOMEM under RLIMIT_AS"; }
+"$T/t_pool" rlimit || fail "t_pool rlimit without hmo"

@@ -1,0 +1,297 @@
+/* The frame pool seen from the program: every entry point around the threshold,
+ * realloc across it, alignments up to 2 MiB, calloc after reuse, usable sizes,
+ * huge pages, fork with live frames, threads, and ENOMEM under RLIMIT_AS.
+ *
+ *   t_pool entry     the entry points (pool.sh counts what the pool served)
+ *   t_pool thp       a touched 64 MiB frame is backed by AnonHugePages (77 if no THP)
+ *   t_pool fork      a child frees and reuses its parent's live frames
+ *   t_pool threads   8 threads allocating and freeing frames at once
+ *   t_pool rlimit    under RLIMIT_AS, a frame too large gives NULL/ENOMEM, and the
+ *                    program goes on */
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define MiB ((size_t)1 << 20)
+#define T MiB	/* pool.sh runs with the default HMO_THRESHOLD of 1M */
+
+static void fill(unsigned char *p, size_t n, unsigned char v)
+{
+	memset(p, v, n);
+}
+
+static int all(const unsigned char *p, size_t n, unsigned char v)
+{
+	for (size_t i = 0; i < n; i += 4093)
+		if (p[i] != v)
+			return 0;
+	return n == 0 || p[n - 1] == v;
+}
+
+/* Resident memory of this process in kB (VmRSS), or -1. */
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int run_entry(void)
+{
+	static const size_t sizes[] = { T - 1, T, (size_t)1 << 30 };
+	void *p;
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = sizes[i];
+		unsigned char *m = malloc(n);
+		CHECK(m && malloc_usable_size(m) >= n);
+		fill(m, n, 0xa1);
+		free(m);
+		unsigned char *c = calloc(1, n);	/* likely the block just freed: zero */
+		CHECK(c && all(c, n, 0));
+		free(c);
+		CHECK(posix_memalign(&p, 4096, n) == 0 && (uintptr_t)p % 4096 == 0);
+		free(p);
+		p = aligned_alloc(64, n);
+		CHECK(p && (uintptr_t)p % 64 == 0);
+		free(p);
+		p = memalign(2 * MiB, n);
+		CHECK(p && (uintptr_t)p % (2 * MiB) == 0);
+		free(p);
+		p = valloc(n);
+		CHECK(p && (uintptr_t)p % 4096 == 0);
+		free(p);
+		p = pvalloc(n);
+		CHECK(p && (uintptr_t)p % 4096 == 0 && malloc_usable_size(p) >= n);
+		free(p);
+		p = reallocarray(NULL, n, 1);
+		CHECK(p && malloc_usable_size(p) >= n);
+		free(p);
+	}
+	/* calloc after reuse, with the memory poisoned first, many times. */
+	for (int i = 0; i < 20; i++) {
+		size_t n = (size_t)(i % 5 + 1) * 3 * MiB + 123;
+		unsigned char *m = malloc(n);
+		CHECK(m != NULL);
+		fill(m, n, 0xee);
+		free(m);
+		unsigned char *z = calloc(n, 1);
+		CHECK(z && all(z, n, 0));
+		free(z);
+	}
+	/* realloc across the threshold, both ways, contents kept. */
+	unsigned char *r = malloc(1000);
+	fill(r, 1000, 0x11);
+	r = realloc(r, 5 * MiB);		/* small -> frame */
+	CHECK(r && all(r, 1000, 0x11));
+	fill(r, 5 * MiB, 0x22);
+	r = realloc(r, 9 * MiB);		/* frame grows */
+	CHECK(r && all(r, 5 * MiB, 0x22));
+	r = realloc(r, 2 * MiB);		/* frame shrinks */
+	CHECK(r && all(r, 2 * MiB, 0x22) && malloc_usable_size(r) >= 2 * MiB);
+	r = realloc(r, 100);			/* frame -> small */
+	CHECK(r && all(r, 100, 0x22));
+	free(r);
+	r = reallocarray(malloc(T), 3, T);	/* frame via reallocarray */
+	CHECK(r && malloc_usable_size(r) >= 3 * T);
+	CHECK(realloc(r, 0) == NULL);		/* frees it, as glibc does */
+	/* Alignments from 16 B to 2 MiB, all from the pool. */
+	for (size_t a = 16; a <= 2 * MiB; a <<= 1) {
+		CHECK(posix_memalign(&p, a, 3 * MiB) == 0 && (uintptr_t)p % a == 0);
+		fill(p, 3 * MiB, 1);
+		free(p);
+	}
+	/* A program's madvise on its frame does not break the pool (x264 does this). */
+	p = memalign(2 * MiB, 8 * MiB);
+	CHECK(p && madvise(p, 8 * MiB, MADV_HUGEPAGE) == 0);
+	CHECK(madvise(p, 8 * MiB, MADV_DONTNEED) == 0);
+	fill(p, 8 * MiB, 3);
+	free(p);
+	p = malloc(8 * MiB);
+	CHECK(p != NULL);
+	free(p);
+	/* A steady frame cycle costs nothing that grows, however many cycles: a leak of
+	 * per-call state in hmo (a counter slot per free, say) would show here. */
+	for (int i = 0; i < 8; i++)
+		free(malloc(2 * MiB + (size_t)i * 4096));
+	long before = rss_kb();
+	for (int i = 0; i < 20000; i++)
+		free(malloc(2 * MiB + (size_t)(i % 7) * 4096));
+	long after = rss_kb();
+	CHECK(before > 0 && after - before < 8192);
+	return check_done("t_pool entry");
+}
+
+/* AnonHugePages of the mapping that holds `p`, in kB, or -1. */
+static long huge_kb(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+static int run_thp(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	char mode[128] = "";
+
+	if (!f || !fgets(mode, sizeof mode, f) || strstr(mode, "[never]")) {
+		printf("SKIP: transparent huge pages are disabled here (%s)\n", mode);
+		return 77;
+	}
+	fclose(f);
+	unsigned char *p = malloc(64 * MiB);
+	CHECK(p != NULL);
+	fill(p, 64 * MiB, 7);
+	long kb = huge_kb(p);
+	printf("AnonHugePages of the frame's mapping: %ld kB\n", kb);
+	CHECK(kb >= 2048);
+	free(p);
+	return check_done("t_pool thp");
+}
+
+static int run_fork(void)
+{
+	unsigned char *live[4];
+
+	for (int i = 0; i < 4; i++) {
+		live[i] = malloc((size_t)(i + 2) * MiB);
+		fill(live[i], (size_t)(i + 2) * MiB, (unsigned char)(i + 1));
+	}
+	for (int k = 0; k < 20; k++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int ok = 1;
+			for (int i = 0; i < 4; i++) {
+				ok &= all(live[i], (size_t)(i + 2) * MiB, (unsigned char)(i + 1));
+				free(live[i]);
+			}
+			for (int i = 0; i < 10; i++) {
+				unsigned char *m = calloc(1, 6 * MiB);
+				ok &= m && all(m, 6 * MiB, 0);
+				if (m)
+					fill(m, 6 * MiB, 9);
+				free(m);
+			}
+			_exit(ok ? 0 : 1);
+		}
+		int st;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		CHECK(all(live[i], (size_t)(i + 2) * MiB, (unsigned char)(i + 1)));
+		free(live[i]);
+	}
+	return check_done("t_pool fork");
+}
+
+static void *frames(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	unsigned char *held[4] = { 0 };
+	size_t sz[4] = { 0 };
+
+	for (int i = 0; i < 400; i++) {
+		unsigned k = (seed = seed * 1103515245 + 12345) >> 16 & 3;
+		if (held[k] && !all(held[k], sz[k], (unsigned char)k))
+			return (void *)1;
+		free(held[k]);
+		sz[k] = ((seed >> 20) % 24 + 1) * MiB + (seed & 0xfff);
+		held[k] = malloc(sz[k]);
+		if (!held[k])
+			return (void *)1;
+		fill(held[k], sz[k], (unsigned char)k);
+	}
+	for (int k = 0; k < 4; k++)
+		free(held[k]);
+	return NULL;
+}
+
+static int run_threads(void)
+{
+	pthread_t t[8];
+	void *ret;
+
+	for (int i = 0; i < 8; i++)
+		CHECK(pthread_create(&t[i], NULL, frames, (void *)(uintptr_t)(i + 1)) == 0);
+	for (int i = 0; i < 8; i++) {
+		CHECK(pthread_join(t[i], &ret) == 0);
+		CHECK(ret == NULL);
+	}
+	return check_done("t_pool threads");
+}
+
+static int run_rlimit(void)
+{
+	struct rlimit rl = { (rlim_t)2 << 30, (rlim_t)2 << 30 };
+
+	/* Set before the first frame: the pool sizes its reservation to the limit. */
+	CHECK(setrlimit(RLIMIT_AS, &rl) == 0);
+	errno = 0;
+	void *big = malloc((size_t)8 << 30);
+	CHECK(big == NULL && errno == ENOMEM);
+	errno = 0;
+	CHECK(calloc(1, (size_t)8 << 30) == NULL && errno == ENOMEM);
+	/* The program goes on: frames and small blocks still come. */
+	unsigned char *m = malloc(64 * MiB);
+	CHECK(m != NULL);
+	if (m) {
+		fill(m, 64 * MiB, 5);
+		free(m);
+	}
+	char *s = strdup("still here");
+	CHECK(s && strcmp(s, "still here") == 0);
+	free(s);
+	return check_done("t_pool rlimit");
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+
+	if (strcmp(mode, "entry") == 0)
+		return run_entry();
+	if (strcmp(mode, "thp") == 0)
+		return run_thp();
+	if (strcmp(mode, "fork") == 0)
+		return run_fork();
+	if (strcmp(mode, "threads") == 0)
+		return run_threads();
+	if (strcmp(mode, "rlimit") == 0)
+		return run_rlimit();
+	check_say("usage: t_pool entry|thp|fork|threads|rlimit\n");
+	return 2;
+}
