@@ -41,3 +41,19 @@ run_hmo "$T/t_pool" fork || fail "fork with live frames"
 timeout 300 env LD_PRELOAD="$LIBHMO" "$T/t_pool" threads || fail "8 threads of frames"
 HMO_STATS="$WORK/rl" run_hmo "$T/t_pool" rlimit || { cat "$WORK/rl"; fail "ENOMEM under RLIMIT_AS"; }
 "$T/t_pool" rlimit || fail "t_pool rlimit without hmo"
+
+# HMO_PREFAULT populates new extents when they are mapped: the first write faults less.
+plain=$(run_hmo "$T/t_pool" touch | awk '/^faults/ { print $2 }')
+pre=$(HMO_PREFAULT=1 run_hmo "$T/t_pool" touch | awk '/^faults/ { print $2 }')
+[ -n "$plain" ] && [ -n "$pre" ] && [ "$pre" -lt "$plain" ] && [ "$pre" -le 2 ] \
+	|| fail "HMO_PREFAULT=1: $pre faults on first touch, $plain without"
+
+# Free frames stay cached by default; above HMO_POOL_MAX, or with no decay time,
+# they go back to the kernel.
+released() { awk '/^hmo: frame pool: .* mapped in/ { sub(/.*released /, ""); print; exit }' "$1"; }
+HMO_STATS="$WORK/c1" run_hmo "$T/t_pool" cache || fail "t_pool cache"
+[ "$(released "$WORK/c1")" = "0 B" ] || { cat "$WORK/c1"; fail "freed frames were released under the default cap"; }
+HMO_POOL_MAX=16M HMO_STATS="$WORK/c2" run_hmo "$T/t_pool" cache || fail "t_pool cache with HMO_POOL_MAX"
+[ "$(released "$WORK/c2")" != "0 B" ] || { cat "$WORK/c2"; fail "HMO_POOL_MAX=16M kept 80 MiB cached"; }
+HMO_POOL_DECAY=0 HMO_STATS="$WORK/c3" run_hmo "$T/t_pool" cache || fail "t_pool cache with HMO_POOL_DECAY=0"
+[ "$(released "$WORK/c3")" != "0 B" ] || { cat "$WORK/c3"; fail "HMO_POOL_DECAY=0 kept freed frames"; }

@@ -7,7 +7,9 @@
  *   t_pool fork      a child frees and reuses its parent's live frames
  *   t_pool threads   8 threads allocating and freeing frames at once
  *   t_pool rlimit    under RLIMIT_AS, a frame too large gives NULL/ENOMEM, and the
- *                    program goes on */
+ *                    program goes on
+ *   t_pool touch     prints the page faults of the first write to a fresh 64 MiB frame
+ *   t_pool cache     frees 10 touched 8 MiB frames at once (for HMO_POOL_MAX) */
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -278,6 +280,39 @@ static int run_rlimit(void)
 	return check_done("t_pool rlimit");
 }
 
+static long minflt(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+static int run_touch(void)
+{
+	unsigned char *p = malloc(64 * MiB);
+	long f0 = minflt();
+
+	CHECK(p != NULL);
+	fill(p, 64 * MiB, 1);
+	printf("faults %ld\n", minflt() - f0);
+	free(p);
+	return check_done("t_pool touch");
+}
+
+static int run_cache(void)
+{
+	unsigned char *p[10];
+
+	for (int i = 0; i < 10; i++) {
+		p[i] = malloc(8 * MiB);
+		CHECK(p[i] != NULL);
+		fill(p[i], 8 * MiB, 2);
+	}
+	for (int i = 0; i < 10; i++)
+		free(p[i]);
+	return check_done("t_pool cache");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -292,6 +327,10 @@ int main(int argc, char **argv)
 		return run_threads();
 	if (strcmp(mode, "rlimit") == 0)
 		return run_rlimit();
+	if (strcmp(mode, "touch") == 0)
+		return run_touch();
+	if (strcmp(mode, "cache") == 0)
+		return run_cache();
 	check_say("usage: t_pool entry|thp|fork|threads|rlimit\n");
 	return 2;
 }
