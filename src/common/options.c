@@ -26,6 +26,9 @@ const struct hmo_option_desc hmo_option_table[] = {
 	  "how long free pool memory stays cached before it goes back to the system (ms, s or m; never)", NULL },
 	{ "HMO_PREFAULT", HMO_OPT_BOOL, "off", 0, 0, FIELD(prefault),
 	  "populate new pool memory when it is mapped (MADV_POPULATE_WRITE), not at first touch", NULL },
+	{ "HMO_MMAP", HMO_OPT_ENUM, "advise", 0, 0, FIELD(mmap_mode),
+	  "the program's own anonymous private mmaps of at least HMO_THRESHOLD: advise (huge pages) or off",
+	  (const char *const[]){ "advise", "off", NULL } },
 };
 
 uint64_t hmo_options_ram = 8 * GiB;

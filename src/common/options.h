@@ -26,6 +26,8 @@ enum hmo_opt_type {
 
 /* HMO_HUGEPAGES choices, in the order of the row's list. */
 enum hmo_hugepages { HMO_HP_AUTO, HMO_HP_THP, HMO_HP_OFF };
+/* HMO_MMAP choices. */
+enum hmo_mmap_mode { HMO_MMAP_ADVISE, HMO_MMAP_OFF };
 
 enum hmo_out_kind { HMO_OUT_OFF, HMO_OUT_STDERR, HMO_OUT_FILE };
 
@@ -44,6 +46,7 @@ struct hmo_options {
 	uint64_t pool_max;
 	int64_t pool_decay_ms;
 	bool prefault;
+	unsigned mmap_mode;	/* enum hmo_mmap_mode */
 };
 
 struct hmo_option_desc {

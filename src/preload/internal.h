@@ -103,6 +103,9 @@ void hmo_stats_init(void);
  * malloc and no stdio: it is called from destructors and from _exit. */
 void hmo_summary_emit(void);
 
+/* Program mmaps that got huge-page advice (mmap.c, HMO_MMAP). */
+extern uint64_t hmo_mmap_advised;
+
 /* ---- guard -------------------------------------------------------------- */
 
 static inline void hmo_guard_enter(void)

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "os.h"
+#include "pool.h"
 
 static bool count(enum hmo_fn fn, size_t n)
 {
@@ -29,17 +31,39 @@ static bool count(enum hmo_fn fn, size_t n)
 	return true;
 }
 
+uint64_t hmo_mmap_advised;
+
+/* HMO_MMAP=advise: a frame-sized anonymous private mapping that the program made
+ * itself (not at a fixed place, not explicit hugetlb, not hmo's or its allocator's
+ * own, which run under the guard) gets the pool's huge-page advice. File mappings
+ * are never touched: the x264 CLI maps its input one frame per mmap. */
+static void *advise(void *p, size_t len, int flags)
+{
+	const int want = MAP_PRIVATE | MAP_ANONYMOUS;
+
+	if (p != MAP_FAILED && (flags & (want | MAP_FIXED | MAP_HUGETLB | MAP_SHARED)) == want &&
+	    len >= hmo_pool_threshold && hmo_opt.mmap_mode == HMO_MMAP_ADVISE && !hmo_tls.guard &&
+	    hmo_opt.hugepages != HMO_HP_OFF) {
+		int saved_errno = errno;
+		if (os_advise_thp(p, len) == 0)
+			__atomic_fetch_add(&hmo_mmap_advised, 1, __ATOMIC_RELAXED);
+		errno = saved_errno;
+	}
+	return p;
+}
+
 HMO_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	if (HMO_LIKELY(count(FN_MMAP, len)))
-		return hmo_real.mmap(addr, len, prot, flags, fd, off);
+		return advise(hmo_real.mmap(addr, len, prot, flags, fd, off), len, flags);
 	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
 }
 
 HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	if (HMO_LIKELY(count(FN_MMAP64, len)))
-		return (hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap)(addr, len, prot, flags, fd, off);
+		return advise((hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap)(addr, len, prot, flags, fd, off),
+			      len, flags);
 	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
 }
 

@@ -312,6 +312,13 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	struct pool_stats p;
 
 	pool_get_stats(&p);
+	uint64_t advised = __atomic_load_n(&hmo_mmap_advised, __ATOMIC_RELAXED);
+	if (advised) {
+		fmt_str(b, "hmo: mmap: ");
+		fmt_u64_grouped(b, advised);
+		fmt_str(b, " of the program's own large anonymous mappings advised to huge pages");
+		emit_line(fd, b);
+	}
 	if (!p.allocs && !p.fallbacks)
 		return;
 	fmt_str(b, "hmo: frame pool: ");

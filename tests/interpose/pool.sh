@@ -57,3 +57,17 @@ HMO_POOL_MAX=16M HMO_STATS="$WORK/c2" run_hmo "$T/t_pool" cache || fail "t_pool 
 [ "$(released "$WORK/c2")" != "0 B" ] || { cat "$WORK/c2"; fail "HMO_POOL_MAX=16M kept 80 MiB cached"; }
 HMO_POOL_DECAY=0 HMO_STATS="$WORK/c3" run_hmo "$T/t_pool" cache || fail "t_pool cache with HMO_POOL_DECAY=0"
 [ "$(released "$WORK/c3")" != "0 B" ] || { cat "$WORK/c3"; fail "HMO_POOL_DECAY=0 kept freed frames"; }
+
+# HMO_MMAP: the program's own large anonymous mmap gets huge-page advice; its file
+# mapping does not: one more advised than the process makes by itself (the libraries
+# it loads map memory too).
+advised() { awk '/^hmo: mmap: / { print $3; found = 1 } END { if (!found) print 0 }' "$1"; }
+HMO_STATS="$WORK/m0" run_hmo "$T/t_pool" none || fail "t_pool none"
+HMO_STATS="$WORK/m1" run_hmo "$T/t_pool" mmap >"$WORK/m1.out" || fail "t_pool mmap"
+[ $(( $(advised "$WORK/m1") - $(advised "$WORK/m0") )) -eq 1 ] || { cat "$WORK/m0" "$WORK/m1"; fail "expected exactly one more advised mapping"; }
+if grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+	[ "$(awk '/AnonHugePages/ { print $3 }' "$WORK/m1.out")" -ge 2048 ] || { cat "$WORK/m1.out"; fail "the advised mapping got no huge pages"; }
+	HMO_MMAP=off HMO_STATS="$WORK/m2" run_hmo "$T/t_pool" mmap >"$WORK/m2.out" || fail "t_pool mmap, HMO_MMAP=off"
+	[ "$(awk '/AnonHugePages/ { print $3 }' "$WORK/m2.out")" -eq 0 ] || fail "HMO_MMAP=off still advised"
+	[ "$(advised "$WORK/m2")" -eq 0 ] || fail "HMO_MMAP=off counted advice"
+fi

@@ -9,7 +9,10 @@
  *   t_pool rlimit    under RLIMIT_AS, a frame too large gives NULL/ENOMEM, and the
  *                    program goes on
  *   t_pool touch     prints the page faults of the first write to a fresh 64 MiB frame
- *   t_pool cache     frees 10 touched 8 MiB frames at once (for HMO_POOL_MAX) */
+ *   t_pool cache     frees 10 touched 8 MiB frames at once (for HMO_POOL_MAX)
+ *   t_pool mmap      maps 64 MiB anonymous and a 4 MiB file, touches both, and prints
+ *                    the AnonHugePages of the anonymous mapping
+ *   t_pool none      nothing: what the process does by itself, as a baseline */
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -313,6 +316,26 @@ static int run_cache(void)
 	return check_done("t_pool cache");
 }
 
+static int run_mmap(void)
+{
+	char path[] = "/tmp/hmo-pool-XXXXXX";
+	int fd = mkstemp(path);
+	unsigned char *a, *f;
+
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)(4 * MiB)) == 0);
+	unlink(path);
+	f = mmap(NULL, 4 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	CHECK(f != MAP_FAILED);
+	fill(f, 4 * MiB, 4);
+	a = mmap(NULL, 64 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(a != MAP_FAILED);
+	fill(a, 64 * MiB, 5);
+	printf("anon AnonHugePages %ld\n", huge_kb(a + 32 * MiB));
+	CHECK(munmap(a, 64 * MiB) == 0 && munmap(f, 4 * MiB) == 0);
+	close(fd);
+	return check_done("t_pool mmap");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -331,6 +354,10 @@ int main(int argc, char **argv)
 		return run_touch();
 	if (strcmp(mode, "cache") == 0)
 		return run_cache();
+	if (strcmp(mode, "mmap") == 0)
+		return run_mmap();
+	if (strcmp(mode, "none") == 0)
+		return 0;
 	check_say("usage: t_pool entry|thp|fork|threads|rlimit\n");
 	return 2;
 }

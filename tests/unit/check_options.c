@@ -313,7 +313,7 @@ END_TEST
 START_TEST(pool_rows)
 {
 	static const char *const env[] = { "HMO_HUGEPAGES=thp", "HMO_POOL=off", "HMO_POOL_MAX=50%",
-					   "HMO_POOL_DECAY=never", "HMO_PREFAULT=1", NULL };
+					   "HMO_POOL_DECAY=never", "HMO_PREFAULT=1", "HMO_MMAP=OFF", NULL };
 	static const char *const bad[] = { "HMO_HUGEPAGES=2M", NULL };
 	struct hmo_options o;
 
@@ -325,6 +325,7 @@ START_TEST(pool_rows)
 	ck_assert_uint_eq(o.pool_max, 4ull << 30);
 	ck_assert_int_eq(o.pool_decay_ms, -1);
 	ck_assert(o.prefault);
+	ck_assert_uint_eq(o.mmap_mode, HMO_MMAP_OFF);
 	load(bad, &o);
 	ck_assert_int_eq(nwarned, 1);
 	ck_assert_uint_eq(o.hugepages, HMO_HP_AUTO);
