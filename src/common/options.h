@@ -25,7 +25,7 @@ enum hmo_opt_type {
 };
 
 /* HMO_HUGEPAGES choices, in the order of the row's list. */
-enum hmo_hugepages { HMO_HP_AUTO, HMO_HP_THP, HMO_HP_OFF };
+enum hmo_hugepages { HMO_HP_AUTO, HMO_HP_HUGETLB, HMO_HP_1G, HMO_HP_THP, HMO_HP_OFF };
 /* HMO_MMAP choices. */
 enum hmo_mmap_mode { HMO_MMAP_ADVISE, HMO_MMAP_OFF };
 

@@ -35,6 +35,55 @@ int os_reserve(size_t size, size_t align, void **out)
 	return 0;
 }
 
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+
+int os_map_hugetlb(void *addr, size_t len, size_t page)
+{
+	int log2 = page == ((size_t)1 << 30) ? 30 : 21;
+	/* No MAP_NORESERVE: the kernel must reserve the pages at mmap time. */
+	void *p = hmo_raw_mmap(addr, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_HUGETLB |
+			       (log2 << MAP_HUGE_SHIFT), -1, 0);
+	if (p == MAP_FAILED) {
+		int err = errno;
+		/* MAP_FIXED may have replaced part of the reservation before failing: make
+		 * sure the range is reserved (and inaccessible) again. */
+		void *q = hmo_raw_mmap(addr, len, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+		(void)q;
+		return err;
+	}
+	return 0;
+}
+
+/* Reads a small decimal file such as /sys/.../nr_hugepages; -1 on error. */
+static long read_number(const char *path)
+{
+	char buf[32];
+	long v = 0;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return -1;
+	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (buf[i] - '0');
+	return v;
+}
+
+bool os_hugetlb_reserved(size_t page)
+{
+	return read_number(page == ((size_t)1 << 30)
+			   ? "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+			   : "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages") > 0;
+}
+
 int os_commit(void *addr, size_t len)
 {
 	return sys_result(syscall(SYS_mprotect, addr, len, PROT_READ | PROT_WRITE));

@@ -14,6 +14,12 @@
 /* Reserves `size` bytes of address space aligned to `align`, inaccessible and
  * uncommitted (PROT_NONE, MAP_NORESERVE). */
 int os_reserve(size_t size, size_t align, void **out);
+/* Maps hugetlb pages of `page` bytes (2 MiB or 1 GiB) read-write over
+ * [addr, addr+len) of a reservation. The pages are taken now: ENOMEM when there are
+ * not enough, never a SIGBUS later. */
+int os_map_hugetlb(void *addr, size_t len, size_t page);
+/* Whether the system has hugetlb pages of `page` bytes reserved (nr_hugepages > 0). */
+bool os_hugetlb_reserved(size_t page);
 /* Makes [addr, addr+len) of a reservation readable and writable. */
 int os_commit(void *addr, size_t len);
 /* Asks for transparent huge pages on the range (MADV_HUGEPAGE). */

@@ -1,13 +1,22 @@
-/* pool.c: the frame pool on a jemalloc arena with hmo's extent hooks. See pool.h.
+/* pool.c: the frame pool on jemalloc arenas with hmo's extent hooks. See pool.h.
  *
- * Extents are carved from the reserved range with a bump pointer and never handed
- * back to the kernel as address space: dalloc declines, so jemalloc retains them
+ * One reserved address range, split between the backings: explicit hugetlb pages
+ * (when the system has some reserved, or HMO_HUGEPAGES asks) and transparent huge
+ * pages or 4 KiB pages for the rest. Each backing is its own jemalloc arena, whose
+ * extent hooks carve extents from that backing's part of the range with a bump
+ * pointer. A frame is asked of the hugetlb arena first; when hugetlb pages run out,
+ * that arena's hook fails at mapping time (MAP_HUGETLB reserves then, so never a
+ * later SIGBUS) and the frame comes from the other arena.
+ *
+ * Address space is never handed back: dalloc declines, so jemalloc retains extents
  * and reuses them. Physical memory goes back through purge (MADV_DONTNEED) when
- * jemalloc's decay (HMO_POOL_DECAY) or the cap (HMO_POOL_MAX) says so. Pool work runs
- * under hmo's guard, so jemalloc's own mmaps and copies pass straight through. */
+ * jemalloc's decay (HMO_POOL_DECAY) or the cap (HMO_POOL_MAX) says so; hugetlb pages
+ * are kept until exit, as a reserved resource. Pool work runs under hmo's guard, so
+ * jemalloc's own mmaps and copies pass straight through. */
 #include <errno.h>
 #include <jemalloc/jemalloc.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "internal.h"
@@ -15,22 +24,7 @@
 #include "pool.h"
 
 #define HUGE_2M ((size_t)2 << 20)
-
-uintptr_t hmo_pool_base;
-size_t hmo_pool_size = 0;
-size_t hmo_pool_threshold = SIZE_MAX;
-
-enum { POOL_NEW, POOL_STARTING, POOL_READY, POOL_FAILED };
-static int pool_state;
-static unsigned pool_arena;
-static int pool_flags;	/* MALLOCX_ARENA | MALLOCX_TCACHE_NONE */
-static bool pool_thp;
-static size_t pool_used;	/* bump offset into the range */
-static struct pool_stats st;
-static __thread bool grew __attribute__((tls_model("initial-exec")));
-
-#define STAT_ADD(f, v) __atomic_fetch_add(&st.f, (v), __ATOMIC_RELAXED)
-#define STAT_SUB(f, v) __atomic_fetch_sub(&st.f, (v), __ATOMIC_RELAXED)
+#define HUGE_1G ((size_t)1 << 30)
 
 /* jemalloc reads this when it starts. Its default purges every extent of 8 MiB or
  * more the moment it is freed ("oversize"), whatever the decay time: exactly the
@@ -38,37 +32,100 @@ static __thread bool grew __attribute__((tls_model("initial-exec")));
  * HMO_POOL_DECAY. MALLOC_CONF in the environment still overrides it. */
 HMO_EXPORT const char *malloc_conf = "oversize_threshold:1099511627776";
 
+uintptr_t hmo_pool_base;
+size_t hmo_pool_size = 0;
+size_t hmo_pool_threshold = SIZE_MAX;
+
+/* One backing: its arena, its part of the range, how its extents are mapped. The
+ * hooks come first, so that the hooks pointer jemalloc passes back is the backing. */
+struct backing {
+	extent_hooks_t hooks;
+	bool on;
+	size_t hugetlb_page;	/* 2 MiB or 1 GiB for hugetlb; 0 otherwise */
+	bool thp;		/* advise MADV_HUGEPAGE (non-hugetlb backing) */
+	unsigned arena;
+	int flags;		/* MALLOCX_ARENA | MALLOCX_TCACHE_NONE */
+	uintptr_t base;
+	size_t size, used;
+	unsigned failures;	/* hugetlb mappings refused in a row */
+};
+
+enum { POOL_NEW, POOL_STARTING, POOL_READY, POOL_FAILED };
+static int pool_state;
+static struct backing bk_huge, bk_main;
+static struct pool_stats st;
+static __thread bool grew __attribute__((tls_model("initial-exec")));
+
+#define STAT_ADD(f, v) __atomic_fetch_add(&st.f, (v), __ATOMIC_RELAXED)
+#define STAT_SUB(f, v) __atomic_fetch_sub(&st.f, (v), __ATOMIC_RELAXED)
+
 /* ---- extent hooks --------------------------------------------------------
  * jemalloc's convention: false means success for everything but alloc. */
+
+/* Takes [start, start+len) of the backing's range, aligned; 0 when it is full. */
+static uintptr_t carve(struct backing *b, size_t len, size_t align)
+{
+	size_t old = __atomic_load_n(&b->used, __ATOMIC_RELAXED), start, end;
+
+	do {
+		start = (old + align - 1) & ~(align - 1);
+		end = start + len;
+		if (end > b->size || end < start)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&b->used, &old, end, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return b->base + start;
+}
+
+/* A hugetlb extent: mapped over its part of the reservation with MAP_HUGETLB, which
+ * takes the pages now or fails now. After a refusal, only every 64th request tries
+ * the kernel again (pages may have been freed by other processes meanwhile). */
+static void *alloc_hugetlb(struct backing *b, size_t size, size_t align)
+{
+	size_t page = b->hugetlb_page, len = (size + page - 1) & ~(page - 1);
+	uintptr_t p;
+
+	if (b->failures && (__atomic_add_fetch(&b->failures, 1, __ATOMIC_RELAXED) % 64) != 0)
+		return NULL;
+	p = carve(b, len, align > page ? align : page);
+	if (!p)
+		return NULL;
+	if (os_map_hugetlb((void *)p, len, page) != 0) {
+		/* The carved part stays a hole of reserved address space. */
+		__atomic_store_n(&b->failures, 1, __ATOMIC_RELAXED);
+		STAT_ADD(hugetlb_refused, 1);
+		return NULL;
+	}
+	__atomic_store_n(&b->failures, 0, __ATOMIC_RELAXED);
+	STAT_ADD(hugetlb_bytes, len);
+	return (void *)p;
+}
 
 static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t align,
 		       bool *zero, bool *commit, unsigned arena)
 {
-	size_t old, start, end;
-	char *p;
+	struct backing *b = (struct backing *)h;
+	void *p;
 
-	(void)h;
 	(void)arena;
 	if (new_addr)	/* growing in place at a given address: not offered */
 		return NULL;
-	if (pool_thp && align < HUGE_2M && size >= HUGE_2M)
-		align = HUGE_2M;	/* whole huge pages for frame-sized extents */
-	old = __atomic_load_n(&pool_used, __ATOMIC_RELAXED);
-	do {
-		start = (old + align - 1) & ~(align - 1);
-		end = start + size;
-		if (end > hmo_pool_size || end < start)
+	if (b->hugetlb_page) {
+		p = alloc_hugetlb(b, size, align);
+		if (!p)
 			return NULL;
-	} while (!__atomic_compare_exchange_n(&pool_used, &old, end, false, __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
-	p = (char *)hmo_pool_base + start;
-	if (os_commit(p, size) != 0)
-		return NULL;	/* the range keeps a hole; the request falls back */
-	/* Backing chosen per extent: huge pages where the advice is taken. */
-	if (pool_thp && os_advise_thp(p, size) == 0)
-		STAT_ADD(thp_bytes, size);
-	else
-		STAT_ADD(small_page_bytes, size);
+	} else {
+		if (b->thp && align < HUGE_2M && size >= HUGE_2M)
+			align = HUGE_2M;	/* whole huge pages for frame-sized extents */
+		p = (void *)carve(b, size, align);
+		if (!p || os_commit(p, size) != 0)
+			return NULL;	/* a failed commit leaves a hole; the frame falls back */
+		/* Backing chosen per extent: huge pages where the advice is taken. */
+		if (b->thp && os_advise_thp(p, size) == 0)
+			STAT_ADD(thp_bytes, size);
+		else
+			STAT_ADD(small_page_bytes, size);
+	}
 	if (hmo_opt.prefault)
 		(void)os_populate(p, size);
 	*zero = true;	/* never used before: the kernel's zero pages */
@@ -94,7 +151,9 @@ static void ext_destroy(extent_hooks_t *h, void *addr, size_t size, bool committ
 static bool ext_commit(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
 		       unsigned arena)
 {
-	(void)h, (void)size, (void)arena;
+	(void)size, (void)arena;
+	if (((struct backing *)h)->hugetlb_page)
+		return false;	/* mapped read-write from the start */
 	return os_commit((char *)addr + off, len) != 0;
 }
 
@@ -115,7 +174,9 @@ static bool ext_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t of
 static bool ext_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
 			     unsigned arena)
 {
-	(void)h, (void)size, (void)arena;
+	(void)size, (void)arena;
+	if (((struct backing *)h)->hugetlb_page)
+		return true;	/* hugetlb pages stay with the pool until exit */
 	if (os_purge((char *)addr + off, len) != 0)
 		return true;
 	STAT_ADD(purged_bytes, len);
@@ -126,21 +187,20 @@ static bool ext_split(extent_hooks_t *h, void *addr, size_t size, size_t a, size
 		      bool committed, unsigned arena)
 {
 	(void)h, (void)addr, (void)size, (void)a, (void)b, (void)committed, (void)arena;
-	return false;
+	return false;	/* bookkeeping only: nothing is unmapped */
 }
 
 static bool ext_merge(extent_hooks_t *h, void *a, size_t asize, void *b, size_t bsize,
 		      bool committed, unsigned arena)
 {
 	(void)h, (void)a, (void)asize, (void)b, (void)bsize, (void)committed, (void)arena;
-	return false;	/* every extent lies in the one reserved range */
+	return false;	/* adjacent extents of one backing lie in one part of the range */
 }
 
-static extent_hooks_t hooks = {
+static const extent_hooks_t hooks = {
 	ext_alloc, ext_dalloc, ext_destroy, ext_commit, ext_decommit,
 	ext_purge_lazy, ext_purge_forced, ext_split, ext_merge,
 };
-static extent_hooks_t *hooks_ptr = &hooks;
 
 /* ---- set-up ------------------------------------------------------------ */
 
@@ -162,7 +222,7 @@ static size_t reserve_size(void)
 		want = (size_t)1 << 40;
 	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < want)
 		want = rl.rlim_cur / 2;
-	return want & ~(HUGE_2M - 1);
+	return want & ~(HUGE_1G - 1) ? want & ~(HUGE_1G - 1) : want & ~(HUGE_2M - 1);
 }
 
 /* One line, only when the user asked for hmo's output (HMO_STATS). */
@@ -176,64 +236,108 @@ static void pool_warn(const char *what, int err)
 	fmt_init(&b, line, sizeof line);
 	fmt_str(&b, "hmo: frame pool: ");
 	fmt_str(&b, what);
-	fmt_str(&b, " (");
-	fmt_str(&b, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
-	fmt_str(&b, ")");
+	if (err) {
+		fmt_str(&b, " (");
+		fmt_str(&b, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
+		fmt_str(&b, ")");
+	}
 	hmo_warn(line);
 }
 
 /* "arena.<i>.<leaf>" and the like, without stdio. */
-static const char *arena_ctl(char *buf, size_t cap, const char *pre, const char *leaf)
+static const char *arena_ctl(char *buf, size_t cap, const char *pre, unsigned arena, const char *leaf)
 {
 	struct fmt_buf b;
 
 	fmt_init(&b, buf, cap);
 	fmt_str(&b, pre);
-	fmt_u64(&b, pool_arena);
+	fmt_u64(&b, arena);
 	fmt_str(&b, leaf);
 	return buf;
 }
 
-static bool arena_set_ssize(const char *leaf, ssize_t v)
+static void arena_set_ssize(unsigned arena, const char *leaf, ssize_t v)
 {
 	char name[64];
 
-	return mallctl(arena_ctl(name, sizeof name, "arena.", leaf), NULL, NULL, &v, sizeof v) == 0;
+	(void)mallctl(arena_ctl(name, sizeof name, "arena.", arena, leaf), NULL, NULL, &v, sizeof v);
+}
+
+/* Creates the backing's arena over [base, base+size). */
+static bool backing_start(struct backing *b, uintptr_t base, size_t size)
+{
+	extent_hooks_t *hp = &b->hooks;
+	size_t sz = sizeof b->arena;
+
+	b->hooks = hooks;
+	b->base = base;
+	b->size = size;
+	if (mallctl("arenas.create", &b->arena, &sz, &hp, sizeof hp) != 0)
+		return false;
+	/* Free frames stay dirty (reusable, resident) for HMO_POOL_DECAY, then go straight
+	 * back to the kernel: no muzzy stage, whose MADV_FREE would split huge pages.
+	 * hugetlb pages are never given back, so their arena does not try. */
+	arena_set_ssize(b->arena, ".dirty_decay_ms", b->hugetlb_page ? -1 : (ssize_t)hmo_opt.pool_decay_ms);
+	arena_set_ssize(b->arena, ".muzzy_decay_ms", b->hugetlb_page ? -1 : 0);
+	b->flags = MALLOCX_ARENA(b->arena) | MALLOCX_TCACHE_NONE;
+	b->on = true;
+	return true;
+}
+
+/* The hugetlb page size HMO_HUGEPAGES asks for, or 0. auto takes 2 MiB pages when
+ * the system has some reserved. */
+static size_t hugetlb_choice(void)
+{
+	switch (hmo_opt.hugepages) {
+	case HMO_HP_HUGETLB:
+		if (!os_hugetlb_reserved(HUGE_2M))
+			pool_warn("HMO_HUGEPAGES=hugetlb, but no 2 MiB pages are reserved "
+				  "(/proc/sys/vm/nr_hugepages): frames use THP", 0);
+		return HUGE_2M;
+	case HMO_HP_1G:
+		if (!os_hugetlb_reserved(HUGE_1G))
+			pool_warn("HMO_HUGEPAGES=1G, but no 1 GiB pages are reserved: frames use THP", 0);
+		return HUGE_1G;
+	case HMO_HP_AUTO:
+		return os_hugetlb_reserved(HUGE_2M) ? HUGE_2M : 0;
+	default:
+		return 0;
+	}
 }
 
 static void pool_start(void)
 {
 	void *base = NULL;
-	size_t size = reserve_size(), sz = sizeof pool_arena;
+	size_t size = reserve_size();
 	int err = ENOMEM;
 
-	while (size >= ((size_t)256 << 20) && (err = os_reserve(size, HUGE_2M, &base)) != 0)
+	while (size >= ((size_t)256 << 20) && (err = os_reserve(size, HUGE_1G, &base)) != 0)
 		size /= 2;
 	if (!base) {
 		pool_warn("cannot reserve address space; frames go to the program's allocator", err);
 		__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
 		return;
 	}
-	pool_thp = hmo_opt.hugepages != HMO_HP_OFF && os_thp_available();
-	if (hmo_opt.hugepages == HMO_HP_THP && !pool_thp)
-		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", ENOTSUP);
-	st.thp = pool_thp;
+	bk_main.thp = hmo_opt.hugepages != HMO_HP_OFF && os_thp_available();
+	if (hmo_opt.hugepages == HMO_HP_THP && !bk_main.thp)
+		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", 0);
+	bk_huge.hugetlb_page = hugetlb_choice();
+	st.thp = bk_main.thp;
+	st.hugetlb_page = bk_huge.hugetlb_page;
 	st.reserved = size;
-	/* Publish the range before the arena can hand out anything in it: base first,
+	/* Publish the range before an arena can hand out anything in it: base first,
 	 * then the size that makes it count (see hmo_pool_owns). */
 	__atomic_store_n(&hmo_pool_base, (uintptr_t)base, __ATOMIC_RELAXED);
 	__atomic_store_n(&hmo_pool_size, size, __ATOMIC_RELEASE);
-	err = mallctl("arenas.create", &pool_arena, &sz, &hooks_ptr, sizeof hooks_ptr);
-	if (err) {
-		pool_warn("jemalloc refused to create an arena; frames go to the program's allocator", err);
+	/* hugetlb gets the first half of the range when it is used. */
+	size_t huge_part = bk_huge.hugetlb_page ? (size / 2) & ~(HUGE_1G - 1) : 0;
+	if (huge_part && !backing_start(&bk_huge, (uintptr_t)base, huge_part))
+		bk_huge.hugetlb_page = 0;
+	if (!backing_start(&bk_main, (uintptr_t)base + huge_part, size - huge_part)) {
+		pool_warn("jemalloc refused to create an arena; frames go to the program's allocator", 0);
 		__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
 		return;
 	}
-	/* Free frames stay dirty (reusable, resident) for HMO_POOL_DECAY, then go straight
-	 * back to the kernel: no muzzy stage, whose MADV_FREE would split huge pages. */
-	(void)arena_set_ssize(".dirty_decay_ms", (ssize_t)hmo_opt.pool_decay_ms);
-	(void)arena_set_ssize(".muzzy_decay_ms", 0);
-	pool_flags = MALLOCX_ARENA(pool_arena) | MALLOCX_TCACHE_NONE;
 	__atomic_store_n(&pool_state, POOL_READY, __ATOMIC_RELEASE);
 }
 
@@ -249,6 +353,14 @@ static bool pool_ready(void)
 							  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		pool_start();
 	return __atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) == POOL_READY;
+}
+
+/* The backing whose part of the range holds `p`. */
+static struct backing *backing_of(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	return bk_huge.on && a - bk_huge.base < bk_huge.size ? &bk_huge : &bk_main;
 }
 
 /* ---- serving ------------------------------------------------------------ */
@@ -273,10 +385,12 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 		/* Page alignment at least: frames start on a page (and a huge page when
 		 * large), and jemalloc's random cache-colouring offset, which it applies
 		 * only below page alignment, would make every reuse a different address. */
-		int flags = pool_flags | (zero ? MALLOCX_ZERO : 0) |
-			    MALLOCX_ALIGN(align > 4096 ? align : 4096);
+		int flags = (zero ? MALLOCX_ZERO : 0) | MALLOCX_ALIGN(align > 4096 ? align : 4096);
 		grew = false;
-		p = mallocx(size, flags);
+		if (bk_huge.on)
+			p = mallocx(size, bk_huge.flags | flags);
+		if (!p)
+			p = mallocx(size, bk_main.flags | flags);
 		if (p) {
 			size_t usable = sallocx(p, 0);
 			STAT_ADD(allocs, 1);
@@ -294,7 +408,7 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 	return p;
 }
 
-/* Over the cap, the arena's cached (dirty) pages all go back to the kernel. The
+/* Over the cap, the main arena's cached (dirty) pages all go back to the kernel. The
  * check is cheap until more than the cap has ever been mapped beyond what is live. */
 static void enforce_cap(void)
 {
@@ -307,10 +421,10 @@ static void enforce_cap(void)
 	if (mapped - live <= hmo_opt.pool_max)
 		return;
 	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
-	if (mallctl(arena_ctl(name, sizeof name, "stats.arenas.", ".pdirty"), &pdirty, &sz, NULL, 0) != 0 ||
-	    (uint64_t)pdirty * 4096 <= hmo_opt.pool_max)
+	if (mallctl(arena_ctl(name, sizeof name, "stats.arenas.", bk_main.arena, ".pdirty"), &pdirty, &sz,
+		    NULL, 0) != 0 || (uint64_t)pdirty * 4096 <= hmo_opt.pool_max)
 		return;
-	if (mallctl(arena_ctl(name, sizeof name, "arena.", ".purge"), NULL, NULL, NULL, 0) == 0)
+	if (mallctl(arena_ctl(name, sizeof name, "arena.", bk_main.arena, ".purge"), NULL, NULL, NULL, 0) == 0)
 		STAT_ADD(cap_purges, 1);
 }
 
@@ -321,7 +435,7 @@ void pool_free(void *p)
 	hmo_guard_enter();
 	STAT_SUB(live_bytes, sallocx(p, 0));
 	STAT_ADD(frees, 1);
-	dallocx(p, pool_flags);
+	dallocx(p, MALLOCX_TCACHE_NONE);
 	enforce_cap();
 	hmo_guard_leave();
 	errno = saved_errno;
@@ -341,7 +455,7 @@ void *pool_realloc(void *p, size_t size)
 	hmo_guard_enter();
 	old = sallocx(p, 0);
 	grew = false;
-	q = rallocx(p, size, pool_flags);
+	q = rallocx(p, size, backing_of(p)->flags | MALLOCX_ALIGN(4096));
 	if (q) {
 		now = sallocx(q, 0);
 		STAT_SUB(live_bytes, old);

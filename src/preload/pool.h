@@ -1,8 +1,8 @@
 /* pool.h: the frame pool, for allocations of at least HMO_THRESHOLD bytes.
  *
- * Frames come from a jemalloc arena whose extent hooks carve memory out of one
- * address range that hmo reserved at start, backed by transparent huge pages where
- * the kernel offers them. jemalloc recycles, splits and merges; hmo decides backing,
+ * Frames come from jemalloc arenas whose extent hooks carve memory out of one
+ * address range that hmo reserves on first use, backed by hugetlb pages where some
+ * are reserved, else by transparent huge pages where the kernel offers them. jemalloc recycles, splits and merges; hmo decides backing,
  * caps and release. A pointer belongs to the pool exactly when it lies in that range,
  * which is checked in O(1) without reading anything in front of it. */
 #ifndef HMO_PRELOAD_POOL_H
@@ -43,9 +43,10 @@ void *pool_realloc(void *p, size_t size);
 
 struct pool_stats {
 	uint64_t allocs, reused, fallbacks, frees;
-	uint64_t extents, extent_bytes, thp_bytes, small_page_bytes;
+	uint64_t extents, extent_bytes, hugetlb_bytes, thp_bytes, small_page_bytes, hugetlb_refused;
 	uint64_t live_bytes, peak_live_bytes, reused_bytes, purged_bytes, cap_purges;
 	bool thp;
+	size_t hugetlb_page;	/* 0 when hugetlb pages are not used */
 	size_t reserved;
 };
 void pool_get_stats(struct pool_stats *out);

@@ -336,8 +336,12 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	fmt_str(b, " mapped in ");
 	fmt_u64_grouped(b, p.extents);
 	fmt_str(b, " extents (");
+	if (p.hugetlb_page) {
+		fmt_bytes(b, p.hugetlb_bytes);
+		fmt_str(b, p.hugetlb_page > (2u << 20) ? " on 1 GiB hugetlb pages, " : " on 2 MiB hugetlb pages, ");
+	}
 	fmt_bytes(b, p.thp_bytes);
-	fmt_str(b, " on huge pages, ");
+	fmt_str(b, " on transparent huge pages, ");
 	fmt_bytes(b, p.small_page_bytes);
 	fmt_str(b, " on 4 KiB pages), peak live ");
 	fmt_bytes(b, p.peak_live_bytes);
@@ -346,6 +350,12 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	fmt_str(b, ", released ");
 	fmt_bytes(b, p.purged_bytes);
 	emit_line(fd, b);
+	if (p.hugetlb_refused) {
+		fmt_str(b, "hmo: frame pool: hugetlb pages ran out ");
+		fmt_u64_grouped(b, p.hugetlb_refused);
+		fmt_str(b, " times; those frames fell back to transparent huge pages");
+		emit_line(fd, b);
+	}
 	/* Each reused byte is one that needed no fresh page; on 4 KiB pages that is a
 	 * fault per page, the estimate given here. */
 	fmt_str(b, "hmo: frame pool: about ");

@@ -19,7 +19,7 @@ one_line HMO_THRESHOLD= 'HMO_THRESHOLD="" is not a size'
 one_line HMO_STATS_HIST=maybe 'HMO_STATS_HIST="maybe" is not a boolean (1/0, on/off, yes/no); using the default off'
 one_line HMO_STATS=/tmp/%x 'HMO_STATS="/tmp/%x" is a path with an unknown %-escape'
 one_line HMO_TRESHOLD=2M 'hmo: unknown variable HMO_TRESHOLD ignored'
-one_line HMO_HUGEPAGES=yes 'HMO_HUGEPAGES="yes" is not one of the choices (auto, thp, off); using the default auto'
+one_line HMO_HUGEPAGES=yes 'HMO_HUGEPAGES="yes" is not one of the choices (auto, hugetlb, 1G, thp, off); using the default auto'
 one_line HMO_POOL_DECAY=5h 'HMO_POOL_DECAY="5h" is not a duration'
 one_line HMO_POOL_MAX=200% 'HMO_POOL_MAX="200%" is not a percentage from 1% to 100%'
 # Good values print nothing.

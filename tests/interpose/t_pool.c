@@ -12,7 +12,9 @@
  *   t_pool cache     frees 10 touched 8 MiB frames at once (for HMO_POOL_MAX)
  *   t_pool mmap      maps 64 MiB anonymous and a 4 MiB file, touches both, and prints
  *                    the AnonHugePages of the anonymous mapping
- *   t_pool none      nothing: what the process does by itself, as a baseline */
+ *   t_pool none      nothing: what the process does by itself, as a baseline
+ *   t_pool hugetlb   an 8 MiB frame on 2 MiB hugetlb pages (KernelPageSize in smaps),
+ *                    then more frames than the reserved pages hold, all usable */
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -145,8 +147,8 @@ static int run_entry(void)
 	return check_done("t_pool entry");
 }
 
-/* AnonHugePages of the mapping that holds `p`, in kB, or -1. */
-static long huge_kb(const void *p)
+/* A field of the smaps entry of the mapping that holds `p`, in kB, or -1. */
+static long smaps_kb(const void *p, const char *field)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	char line[512];
@@ -161,11 +163,18 @@ static long huge_kb(const void *p)
 			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
 			continue;
 		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+		size_t n = strlen(field);
+		if (in && strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &kb) == 1)
 			break;
 	}
 	fclose(f);
 	return kb;
+}
+
+static long huge_kb(const void *p)
+{
+	return smaps_kb(p, "AnonHugePages");
 }
 
 static int run_thp(void)
@@ -336,6 +345,30 @@ static int run_mmap(void)
 	return check_done("t_pool mmap");
 }
 
+static int run_hugetlb(void)
+{
+	unsigned char *first = malloc(8 * MiB), *more[8];
+
+	CHECK(first != NULL);
+	fill(first, 8 * MiB, 6);
+	long page = smaps_kb(first, "KernelPageSize");
+	printf("KernelPageSize of the first frame: %ld kB\n", page);
+	CHECK(page == 2048);
+	/* More than the reserved pages hold: the rest falls back at mapping time, and
+	 * every byte can be written (no SIGBUS). */
+	for (int i = 0; i < 8; i++) {
+		more[i] = malloc(8 * MiB);
+		CHECK(more[i] != NULL);
+		fill(more[i], 8 * MiB, (unsigned char)i);
+	}
+	for (int i = 0; i < 8; i++) {
+		CHECK(all(more[i], 8 * MiB, (unsigned char)i));
+		free(more[i]);
+	}
+	free(first);
+	return check_done("t_pool hugetlb");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -358,6 +391,8 @@ int main(int argc, char **argv)
 		return run_mmap();
 	if (strcmp(mode, "none") == 0)
 		return 0;
+	if (strcmp(mode, "hugetlb") == 0)
+		return run_hugetlb();
 	check_say("usage: t_pool entry|thp|fork|threads|rlimit\n");
 	return 2;
 }

@@ -105,7 +105,7 @@ END_TEST
 
 START_TEST(enum_forms)
 {
-	static const char *const ch[] = { "auto", "thp", "off", NULL };
+	static const char *const ch[] = { "auto", "thp", "off", NULL };	/* any list */
 	unsigned v = 9;
 
 	ck_assert_ptr_null(hmo_parse_enum("thp", ch, &v));
@@ -329,7 +329,7 @@ START_TEST(pool_rows)
 	load(bad, &o);
 	ck_assert_int_eq(nwarned, 1);
 	ck_assert_uint_eq(o.hugepages, HMO_HP_AUTO);
-	ck_assert_str_eq(warned[0], "hmo: HMO_HUGEPAGES=\"2M\" is not one of the choices (auto, thp, off); "
+	ck_assert_str_eq(warned[0], "hmo: HMO_HUGEPAGES=\"2M\" is not one of the choices (auto, hugetlb, 1G, thp, off); "
 				    "using the default auto");
 }
 END_TEST
