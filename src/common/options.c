@@ -26,6 +26,9 @@ const struct hmo_option_desc hmo_option_table[] = {
 	  "how long free pool memory stays cached before it goes back to the system (ms, s or m; never)", NULL },
 	{ "HMO_PREFAULT", HMO_OPT_BOOL, "off", 0, 0, FIELD(prefault),
 	  "populate new pool memory when it is mapped (MADV_POPULATE_WRITE), not at first touch", NULL },
+	{ "HMO_NUMA", HMO_OPT_NUMA, "local", 0, 0, FIELD(numa),
+	  "where pool memory goes: local (first touch), node:N, interleave[:LIST], preferred:N, or gpu (the node nearest the GPU)",
+	  NULL },
 	{ "HMO_MMAP", HMO_OPT_ENUM, "advise", 0, 0, FIELD(mmap_mode),
 	  "the program's own anonymous private mmaps of at least HMO_THRESHOLD: advise (huge pages) or off",
 	  (const char *const[]){ "advise", "off", NULL } },
@@ -185,6 +188,84 @@ const char *hmo_parse_size_ram(const char *s, uint64_t ram, uint64_t *out)
 	return NULL;
 }
 
+/* A node number 0-63 at *p; advances *p. -1 when there is none. */
+static int parse_node(const char **p)
+{
+	int v = 0, digits = 0;
+
+	while (**p >= '0' && **p <= '9' && digits < 3) {
+		v = v * 10 + (**p - '0');
+		(*p)++;
+		digits++;
+	}
+	return digits && v < 64 ? v : -1;
+}
+
+/* "a" or "a-b" items separated by commas, to the end of the string. */
+static const char *parse_node_list(const char *p, uint64_t *out)
+{
+	uint64_t m = 0;
+
+	for (;;) {
+		int a = parse_node(&p), b = a;
+		if (a < 0)
+			return "a node list with a bad node (numbers 0 to 63, as 0-3,6)";
+		if (*p == '-') {
+			p++;
+			b = parse_node(&p);
+			if (b < a)
+				return "a node list with a bad range (as 0-3)";
+		}
+		for (int i = a; i <= b; i++)
+			m |= (uint64_t)1 << i;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return "a node list with a stray character (as 0-3,6)";
+	}
+	*out = m;
+	return NULL;
+}
+
+/* Case-insensitive prefix: returns what follows `word` in `s`, or NULL. */
+static const char *after(const char *s, const char *word)
+{
+	while (*word && lower(*s) == *word) {
+		s++;
+		word++;
+	}
+	return *word ? NULL : s;
+}
+
+const char *hmo_parse_numa(const char *s, struct hmo_numa *out)
+{
+	static const char *const bad = "not a placement (local, node:N, interleave[:LIST], preferred:N or gpu)";
+	struct hmo_numa v = { HMO_NUMA_LOCAL, 0 };
+	const char *p, *why;
+
+	if (eq_nocase(s, "local")) {
+		/* v as set */
+	} else if (eq_nocase(s, "gpu")) {
+		v.mode = HMO_NUMA_GPU;
+	} else if (eq_nocase(s, "interleave")) {
+		v.mode = HMO_NUMA_INTERLEAVE;
+	} else if ((p = after(s, "interleave:")) != NULL) {
+		v.mode = HMO_NUMA_INTERLEAVE;
+		if ((why = parse_node_list(p, &v.nodes)))
+			return why;
+	} else if ((p = after(s, "node:")) != NULL || (p = after(s, "preferred:")) != NULL) {
+		int n = parse_node(&p);
+		if (n < 0 || *p != '\0')
+			return "a placement with a bad node number (0 to 63)";
+		v.mode = lower(s[0]) == 'n' ? HMO_NUMA_NODE : HMO_NUMA_PREFERRED;
+		v.nodes = (uint64_t)1 << n;
+	} else {
+		return bad;
+	}
+	*out = v;
+	return NULL;
+}
+
 const char *hmo_opt_type_name(enum hmo_opt_type t)
 {
 	switch (t) {
@@ -194,6 +275,7 @@ const char *hmo_opt_type_name(enum hmo_opt_type t)
 	case HMO_OPT_ENUM: return "choice";
 	case HMO_OPT_MS: return "duration";
 	case HMO_OPT_SIZE_RAM: return "size or %";
+	case HMO_OPT_NUMA: return "placement";
 	}
 	return "?";
 }
@@ -225,6 +307,8 @@ static const char *parse_row(const struct hmo_option_desc *d, const char *s, str
 		return hmo_parse_ms(s, (int64_t *)field);
 	case HMO_OPT_SIZE_RAM:
 		return hmo_parse_size_ram(s, hmo_options_ram, (uint64_t *)field);
+	case HMO_OPT_NUMA:
+		return hmo_parse_numa(s, (struct hmo_numa *)field);
 	}
 	return "of an unknown type";
 }

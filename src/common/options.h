@@ -22,6 +22,17 @@ enum hmo_opt_type {
 	HMO_OPT_ENUM,   /* one of the row's choices; stored as its index */
 	HMO_OPT_MS,     /* a duration: ms (the default unit), s or m; "never" is -1 */
 	HMO_OPT_SIZE_RAM, /* a size, or a percentage of physical memory: 2G, 25% */
+	HMO_OPT_NUMA,   /* local, node:N, interleave[:LIST], preferred:N or gpu */
+};
+
+enum hmo_numa_mode { HMO_NUMA_LOCAL, HMO_NUMA_NODE, HMO_NUMA_INTERLEAVE, HMO_NUMA_PREFERRED,
+		     HMO_NUMA_GPU };
+
+/* HMO_NUMA: the mode and its nodes (a mask of node numbers 0-63; for interleave,
+ * 0 means every node). */
+struct hmo_numa {
+	enum hmo_numa_mode mode;
+	uint64_t nodes;
 };
 
 /* HMO_HUGEPAGES choices, in the order of the row's list. */
@@ -47,6 +58,7 @@ struct hmo_options {
 	int64_t pool_decay_ms;
 	bool prefault;
 	unsigned mmap_mode;	/* enum hmo_mmap_mode */
+	struct hmo_numa numa;
 };
 
 struct hmo_option_desc {
@@ -71,6 +83,9 @@ const char *hmo_parse_enum(const char *s, const char *const *choices, unsigned *
 const char *hmo_parse_ms(const char *s, int64_t *out);
 /* A size (as hmo_parse_size) or "N%" of `ram` bytes, N from 1 to 100. */
 const char *hmo_parse_size_ram(const char *s, uint64_t ram, uint64_t *out);
+/* "local", "node:N", "preferred:N", "interleave", "interleave:0-3,6" or "gpu";
+ * node numbers from 0 to 63. */
+const char *hmo_parse_numa(const char *s, struct hmo_numa *out);
 
 /* What a type is called in warnings and in the listing ("size", "boolean", ...). */
 const char *hmo_opt_type_name(enum hmo_opt_type t);

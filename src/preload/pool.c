@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 
 #include "internal.h"
+#include "numa.h"
 #include "os.h"
 #include "pool.h"
 
@@ -53,6 +54,7 @@ struct backing {
 enum { POOL_NEW, POOL_STARTING, POOL_READY, POOL_FAILED };
 static int pool_state;
 static struct backing bk_huge, bk_main;
+static struct numa_plan plan;	/* HMO_NUMA, decided once at pool start */
 static struct pool_stats st;
 static __thread bool grew __attribute__((tls_model("initial-exec")));
 
@@ -61,6 +63,18 @@ static __thread bool grew __attribute__((tls_model("initial-exec")));
 
 /* ---- extent hooks --------------------------------------------------------
  * jemalloc's convention: false means success for everything but alloc. */
+
+/* Binds a new extent to HMO_NUMA's nodes before anything touches it. A refusal
+ * leaves first-touch placement, counted. */
+static void place(void *p, size_t len)
+{
+	if (!plan.mpol)
+		return;
+	if (numa_apply(&plan, p, len) == 0)
+		STAT_ADD(placed_bytes, len);
+	else
+		STAT_ADD(place_failures, 1);
+}
 
 /* Takes [start, start+len) of the backing's range, aligned; 0 when it is full. */
 static uintptr_t carve(struct backing *b, size_t len, size_t align)
@@ -96,6 +110,7 @@ static void *alloc_hugetlb(struct backing *b, size_t size, size_t align)
 		STAT_ADD(hugetlb_refused, 1);
 		return NULL;
 	}
+	place((void *)p, len);
 	__atomic_store_n(&b->failures, 0, __ATOMIC_RELAXED);
 	STAT_ADD(hugetlb_bytes, len);
 	return (void *)p;
@@ -120,6 +135,7 @@ static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t al
 		p = (void *)carve(b, size, align);
 		if (!p || os_commit(p, size) != 0)
 			return NULL;	/* a failed commit leaves a hole; the frame falls back */
+		place(p, size);
 		/* Backing chosen per extent: huge pages where the advice is taken. */
 		if (b->thp && os_advise_thp(p, size) == 0)
 			STAT_ADD(thp_bytes, size);
@@ -322,6 +338,15 @@ static void pool_start(void)
 	if (hmo_opt.hugepages == HMO_HP_THP && !bk_main.thp)
 		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", 0);
 	bk_huge.hugetlb_page = hugetlb_choice();
+	if (hmo_opt.numa.mode != HMO_NUMA_LOCAL) {
+		struct numa_topo topo;
+		numa_topo_system(&topo, hmo_opt.numa.mode == HMO_NUMA_GPU);
+		const char *note = numa_plan_make(&hmo_opt.numa, &topo, &plan);
+		if (note)
+			pool_warn(note, 0);
+		st.numa_mpol = plan.mpol;
+		st.numa_mask = plan.mask;
+	}
 	st.thp = bk_main.thp;
 	st.hugetlb_page = bk_huge.hugetlb_page;
 	st.reserved = size;

@@ -350,6 +350,25 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	fmt_str(b, ", released ");
 	fmt_bytes(b, p.purged_bytes);
 	emit_line(fd, b);
+	if (p.numa_mpol || p.place_failures) {
+		static const char *const pol[] = { "first touch", "preferred", "bound", "interleaved" };
+		fmt_str(b, "hmo: frame pool: NUMA: ");
+		fmt_bytes(b, p.placed_bytes);
+		fmt_str(b, " ");
+		fmt_str(b, pol[p.numa_mpol & 3]);
+		fmt_str(b, " to node");
+		for (int n = 0, first = 1; n < 64; n++) {
+			if (p.numa_mask >> n & 1) {
+				fmt_str(b, first ? (p.numa_mask & (p.numa_mask - 1) ? "s " : " ") : ",");
+				fmt_u64(b, (uint64_t)n);
+				first = 0;
+			}
+		}
+		fmt_str(b, "; ");
+		fmt_u64_grouped(b, p.place_failures);
+		fmt_str(b, " extents the kernel would not place");
+		emit_line(fd, b);
+	}
 	if (p.hugetlb_refused) {
 		fmt_str(b, "hmo: frame pool: hugetlb pages ran out ");
 		fmt_u64_grouped(b, p.hugetlb_refused);

@@ -14,7 +14,9 @@
  *                    the AnonHugePages of the anonymous mapping
  *   t_pool none      nothing: what the process does by itself, as a baseline
  *   t_pool hugetlb   an 8 MiB frame on 2 MiB hugetlb pages (KernelPageSize in smaps),
- *                    then more frames than the reserved pages hold, all usable */
+ *                    then more frames than the reserved pages hold, all usable
+ *   t_pool numa      prints a touched frame's memory policy (get_mempolicy) and the
+ *                    node its first page is on (move_pages) */
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -369,6 +372,23 @@ static int run_hugetlb(void)
 	return check_done("t_pool hugetlb");
 }
 
+static int run_numa(void)
+{
+	unsigned char *p = malloc(8 * MiB);
+	int mode = -1, status = -1;
+	unsigned long mask[16] = { 0 };	/* room for the kernel's largest node count */
+	void *page;
+
+	CHECK(p != NULL);
+	fill(p, 8 * MiB, 8);
+	CHECK(syscall(SYS_get_mempolicy, &mode, mask, 1024, p, 2 /* MPOL_F_ADDR */) == 0);
+	page = p;
+	CHECK(syscall(SYS_move_pages, 0, 1, &page, NULL, &status, 0) == 0);
+	printf("policy %d mask %#lx node %d\n", mode, mask[0], status);
+	free(p);
+	return check_done("t_pool numa");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -393,6 +413,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (strcmp(mode, "hugetlb") == 0)
 		return run_hugetlb();
+	if (strcmp(mode, "numa") == 0)
+		return run_numa();
 	check_say("usage: t_pool entry|thp|fork|threads|rlimit\n");
 	return 2;
 }

@@ -1,0 +1,173 @@
+/* HMO_NUMA: parsing, topology from synthetic hwloc topologies, and the decisions
+ * made on 1-, 2- and 4-node machines (CI has one node). */
+#include <hwloc.h>
+#include <string.h>
+
+#include "preload/numa.h"
+#include "unit.h"
+
+START_TEST(parse_forms)
+{
+	struct hmo_numa v;
+
+	ck_assert_ptr_null(hmo_parse_numa("local", &v));
+	ck_assert_int_eq(v.mode, HMO_NUMA_LOCAL);
+	ck_assert_ptr_null(hmo_parse_numa("GPU", &v));
+	ck_assert_int_eq(v.mode, HMO_NUMA_GPU);
+	ck_assert_ptr_null(hmo_parse_numa("node:3", &v));
+	ck_assert_int_eq(v.mode, HMO_NUMA_NODE);
+	ck_assert_uint_eq(v.nodes, 1u << 3);
+	ck_assert_ptr_null(hmo_parse_numa("preferred:63", &v));
+	ck_assert_int_eq(v.mode, HMO_NUMA_PREFERRED);
+	ck_assert_uint_eq(v.nodes, 1ull << 63);
+	ck_assert_ptr_null(hmo_parse_numa("interleave", &v));
+	ck_assert_int_eq(v.mode, HMO_NUMA_INTERLEAVE);
+	ck_assert_uint_eq(v.nodes, 0);
+	ck_assert_ptr_null(hmo_parse_numa("interleave:0-2,5,7-7", &v));
+	ck_assert_uint_eq(v.nodes, 0x7 | 1u << 5 | 1u << 7);
+}
+END_TEST
+
+START_TEST(parse_malformed)
+{
+	static const char *const bad[] = {
+		"", "remote", "node", "node:", "node:64", "node:-1", "node:1x", "node:1,2",
+		"preferred:", "interleave:", "interleave:3-1", "interleave:0,", "interleave:0;1",
+		"interleave:a", "gpu:0", " local", "node: 1",
+	};
+	struct hmo_numa v = { HMO_NUMA_PREFERRED, 42 };
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(hmo_parse_numa(bad[i], &v) != NULL, "accepted \"%s\"", bad[i]);
+	ck_assert_int_eq(v.mode, HMO_NUMA_PREFERRED);
+	ck_assert_uint_eq(v.nodes, 42);
+}
+END_TEST
+
+static void synthetic(const char *desc, struct numa_topo *t)
+{
+	hwloc_topology_t h;
+
+	ck_assert_int_eq(hwloc_topology_init(&h), 0);
+	ck_assert_int_eq(hwloc_topology_set_synthetic(h, desc), 0);
+	ck_assert_int_eq(hwloc_topology_load(h), 0);
+	numa_topo_from_hwloc(h, t);
+	hwloc_topology_destroy(h);
+}
+
+START_TEST(topology_from_hwloc)
+{
+	struct numa_topo t;
+
+	synthetic("pack:2 numa:1 core:2 pu:1", &t);
+	ck_assert_int_eq(t.nnodes, 2);
+	ck_assert_uint_eq(t.nodes, 0x3);
+	ck_assert_int_eq(t.gpu_node, -1);	/* synthetic topologies have no PCI devices */
+	synthetic("pack:2 numa:2 core:2 pu:1", &t);
+	ck_assert_int_eq(t.nnodes, 4);
+	ck_assert_uint_eq(t.nodes, 0xf);
+	synthetic("core:2 pu:1", &t);
+	ck_assert_int_eq(t.nnodes, 1);
+}
+END_TEST
+
+static struct numa_plan plan_for(const char *opt, const struct numa_topo *t, const char **note)
+{
+	struct hmo_numa want;
+	struct numa_plan p;
+
+	ck_assert_ptr_null(hmo_parse_numa(opt, &want));
+	*note = numa_plan_make(&want, t, &p);
+	return p;
+}
+
+enum { DEFAULT = 0, PREFERRED = 1, BIND = 2, INTERLEAVE = 3 };
+
+START_TEST(decisions_two_nodes)
+{
+	struct numa_topo t;
+	const char *note;
+	struct numa_plan p;
+
+	synthetic("pack:2 numa:1 core:2 pu:1", &t);
+	p = plan_for("local", &t, &note);
+	ck_assert_ptr_null(note);
+	ck_assert_int_eq(p.mpol, DEFAULT);
+	p = plan_for("node:1", &t, &note);
+	ck_assert_ptr_null(note);
+	ck_assert_int_eq(p.mpol, BIND);
+	ck_assert_uint_eq(p.mask, 0x2);
+	p = plan_for("node:2", &t, &note);	/* no such node: local, with a note */
+	ck_assert_ptr_nonnull(note);
+	ck_assert_int_eq(p.mpol, DEFAULT);
+	p = plan_for("interleave", &t, &note);
+	ck_assert_int_eq(p.mpol, INTERLEAVE);
+	ck_assert_uint_eq(p.mask, 0x3);
+	ck_assert_int_eq(p.nodes_used, 2);
+	p = plan_for("preferred:0", &t, &note);
+	ck_assert_int_eq(p.mpol, PREFERRED);
+	ck_assert_uint_eq(p.mask, 0x1);
+	p = plan_for("gpu", &t, &note);	/* no GPU: local, with a note */
+	ck_assert_ptr_nonnull(note);
+	ck_assert_ptr_nonnull(strstr(note, "no NVIDIA GPU"));
+	ck_assert_int_eq(p.mpol, DEFAULT);
+}
+END_TEST
+
+START_TEST(decisions_four_nodes)
+{
+	struct numa_topo t;
+	const char *note;
+	struct numa_plan p;
+
+	synthetic("pack:2 numa:2 core:2 pu:1", &t);
+	p = plan_for("interleave:1-2,7", &t, &note);	/* 7 is not there: dropped */
+	ck_assert_ptr_null(note);
+	ck_assert_int_eq(p.mpol, INTERLEAVE);
+	ck_assert_uint_eq(p.mask, 0x6);
+	p = plan_for("interleave:3", &t, &note);	/* one node: bound to it */
+	ck_assert_int_eq(p.mpol, BIND);
+	ck_assert_uint_eq(p.mask, 0x8);
+	p = plan_for("interleave:4-9", &t, &note);
+	ck_assert_ptr_nonnull(note);
+	ck_assert_int_eq(p.mpol, DEFAULT);
+	/* The GPU's node, as hwloc would report it for a GPU on the second package. */
+	t.gpu_node = 2;
+	p = plan_for("gpu", &t, &note);
+	ck_assert_ptr_null(note);
+	ck_assert_int_eq(p.mpol, PREFERRED);
+	ck_assert_uint_eq(p.mask, 0x4);
+}
+END_TEST
+
+START_TEST(one_node)
+{
+	struct numa_topo t;
+	const char *note;
+	struct numa_plan p;
+
+	synthetic("core:2 pu:1", &t);
+	p = plan_for("interleave", &t, &note);
+	ck_assert_ptr_null(note);
+	ck_assert_int_eq(p.mpol, BIND);
+	ck_assert_uint_eq(p.mask, 0x1);
+	p = plan_for("node:1", &t, &note);
+	ck_assert_ptr_nonnull(note);
+	ck_assert_int_eq(p.mpol, DEFAULT);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("numa");
+	TCase *t = tcase_create("numa");
+
+	tcase_add_test(t, parse_forms);
+	tcase_add_test(t, parse_malformed);
+	tcase_add_test(t, topology_from_hwloc);
+	tcase_add_test(t, decisions_two_nodes);
+	tcase_add_test(t, decisions_four_nodes);
+	tcase_add_test(t, one_node);
+	suite_add_tcase(s, t);
+	return unit_run(s, CK_FORK);
+}
