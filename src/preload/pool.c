@@ -14,6 +14,13 @@
  * are kept until exit, as a reserved resource. Pool work runs under hmo's guard, so
  * jemalloc's own mmaps and copies pass straight through. */
 #include <errno.h>
+
+/* jemalloc is linked in statically under hmo_je_ names (see Makefile.am). */
+#define mallocx hmo_je_mallocx
+#define dallocx hmo_je_dallocx
+#define sallocx hmo_je_sallocx
+#define rallocx hmo_je_rallocx
+#define mallctl hmo_je_mallctl
 #include <jemalloc/jemalloc.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,11 +34,12 @@
 #define HUGE_2M ((size_t)2 << 20)
 #define HUGE_1G ((size_t)1 << 30)
 
-/* jemalloc reads this when it starts. Its default purges every extent of 8 MiB or
- * more the moment it is freed ("oversize"), whatever the decay time: exactly the
- * frames the pool exists to keep. Raised to 1 TiB, frames stay cached for
- * HMO_POOL_DECAY. MALLOC_CONF in the environment still overrides it. */
-HMO_EXPORT const char *malloc_conf = "oversize_threshold:1099511627776";
+/* jemalloc reads this when it starts (its weak malloc_conf, renamed). Its default
+ * purges every extent of 8 MiB or more the moment it is freed ("oversize"), whatever
+ * the decay time: exactly the frames the pool exists to keep. Raised to 1 TiB,
+ * frames stay cached for HMO_POOL_DECAY. MALLOC_CONF in the environment still
+ * overrides it. */
+const char *hmo_je_malloc_conf = "oversize_threshold:1099511627776";
 
 uintptr_t hmo_pool_base;
 size_t hmo_pool_size = 0;
