@@ -166,7 +166,13 @@ static COLD void *realloc_slow(void *p, size_t n)
 {
 	bool real = slow_route(FN_REALLOC, n, true) == ROUTE_REAL;
 
-	if (is_ours(p) || (real && is_frame(n)) || !real)
+	if (!real && p && !is_ours(p)) {
+		/* The next allocator's block before hmo knows its realloc: cannot happen,
+		 * since nothing is handed out through it before then. Refuse, never guess. */
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (is_ours(p) || !real || is_frame(n))
 		return realloc_move(p, n, real);
 	return hmo_real.realloc(p, n);
 }
