@@ -69,20 +69,32 @@ const char *hmo_parse_bool(const char *s, bool *out)
 	return "not a boolean (1/0, on/off, yes/no)";
 }
 
-const char *hmo_parse_size(const char *s, uint64_t *out)
+/* The decimal number at *p, at most `max`; advances *p past it. Returns NULL, `bad`
+ * when there is no digit, or "too large". */
+static const char *leading_number(const char **p, uint64_t max, const char *bad, uint64_t *out)
 {
-	static const char *const bad = "not a size (a whole number with an optional K, M, G or T suffix)";
-	uint64_t v = 0, mul = 1;
-	const char *p = s;
+	uint64_t v = 0;
 
-	if (*p < '0' || *p > '9')
+	if (**p < '0' || **p > '9')
 		return bad;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		uint64_t d = (uint64_t)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
+	for (; **p >= '0' && **p <= '9'; (*p)++) {
+		uint64_t d = (uint64_t)(**p - '0');
+		if (v > (max - d) / 10)
 			return "too large";
 		v = v * 10 + d;
 	}
+	*out = v;
+	return NULL;
+}
+
+const char *hmo_parse_size(const char *s, uint64_t *out)
+{
+	static const char *const bad = "not a size (a whole number with an optional K, M, G or T suffix)";
+	uint64_t v, mul = 1;
+	const char *p = s, *why;
+
+	if ((why = leading_number(&p, UINT64_MAX, bad, &v)))
+		return why;
 	switch (lower(*p)) {
 	case 'k': mul = KiB; p++; break;
 	case 'm': mul = MiB; p++; break;
@@ -147,20 +159,15 @@ const char *hmo_parse_enum(const char *s, const char *const *choices, unsigned *
 const char *hmo_parse_ms(const char *s, int64_t *out)
 {
 	static const char *const bad = "not a duration (a whole number of ms, or with an s or m suffix; or never)";
-	uint64_t v = 0, mul = 1;
-	const char *p = s;
+	uint64_t v, mul = 1;
+	const char *p = s, *why;
 
 	if (eq_nocase(s, "never")) {
 		*out = -1;
 		return NULL;
 	}
-	if (*p < '0' || *p > '9')
-		return bad;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > (uint64_t)1 << 40)
-			return "too large";
-	}
+	if ((why = leading_number(&p, (uint64_t)1 << 40, bad, &v)))
+		return why;
 	if (lower(p[0]) == 'm' && lower(p[1]) == 's')
 		p += 2;
 	else if (lower(*p) == 's')

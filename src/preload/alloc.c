@@ -4,7 +4,7 @@
  * request of at least HMO_THRESHOLD bytes) from the frame pool or forwards to the
  * next definition. The hot path is one TLS load, a few relaxed adds, a compare and
  * a tail call. Everything else (first call of a thread, hmo not yet initialised,
- * hmo's own calls under the guard, an exiting thread) goes through slow_route, from
+ * hmo's own calls under the guard, an exiting thread) goes through hmo_count_or_init, from
  * cold functions kept out of line so the hot path keeps its arguments in registers.
  *
  * Pointers are classified only by address: the bootstrap arena and the pool's range
@@ -19,40 +19,6 @@
 #include "pool.h"
 
 #define COLD __attribute__((noinline, cold))
-
-/* What the slow path of an allocation hook decides. */
-enum route { ROUTE_REAL, ROUTE_BOOTSTRAP };
-
-/* Slow path shared by every hook: counts where it can, and says whether hmo_real can
- * be used yet. Under the guard (hmo's own calls) nothing is counted. */
-static COLD enum route slow_route(enum hmo_fn fn, uint64_t n, bool sized)
-{
-	if (!hmo_tls.guard && !hmo_ready())
-		hmo_init();
-	/* dlsym inside init, or another thread's init in progress. Waiting for that
-	 * thread could deadlock (it may need the loader lock this thread holds), so the
-	 * request is served from the bootstrap arena instead. */
-	if (!hmo_ready())
-		return ROUTE_BOOTSTRAP;
-	hmo_count_slow(fn, n, sized);
-	return ROUTE_REAL;
-}
-
-/* Counts a call and says whether hmo_real can be used: the whole of the entry
- * points that are not hot enough for a path of their own. */
-static inline bool counted(enum hmo_fn fn, uint64_t n, bool sized)
-{
-	struct hmo_slot *s = hmo_tls.slot;
-
-	if (HMO_LIKELY(s != NULL)) {
-		if (sized)
-			hmo_count(s, fn, n);
-		else
-			hmo_count_call(s, fn);
-		return true;
-	}
-	return slow_route(fn, n, sized) == ROUTE_REAL;
-}
 
 /* Whether a request goes to the pool. Never under the guard: what jemalloc or hmo
  * itself allocates goes to the next allocator. */
@@ -86,7 +52,7 @@ static bool valid_align(size_t a)
 
 static COLD void *malloc_slow(size_t n)
 {
-	if (slow_route(FN_MALLOC, n, true) != ROUTE_REAL)
+	if (!hmo_count_or_init(FN_MALLOC, n, true))
 		return hmo_bootstrap_alloc(n, 16);
 	return is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
 }
@@ -112,7 +78,7 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 	bool overflow = __builtin_mul_overflow(nmemb, size, &n);
 	if (overflow)
 		n = SIZE_MAX;
-	if (!counted(FN_CALLOC, n, true)) {
+	if (!hmo_counted(FN_CALLOC, n, true)) {
 		if (overflow) {
 			errno = ENOMEM;
 			return NULL;
@@ -164,7 +130,7 @@ static void *realloc_move(void *p, size_t n, bool real)
 
 static COLD void *realloc_slow(void *p, size_t n)
 {
-	bool real = slow_route(FN_REALLOC, n, true) == ROUTE_REAL;
+	bool real = hmo_count_or_init(FN_REALLOC, n, true);
 
 	if (!real && p && !is_ours(p)) {
 		/* The next allocator's block before hmo knows its realloc: cannot happen,
@@ -191,7 +157,7 @@ HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t n;
 	bool overflow = __builtin_mul_overflow(nmemb, size, &n);
-	bool real = counted(FN_REALLOCARRAY, overflow ? SIZE_MAX : n, true);
+	bool real = hmo_counted(FN_REALLOCARRAY, overflow ? SIZE_MAX : n, true);
 
 	if (overflow) {
 		errno = ENOMEM;
@@ -206,7 +172,7 @@ static COLD void free_slow(void *p)
 {
 	if (hmo_bootstrap_owns(p))
 		return;
-	if (slow_route(FN_FREE, 0, false) != ROUTE_REAL)
+	if (!hmo_count_or_init(FN_FREE, 0, false))
 		return;	/* only bootstrap blocks exist yet, and p is not one (it is NULL) */
 	if (hmo_pool_owns(p))
 		pool_free(p);
@@ -227,7 +193,7 @@ HMO_EXPORT void free(void *p)
 #if defined(HAVE_FREE_SIZED)
 HMO_EXPORT void free_sized(void *p, size_t n)
 {
-	if (hmo_bootstrap_owns(p) || !counted(FN_FREE_SIZED, n, true))
+	if (hmo_bootstrap_owns(p) || !hmo_counted(FN_FREE_SIZED, n, true))
 		return;
 	if (hmo_pool_owns(p))
 		pool_free(p);
@@ -241,7 +207,7 @@ HMO_EXPORT void free_sized(void *p, size_t n)
 #if defined(HAVE_FREE_ALIGNED_SIZED)
 HMO_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 {
-	if (hmo_bootstrap_owns(p) || !counted(FN_FREE_ALIGNED_SIZED, n, true))
+	if (hmo_bootstrap_owns(p) || !hmo_counted(FN_FREE_ALIGNED_SIZED, n, true))
 		return;
 	if (hmo_pool_owns(p))
 		pool_free(p);
@@ -256,7 +222,7 @@ HMO_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	bool ok = align % sizeof(void *) == 0 && valid_align(align);
 
-	if (counted(FN_POSIX_MEMALIGN, n, true)) {
+	if (hmo_counted(FN_POSIX_MEMALIGN, n, true)) {
 		if (ok && is_frame(n)) {
 			int saved = errno;
 			void *p = frame_alloc(n, align, false);
@@ -281,7 +247,7 @@ HMO_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 HMO_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	if (!counted(FN_ALIGNED_ALLOC, n, true))
+	if (!hmo_counted(FN_ALIGNED_ALLOC, n, true))
 		return hmo_bootstrap_alloc(n, align);
 	if (valid_align(align) && is_frame(n))
 		return frame_alloc(n, align, false);
@@ -290,7 +256,7 @@ HMO_EXPORT void *aligned_alloc(size_t align, size_t n)
 
 HMO_EXPORT void *memalign(size_t align, size_t n)
 {
-	if (!counted(FN_MEMALIGN, n, true))
+	if (!hmo_counted(FN_MEMALIGN, n, true))
 		return hmo_bootstrap_alloc(n, align);
 	if (valid_align(align) && is_frame(n))
 		return frame_alloc(n, align, false);
@@ -301,7 +267,7 @@ HMO_EXPORT void *valloc(size_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
-	if (!counted(FN_VALLOC, n, true))
+	if (!hmo_counted(FN_VALLOC, n, true))
 		return hmo_bootstrap_alloc(n, 4096);
 	if (is_frame(n))
 		return frame_alloc(n, page, false);
@@ -312,7 +278,7 @@ HMO_EXPORT void *pvalloc(size_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), r;
 
-	if (!counted(FN_PVALLOC, n, true))
+	if (!hmo_counted(FN_PVALLOC, n, true))
 		return hmo_bootstrap_alloc((n + 4095) & ~(size_t)4095, 4096);
 	if (__builtin_add_overflow(n, page - 1, &r)) {
 		errno = ENOMEM;
@@ -331,7 +297,7 @@ HMO_EXPORT size_t malloc_usable_size(void *p)
 {
 	if (HMO_UNLIKELY(hmo_bootstrap_owns(p)))
 		return hmo_bootstrap_usable(p);
-	if (!counted(FN_MALLOC_USABLE_SIZE, 0, false))
+	if (!hmo_counted(FN_MALLOC_USABLE_SIZE, 0, false))
 		return 0;
 	if (hmo_pool_owns(p))
 		return pool_usable_size(p);

@@ -94,6 +94,29 @@ static inline void hmo_count_call(struct hmo_slot *s, enum hmo_fn fn)
  * under the guard. */
 void hmo_count_slow(enum hmo_fn fn, uint64_t n, bool sized);
 
+/* The slow path of a hook that may start hmo: initialises hmo if nothing has (and
+ * this is not hmo's own call), counts where it can, and says whether hmo_real can
+ * be used yet. false: dlsym inside init, or another thread's init in progress;
+ * waiting for that thread could deadlock (it may need the loader lock this thread
+ * holds), so the caller serves the request without hmo_real. */
+bool hmo_count_or_init(enum hmo_fn fn, uint64_t n, bool sized);
+
+/* Counts a call and says whether hmo_real can be used: the hot path of the hooks
+ * that have no path of their own. */
+static inline bool hmo_counted(enum hmo_fn fn, uint64_t n, bool sized)
+{
+	struct hmo_slot *s = hmo_tls.slot;
+
+	if (__builtin_expect(s != NULL, 1)) {
+		if (sized)
+			hmo_count(s, fn, n);
+		else
+			hmo_count_call(s, fn);
+		return true;
+	}
+	return hmo_count_or_init(fn, n, sized);
+}
+
 /* Slots (stats.c). */
 struct hmo_slot *hmo_slot_claim(void);
 void hmo_stats_sum(struct hmo_fn_stats out[FN_COUNT]);

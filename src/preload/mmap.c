@@ -15,22 +15,6 @@
 #include "os.h"
 #include "pool.h"
 
-static bool count(enum hmo_fn fn, size_t n)
-{
-	struct hmo_slot *s = hmo_tls.slot;
-
-	if (HMO_LIKELY(s != NULL)) {
-		hmo_count(s, fn, n);
-		return true;
-	}
-	if (!hmo_tls.guard && !hmo_ready())
-		hmo_init();
-	if (!hmo_ready())
-		return false;
-	hmo_count_slow(fn, n, true);
-	return true;
-}
-
 uint64_t hmo_mmap_advised;
 
 /* HMO_MMAP=advise: a frame-sized anonymous private mapping that the program made
@@ -54,14 +38,14 @@ static void *advise(void *p, size_t len, int flags)
 
 HMO_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	if (HMO_LIKELY(count(FN_MMAP, len)))
+	if (HMO_LIKELY(hmo_counted(FN_MMAP, len, true)))
 		return advise(hmo_real.mmap(addr, len, prot, flags, fd, off), len, flags);
 	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
 }
 
 HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	if (HMO_LIKELY(count(FN_MMAP64, len)))
+	if (HMO_LIKELY(hmo_counted(FN_MMAP64, len, true)))
 		return advise((hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap)(addr, len, prot, flags, fd, off),
 			      len, flags);
 	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
@@ -69,7 +53,7 @@ HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off
 
 HMO_EXPORT int munmap(void *addr, size_t len)
 {
-	if (HMO_LIKELY(count(FN_MUNMAP, len)))
+	if (HMO_LIKELY(hmo_counted(FN_MUNMAP, len, true)))
 		return hmo_real.munmap(addr, len);
 	return hmo_raw_munmap(addr, len);
 }
@@ -86,7 +70,7 @@ HMO_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	if (HMO_LIKELY(count(FN_MREMAP, new_len)))
+	if (HMO_LIKELY(hmo_counted(FN_MREMAP, new_len, true)))
 		return hmo_real.mremap(old, old_len, new_len, flags, new_addr);
 	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
 }

@@ -148,6 +148,16 @@ void hmo_count_slow(enum hmo_fn fn, uint64_t n, bool sized)
 	}
 }
 
+__attribute__((noinline, cold)) bool hmo_count_or_init(enum hmo_fn fn, uint64_t n, bool sized)
+{
+	if (!hmo_tls.guard && !hmo_ready())
+		hmo_init();
+	if (!hmo_ready())
+		return false;
+	hmo_count_slow(fn, n, sized);
+	return true;
+}
+
 static void add_slot(struct hmo_fn_stats out[FN_COUNT], struct hmo_slot *s)
 {
 	for (int f = 0; f < FN_COUNT; f++) {
