@@ -15,12 +15,19 @@ void numa_topo_from_hwloc(hwloc_topology_t t, struct numa_topo *out)
 	out->nnodes = 0;
 	out->nodes = 0;
 	out->gpu_node = -1;
+	for (int c = 0; c < NUMA_MAX_CPUS; c++)
+		out->cpu_node[c] = 0xff;
 	for (int i = 0; i < n; i++) {
 		hwloc_obj_t o = hwloc_get_obj_by_type(t, HWLOC_OBJ_NUMANODE, (unsigned)i);
-		if (o && o->os_index < NUMA_MAX_NODES) {
-			out->nodes |= (uint64_t)1 << o->os_index;
-			out->nnodes++;
-		}
+		if (!o || o->os_index >= NUMA_MAX_NODES)
+			continue;
+		out->nodes |= (uint64_t)1 << o->os_index;
+		out->nnodes++;
+		int cpu;
+		hwloc_bitmap_foreach_begin(cpu, o->cpuset)
+			if (cpu < NUMA_MAX_CPUS)
+				out->cpu_node[cpu] = (uint8_t)o->os_index;
+		hwloc_bitmap_foreach_end();
 	}
 	/* The first NVIDIA display or 3D controller, and the node of its closest
 	 * non-I/O ancestor. */
@@ -43,6 +50,8 @@ void numa_topo_system(struct numa_topo *out, int io)
 	out->nnodes = 1;
 	out->nodes = 1;
 	out->gpu_node = -1;
+	for (int c = 0; c < NUMA_MAX_CPUS; c++)
+		out->cpu_node[c] = 0;
 	if (hwloc_topology_init(&t) != 0)
 		return;
 	if (io)
@@ -95,6 +104,13 @@ const char *numa_plan_make(const struct hmo_numa *want, const struct numa_topo *
 	}
 	out->nodes_used = bits(out->mask);
 	return NULL;
+}
+
+void numa_plan_node(int node, struct numa_plan *out)
+{
+	out->mpol = MPOL_PREFERRED_;
+	out->mask = (uint64_t)1 << node;
+	out->nodes_used = 1;
 }
 
 int numa_apply(const struct numa_plan *p, void *addr, size_t len)

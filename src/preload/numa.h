@@ -15,11 +15,13 @@
 #pragma GCC visibility push(hidden)
 
 #define NUMA_MAX_NODES 64
+#define NUMA_MAX_CPUS 1024
 
 struct numa_topo {
 	int nnodes;
 	uint64_t nodes;		/* os indices of the NUMA nodes, as a mask */
 	int gpu_node;		/* nearest node of the first NVIDIA GPU, or -1 */
+	uint8_t cpu_node[NUMA_MAX_CPUS];	/* node of each CPU (os index), 0xff unknown */
 };
 
 struct numa_plan {
@@ -36,6 +38,9 @@ void numa_topo_system(struct numa_topo *out, int io);
  * what was asked (a node that does not exist, no GPU): the plan is then "local". */
 const char *numa_plan_make(const struct hmo_numa *want, const struct numa_topo *t,
 			   struct numa_plan *out);
+/* The plan for memory kept for the threads of `node` (per-node arenas under
+ * HMO_NUMA=local on a machine with several nodes): preferred on that node. */
+void numa_plan_node(int node, struct numa_plan *out);
 /* Applies the plan to a new extent with mbind. 0 or an errno value. */
 int numa_apply(const struct numa_plan *p, void *addr, size_t len);
 

@@ -122,6 +122,39 @@ bool os_thp_available(void)
 	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
 }
 
+int os_numa_nodes(void)
+{
+	char buf[256];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	int count = 0;
+
+	if (fd < 0)
+		return 1;
+	n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	/* "0", "0-3" or "0-1,4-5" */
+	for (char *p = buf; *p >= '0' && *p <= '9';) {
+		long a = 0, b;
+		while (*p >= '0' && *p <= '9')
+			a = a * 10 + (*p++ - '0');
+		b = a;
+		if (*p == '-') {
+			b = 0;
+			p++;
+			while (*p >= '0' && *p <= '9')
+				b = b * 10 + (*p++ - '0');
+		}
+		count += (int)(b - a + 1);
+		if (*p == ',')
+			p++;
+	}
+	return count > 0 ? count : 1;
+}
+
 size_t os_physical_memory(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);

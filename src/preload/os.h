@@ -31,6 +31,8 @@ int os_populate(void *addr, size_t len);
 /* Whether THP can be had with madvise: the mode in
  * /sys/kernel/mm/transparent_hugepage/enabled is "always" or "madvise". */
 bool os_thp_available(void);
+/* NUMA nodes online (/sys/devices/system/node/online), at least 1. */
+int os_numa_nodes(void);
 /* Physical memory in bytes. */
 size_t os_physical_memory(void);
 

@@ -1,10 +1,11 @@
 /* pool.c: the frame pool on jemalloc arenas with hmo's extent hooks. See pool.h.
  *
- * One reserved address range, split between the backings: explicit hugetlb pages
- * (when the system has some reserved, or HMO_HUGEPAGES asks) and transparent huge
- * pages or 4 KiB pages for the rest. Each backing is its own jemalloc arena, whose
- * extent hooks carve extents from that backing's part of the range with a bump
- * pointer. A frame is asked of the hugetlb arena first; when hugetlb pages run out,
+ * One reserved address range, split between NUMA nodes (one set of arenas per node
+ * under HMO_NUMA=local on a machine with several, else one set), and within a set
+ * between the backings: explicit hugetlb pages (when the system has some reserved,
+ * or HMO_HUGEPAGES asks) and transparent huge pages or 4 KiB pages for the rest.
+ * Each backing is its own jemalloc arena, whose extent hooks carve extents from that
+ * backing's part of the range with a bump pointer and place them on its node. A frame is asked of the hugetlb arena first; when hugetlb pages run out,
  * that arena's hook fails at mapping time (MAP_HUGETLB reserves then, so never a
  * later SIGBUS) and the frame comes from the other arena.
  *
@@ -23,6 +24,7 @@
 #define mallctl hmo_je_mallctl
 #include <jemalloc/jemalloc.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -57,12 +59,23 @@ struct backing {
 	uintptr_t base;
 	size_t size, used;
 	unsigned failures;	/* hugetlb mappings refused in a row */
+	struct numa_plan plan;	/* mbind of its new extents */
 };
+
+/* The arenas of one NUMA node (or of the whole machine). */
+struct node_set {
+	struct backing huge, main;
+	int node;		/* os index of the node, for the summary */
+};
+
+#define POOL_MAX_NODES 8
 
 enum { POOL_NEW, POOL_STARTING, POOL_READY, POOL_FAILED };
 static int pool_state;
-static struct backing bk_huge, bk_main;
-static struct numa_plan plan;	/* HMO_NUMA, decided once at pool start */
+static struct node_set sets[POOL_MAX_NODES];
+static int nsets = 1;
+/* With several sets: the set of each CPU's node, from hwloc at pool start. */
+static uint8_t cpu_set[NUMA_MAX_CPUS];
 static struct pool_stats st;
 static __thread bool grew __attribute__((tls_model("initial-exec")));
 
@@ -72,13 +85,13 @@ static __thread bool grew __attribute__((tls_model("initial-exec")));
 /* ---- extent hooks --------------------------------------------------------
  * jemalloc's convention: false means success for everything but alloc. */
 
-/* Binds a new extent to HMO_NUMA's nodes before anything touches it. A refusal
+/* Binds a new extent to its backing's nodes before anything touches it. A refusal
  * leaves first-touch placement, counted. */
-static void place(void *p, size_t len)
+static void place(struct backing *b, void *p, size_t len)
 {
-	if (!plan.mpol)
+	if (!b->plan.mpol)
 		return;
-	if (numa_apply(&plan, p, len) == 0)
+	if (numa_apply(&b->plan, p, len) == 0)
 		STAT_ADD(placed_bytes, len);
 	else
 		STAT_ADD(place_failures, 1);
@@ -118,7 +131,7 @@ static void *alloc_hugetlb(struct backing *b, size_t size, size_t align)
 		STAT_ADD(hugetlb_refused, 1);
 		return NULL;
 	}
-	place((void *)p, len);
+	place(b, (void *)p, len);
 	__atomic_store_n(&b->failures, 0, __ATOMIC_RELAXED);
 	STAT_ADD(hugetlb_bytes, len);
 	return (void *)p;
@@ -143,7 +156,7 @@ static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t al
 		p = (void *)carve(b, size, align);
 		if (!p || os_commit(p, size) != 0)
 			return NULL;	/* a failed commit leaves a hole; the frame falls back */
-		place(p, size);
+		place(b, p, size);
 		/* Backing chosen per extent: huge pages where the advice is taken. */
 		if (b->thp && os_advise_thp(p, size) == 0)
 			STAT_ADD(thp_bytes, size);
@@ -334,6 +347,10 @@ static void pool_start(void)
 	void *base = NULL;
 	size_t size = reserve_size();
 	int err = ENOMEM;
+	struct numa_topo topo = { .nnodes = 1, .nodes = 1, .gpu_node = -1 };
+	struct numa_plan global;
+	bool thp;
+	size_t hugetlb_page;
 
 	while (size >= ((size_t)256 << 20) && (err = os_reserve(size, HUGE_1G, &base)) != 0)
 		size /= 2;
@@ -342,34 +359,58 @@ static void pool_start(void)
 		__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
 		return;
 	}
-	bk_main.thp = hmo_opt.hugepages != HMO_HP_OFF && os_thp_available();
-	if (hmo_opt.hugepages == HMO_HP_THP && !bk_main.thp)
+	thp = hmo_opt.hugepages != HMO_HP_OFF && os_thp_available();
+	if (hmo_opt.hugepages == HMO_HP_THP && !thp)
 		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", 0);
-	bk_huge.hugetlb_page = hugetlb_choice();
-	if (hmo_opt.numa.mode != HMO_NUMA_LOCAL) {
-		struct numa_topo topo;
+	hugetlb_page = hugetlb_choice();
+	/* The topology, read once, where a placement needs it. */
+	if (hmo_opt.numa.mode != HMO_NUMA_LOCAL || os_numa_nodes() > 1)
 		numa_topo_system(&topo, hmo_opt.numa.mode == HMO_NUMA_GPU);
-		const char *note = numa_plan_make(&hmo_opt.numa, &topo, &plan);
-		if (note)
-			pool_warn(note, 0);
-		st.numa_mpol = plan.mpol;
-		st.numa_mask = plan.mask;
-	}
-	st.thp = bk_main.thp;
-	st.hugetlb_page = bk_huge.hugetlb_page;
+	const char *note = numa_plan_make(&hmo_opt.numa, &topo, &global);
+	if (note)
+		pool_warn(note, 0);
+	/* Local placement on several nodes: a set of arenas per node, each preferring its
+	 * node, so that a frame freed on one node is reused there. */
+	if (hmo_opt.numa.mode == HMO_NUMA_LOCAL && topo.nnodes > 1 && topo.nnodes <= POOL_MAX_NODES)
+		nsets = topo.nnodes;
+	st.thp = thp;
+	st.hugetlb_page = hugetlb_page;
 	st.reserved = size;
+	st.numa_mpol = nsets > 1 ? 1 : global.mpol;
+	st.numa_mask = nsets > 1 ? topo.nodes : global.mask;
+	st.nsets = nsets;
 	/* Publish the range before an arena can hand out anything in it: base first,
 	 * then the size that makes it count (see hmo_pool_owns). */
 	__atomic_store_n(&hmo_pool_base, (uintptr_t)base, __ATOMIC_RELAXED);
 	__atomic_store_n(&hmo_pool_size, size, __ATOMIC_RELEASE);
-	/* hugetlb gets the first half of the range when it is used. */
-	size_t huge_part = bk_huge.hugetlb_page ? (size / 2) & ~(HUGE_1G - 1) : 0;
-	if (huge_part && !backing_start(&bk_huge, (uintptr_t)base, huge_part))
-		bk_huge.hugetlb_page = 0;
-	if (!backing_start(&bk_main, (uintptr_t)base + huge_part, size - huge_part)) {
-		pool_warn("jemalloc refused to create an arena; frames go to the program's allocator", 0);
-		__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
-		return;
+	size_t per_set = (size / (size_t)nsets) & ~(HUGE_2M - 1);
+	for (int i = 0, node = 0; i < nsets; i++, node++) {
+		struct node_set *ns = &sets[i];
+		uintptr_t set_base = (uintptr_t)base + (size_t)i * per_set;
+		while (nsets > 1 && !(topo.nodes >> node & 1))
+			node++;
+		ns->node = nsets > 1 ? node : -1;
+		ns->main.thp = thp;
+		ns->huge.hugetlb_page = hugetlb_page;
+		if (nsets > 1) {
+			numa_plan_node(node, &ns->main.plan);
+			numa_plan_node(node, &ns->huge.plan);
+			for (int c = 0; c < NUMA_MAX_CPUS; c++)
+				if (topo.cpu_node[c] == node)
+					cpu_set[c] = (uint8_t)i;
+		} else {
+			ns->main.plan = global;
+			ns->huge.plan = global;
+		}
+		/* hugetlb gets the first half of the set's part when it is used. */
+		size_t huge_part = hugetlb_page ? (per_set / 2) & ~(HUGE_1G - 1) : 0;
+		if (huge_part && !backing_start(&ns->huge, set_base, huge_part))
+			ns->huge.hugetlb_page = 0;
+		if (!backing_start(&ns->main, set_base + huge_part, per_set - huge_part)) {
+			pool_warn("jemalloc refused to create an arena; frames go to the program's allocator", 0);
+			__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
+			return;
+		}
 	}
 	__atomic_store_n(&pool_state, POOL_READY, __ATOMIC_RELEASE);
 }
@@ -393,7 +434,24 @@ static struct backing *backing_of(const void *p)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	return bk_huge.on && a - bk_huge.base < bk_huge.size ? &bk_huge : &bk_main;
+	for (int i = 0; i < nsets; i++) {
+		if (sets[i].huge.on && a - sets[i].huge.base < sets[i].huge.size)
+			return &sets[i].huge;
+		if (a - sets[i].main.base < sets[i].main.size)
+			return &sets[i].main;
+	}
+	return &sets[0].main;
+}
+
+/* The calling thread's set: the one of the node its CPU is on. */
+static struct node_set *current_set(void)
+{
+	int cpu;
+
+	if (nsets == 1)
+		return &sets[0];
+	cpu = sched_getcpu();
+	return &sets[cpu >= 0 && cpu < NUMA_MAX_CPUS ? cpu_set[cpu] : 0];
 }
 
 /* ---- serving ------------------------------------------------------------ */
@@ -419,11 +477,12 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 		 * large), and jemalloc's random cache-colouring offset, which it applies
 		 * only below page alignment, would make every reuse a different address. */
 		int flags = (zero ? MALLOCX_ZERO : 0) | MALLOCX_ALIGN(align > 4096 ? align : 4096);
+		struct node_set *ns = current_set();
 		grew = false;
-		if (bk_huge.on)
-			p = mallocx(size, bk_huge.flags | flags);
+		if (ns->huge.on)
+			p = mallocx(size, ns->huge.flags | flags);
 		if (!p)
-			p = mallocx(size, bk_main.flags | flags);
+			p = mallocx(size, ns->main.flags | flags);
 		if (p) {
 			size_t usable = sallocx(p, 0);
 			STAT_ADD(allocs, 1);
@@ -441,24 +500,30 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 	return p;
 }
 
-/* Over the cap, the main arena's cached (dirty) pages all go back to the kernel. The
+/* Over the cap, the main arenas' cached (dirty) pages all go back to the kernel. The
  * check is cheap until more than the cap has ever been mapped beyond what is live. */
 static void enforce_cap(void)
 {
 	uint64_t mapped = __atomic_load_n(&st.extent_bytes, __ATOMIC_RELAXED);
 	uint64_t live = __atomic_load_n(&st.live_bytes, __ATOMIC_RELAXED);
+	uint64_t dirty = 0, epoch = 1;
 	char name[64];
-	size_t pdirty, sz = sizeof pdirty;
-	uint64_t epoch = 1;
 
 	if (mapped - live <= hmo_opt.pool_max)
 		return;
 	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
-	if (mallctl(arena_ctl(name, sizeof name, "stats.arenas.", bk_main.arena, ".pdirty"), &pdirty, &sz,
-		    NULL, 0) != 0 || (uint64_t)pdirty * 4096 <= hmo_opt.pool_max)
+	for (int i = 0; i < nsets; i++) {
+		size_t pdirty, sz = sizeof pdirty;
+		if (mallctl(arena_ctl(name, sizeof name, "stats.arenas.", sets[i].main.arena, ".pdirty"),
+			    &pdirty, &sz, NULL, 0) == 0)
+			dirty += (uint64_t)pdirty * 4096;
+	}
+	if (dirty <= hmo_opt.pool_max)
 		return;
-	if (mallctl(arena_ctl(name, sizeof name, "arena.", bk_main.arena, ".purge"), NULL, NULL, NULL, 0) == 0)
-		STAT_ADD(cap_purges, 1);
+	for (int i = 0; i < nsets; i++)
+		if (mallctl(arena_ctl(name, sizeof name, "arena.", sets[i].main.arena, ".purge"), NULL, NULL,
+			    NULL, 0) == 0)
+			STAT_ADD(cap_purges, 1);
 }
 
 void pool_free(void *p)

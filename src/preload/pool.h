@@ -48,6 +48,7 @@ struct pool_stats {
 	uint64_t placed_bytes, place_failures;
 	int numa_mpol;		/* the mbind policy of HMO_NUMA, 0 for first touch */
 	uint64_t numa_mask;
+	int nsets;		/* sets of arenas: one per node under local placement */
 	bool thp;
 	size_t hugetlb_page;	/* 0 when hugetlb pages are not used */
 	size_t reserved;

@@ -366,7 +366,7 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		fmt_bytes(b, p.placed_bytes);
 		fmt_str(b, " ");
 		fmt_str(b, pol[p.numa_mpol & 3]);
-		fmt_str(b, " to node");
+		fmt_str(b, p.nsets > 1 ? " to the allocating thread's node, with an arena per node" : " to node");
 		for (int n = 0, first = 1; n < 64; n++) {
 			if (p.numa_mask >> n & 1) {
 				fmt_str(b, first ? (p.numa_mask & (p.numa_mask - 1) ? "s " : " ") : ",");

@@ -63,9 +63,17 @@ START_TEST(topology_from_hwloc)
 	ck_assert_int_eq(t.nnodes, 2);
 	ck_assert_uint_eq(t.nodes, 0x3);
 	ck_assert_int_eq(t.gpu_node, -1);	/* synthetic topologies have no PCI devices */
+	/* Each CPU maps to its package's node: the per-node arenas pick by it. */
+	ck_assert_uint_eq(t.cpu_node[0], 0);
+	ck_assert_uint_eq(t.cpu_node[1], 0);
+	ck_assert_uint_eq(t.cpu_node[2], 1);
+	ck_assert_uint_eq(t.cpu_node[3], 1);
+	ck_assert_uint_eq(t.cpu_node[4], 0xff);
 	synthetic("pack:2 numa:2 core:2 pu:1", &t);
 	ck_assert_int_eq(t.nnodes, 4);
 	ck_assert_uint_eq(t.nodes, 0xf);
+	for (int c = 0; c < 8; c++)
+		ck_assert_uint_eq(t.cpu_node[c], c / 2);
 	synthetic("core:2 pu:1", &t);
 	ck_assert_int_eq(t.nnodes, 1);
 }
@@ -140,6 +148,17 @@ START_TEST(decisions_four_nodes)
 }
 END_TEST
 
+START_TEST(per_node_plan)
+{
+	struct numa_plan p;
+
+	numa_plan_node(3, &p);
+	ck_assert_int_eq(p.mpol, PREFERRED);
+	ck_assert_uint_eq(p.mask, 0x8);
+	ck_assert_int_eq(p.nodes_used, 1);
+}
+END_TEST
+
 START_TEST(one_node)
 {
 	struct numa_topo t;
@@ -168,6 +187,7 @@ int main(void)
 	tcase_add_test(t, decisions_two_nodes);
 	tcase_add_test(t, decisions_four_nodes);
 	tcase_add_test(t, one_node);
+	tcase_add_test(t, per_node_plan);
 	suite_add_tcase(s, t);
 	return unit_run(s, CK_FORK);
 }
