@@ -71,3 +71,9 @@ if grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 	[ "$(awk '/AnonHugePages/ { print $3 }' "$WORK/m2.out")" -eq 0 ] || fail "HMO_MMAP=off still advised"
 	[ "$(advised "$WORK/m2")" -eq 0 ] || fail "HMO_MMAP=off counted advice"
 fi
+
+# A process that never allocates a frame pays for no pool: jemalloc starts on the
+# first frame (its constructor is dropped), so hmo adds little resident memory.
+plain=$("$T/t_pool" rss | awk '{ print $2 }')
+hmo=$(run_hmo "$T/t_pool" rss | awk '{ print $2 }')
+[ $((hmo - plain)) -lt 3072 ] || fail "libhmo adds $((hmo - plain)) kB of resident memory to a process without frames"

@@ -13,6 +13,8 @@
  *   t_pool mmap      maps 64 MiB anonymous and a 4 MiB file, touches both, and prints
  *                    the AnonHugePages of the anonymous mapping
  *   t_pool none      nothing: what the process does by itself, as a baseline
+ *   t_pool rss       prints this process's resident memory (VmRSS, kB), having
+ *                    allocated nothing frame-sized
  *   t_pool hugetlb   an 8 MiB frame on 2 MiB hugetlb pages (KernelPageSize in smaps),
  *                    then more frames than the reserved pages hold, all usable
  *   t_pool numa      prints a touched frame's memory policy (get_mempolicy) and the
@@ -411,6 +413,10 @@ int main(int argc, char **argv)
 		return run_mmap();
 	if (strcmp(mode, "none") == 0)
 		return 0;
+	if (strcmp(mode, "rss") == 0) {
+		printf("rss %ld\n", rss_kb());
+		return 0;
+	}
 	if (strcmp(mode, "hugetlb") == 0)
 		return run_hugetlb();
 	if (strcmp(mode, "numa") == 0)
