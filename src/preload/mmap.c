@@ -3,8 +3,11 @@
  * glibc's own mmaps (malloc's large blocks) call an internal alias and never reach
  * these hooks; jemalloc, mimalloc, the dynamic loader's callers and the program do.
  * Regions hmo did not make are only forwarded: MAP_FIXED, file mappings, PROT_NONE
- * reservations and partial unmaps reach the kernel exactly as asked. Before the next
- * definitions are known the hooks make the system call themselves. */
+ * reservations and partial unmaps reach the kernel exactly as asked. The frame pool's
+ * range is the exception: a program that unmaps pool memory (a bug, but one glibc
+ * survives when it unmaps its own mmapped chunk) gets its pages released instead, and
+ * mremap or MAP_FIXED onto pool memory is refused, so the pool is never corrupted.
+ * Before the next definitions are known the hooks make the system call themselves. */
 #include <errno.h>
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -16,6 +19,42 @@
 #include "pool.h"
 
 uint64_t hmo_mmap_advised;
+uint64_t hmo_pool_intrusions;
+
+/* Whether a call from the program (not hmo's or jemalloc's own, under the guard)
+ * reaches into the pool's range: counted, and the caller then protects the pool. */
+static bool intrudes(const void *addr, size_t len)
+{
+	if (HMO_LIKELY(!hmo_pool_overlaps(addr, len)) || hmo_tls.guard)
+		return false;
+	__atomic_fetch_add(&hmo_pool_intrusions, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* munmap over pool memory: the part outside the range is unmapped, the part inside
+ * has its pages released (it reads as zeros) and stays mapped for the pool. */
+static int munmap_around_pool(void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr, end = a + len;
+	uintptr_t lo = hmo_pool_base, hi = hmo_pool_base + hmo_pool_size;
+	int rc = 0;
+
+	if (a & 4095) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (a < lo && hmo_real.munmap((void *)a, lo - a) != 0)
+		rc = -1;
+	if (end > hi && hmo_real.munmap((void *)hi, end - hi) != 0)
+		rc = -1;
+	uintptr_t s = a > lo ? a : lo, e = end < hi ? end : hi;
+	int err = os_purge((void *)s, ((e - s) + 4095) & ~(uintptr_t)4095);
+	if (err) {
+		errno = err;
+		rc = -1;
+	}
+	return rc;
+}
 
 /* HMO_MMAP=advise: a frame-sized anonymous private mapping that the program made
  * itself (not at a fixed place, not explicit hugetlb, not hmo's or its allocator's
@@ -36,25 +75,43 @@ static void *advise(void *p, size_t len, int flags)
 	return p;
 }
 
+/* MAP_FIXED (which replaces what is there) onto pool memory is refused. */
+static bool fixed_into_pool(void *addr, size_t len, int flags)
+{
+	if (!(flags & MAP_FIXED) || !intrudes(addr, len))
+		return false;
+	errno = EINVAL;
+	return true;
+}
+
 HMO_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	if (HMO_LIKELY(hmo_counted(FN_MMAP, len, true)))
+	if (HMO_LIKELY(hmo_counted(FN_MMAP, len, true))) {
+		if (HMO_UNLIKELY(fixed_into_pool(addr, len, flags)))
+			return MAP_FAILED;
 		return advise(hmo_real.mmap(addr, len, prot, flags, fd, off), len, flags);
+	}
 	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
 }
 
 HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	if (HMO_LIKELY(hmo_counted(FN_MMAP64, len, true)))
+	if (HMO_LIKELY(hmo_counted(FN_MMAP64, len, true))) {
+		if (HMO_UNLIKELY(fixed_into_pool(addr, len, flags)))
+			return MAP_FAILED;
 		return advise((hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap)(addr, len, prot, flags, fd, off),
 			      len, flags);
+	}
 	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
 }
 
 HMO_EXPORT int munmap(void *addr, size_t len)
 {
-	if (HMO_LIKELY(hmo_counted(FN_MUNMAP, len, true)))
+	if (HMO_LIKELY(hmo_counted(FN_MUNMAP, len, true))) {
+		if (HMO_UNLIKELY(intrudes(addr, len)))
+			return munmap_around_pool(addr, len);
 		return hmo_real.munmap(addr, len);
+	}
 	return hmo_raw_munmap(addr, len);
 }
 
@@ -70,7 +127,14 @@ HMO_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	if (HMO_LIKELY(hmo_counted(FN_MREMAP, new_len, true)))
+	if (HMO_LIKELY(hmo_counted(FN_MREMAP, new_len, true))) {
+		/* Moving, growing or shrinking pool memory, or moving onto it: refused. */
+		if (HMO_UNLIKELY(intrudes(old, old_len ? old_len : 1) ||
+				 ((flags & MREMAP_FIXED) && intrudes(new_addr, new_len)))) {
+			errno = EINVAL;
+			return MAP_FAILED;
+		}
 		return hmo_real.mremap(old, old_len, new_len, flags, new_addr);
+	}
 	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
 }

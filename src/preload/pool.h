@@ -31,6 +31,20 @@ static inline bool hmo_pool_owns(const void *p)
 	return (uintptr_t)p - __atomic_load_n(&hmo_pool_base, __ATOMIC_RELAXED) < size;
 }
 
+/* Whether [p, p+len) touches the reserved range at all. */
+static inline bool hmo_pool_overlaps(const void *p, size_t len)
+{
+	size_t size = __atomic_load_n(&hmo_pool_size, __ATOMIC_ACQUIRE);
+	uintptr_t base = __atomic_load_n(&hmo_pool_base, __ATOMIC_RELAXED), a = (uintptr_t)p;
+
+	return size && a < base + size && a + len > base && a + len >= a;
+}
+
+/* The program's own munmap, mremap and MAP_FIXED mmap calls on pool memory
+ * (mmap.c): turned into page releases or refused, never let through to unmap or
+ * replace what the pool hands out. */
+extern uint64_t hmo_pool_intrusions;
+
 /* A block of `size` bytes aligned to `align` (a power of two, or 0), zeroed when
  * `zero`. NULL when the pool cannot serve it (not set up, range exhausted): the
  * caller then forwards to the next allocator and the pool counts a fallback. */

@@ -379,6 +379,13 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		fmt_str(b, " extents the kernel would not place");
 		emit_line(fd, b);
 	}
+	uint64_t intrusions = __atomic_load_n(&hmo_pool_intrusions, __ATOMIC_RELAXED);
+	if (intrusions) {
+		fmt_str(b, "hmo: frame pool: the program called munmap, mremap or mmap(MAP_FIXED) on pool memory ");
+		fmt_u64_grouped(b, intrusions);
+		fmt_str(b, " times: released or refused, the pool kept its memory");
+		emit_line(fd, b);
+	}
 	if (p.hugetlb_refused) {
 		fmt_str(b, "hmo: frame pool: hugetlb pages ran out ");
 		fmt_u64_grouped(b, p.hugetlb_refused);

@@ -77,3 +77,8 @@ fi
 plain=$("$T/t_pool" rss | awk '{ print $2 }')
 hmo=$(run_hmo "$T/t_pool" rss | awk '{ print $2 }')
 [ $((hmo - plain)) -lt 3072 ] || fail "libhmo adds $((hmo - plain)) kB of resident memory to a process without frames"
+
+# The program's munmap/mremap/MAP_FIXED on a frame: released or refused, counted, and
+# the pool keeps serving.
+HMO_STATS="$WORK/i" run_hmo "$T/t_pool" intrude || { cat "$WORK/i"; fail "t_pool intrude"; }
+grep -q 'on pool memory 3 times' "$WORK/i" || { cat "$WORK/i"; fail "the three intrusions were not counted"; }

@@ -13,6 +13,8 @@
  *   t_pool mmap      maps 64 MiB anonymous and a 4 MiB file, touches both, and prints
  *                    the AnonHugePages of the anonymous mapping
  *   t_pool none      nothing: what the process does by itself, as a baseline
+ *   t_pool intrude   munmap, mremap and mmap(MAP_FIXED) on a frame: the pool stays
+ *                    whole (pool.sh checks hmo's answers; glibc's differ)
  *   t_pool rss       prints this process's resident memory (VmRSS, kB), having
  *                    allocated nothing frame-sized
  *   t_pool hugetlb   an 8 MiB frame on 2 MiB hugetlb pages (KernelPageSize in smaps),
@@ -350,6 +352,34 @@ static int run_mmap(void)
 	return check_done("t_pool mmap");
 }
 
+static int run_intrude(void)
+{
+	unsigned char *f = memalign(2 * MiB, 8 * MiB), *g;
+
+	CHECK(f != NULL);
+	fill(f, 8 * MiB, 0x5a);
+	/* munmap of the middle of a frame: succeeds, the pages read as zeros afterwards,
+	 * and the frame's memory stays mapped for the pool. */
+	CHECK(munmap(f + 2 * MiB, 2 * MiB) == 0);
+	CHECK(f[2 * MiB] == 0 && f[0] == 0x5a && f[4 * MiB] == 0x5a);
+	fill(f, 8 * MiB, 1);
+	errno = 0;
+	CHECK(mremap(f, 8 * MiB, 16 * MiB, MREMAP_MAYMOVE) == MAP_FAILED && errno == EINVAL);
+	errno = 0;
+	CHECK(mmap(f, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED &&
+	      errno == EINVAL);
+	CHECK(all(f, 8 * MiB, 1));
+	free(f);
+	/* The pool goes on serving that memory. */
+	for (int i = 0; i < 20; i++) {
+		g = malloc(8 * MiB);
+		CHECK(g != NULL);
+		fill(g, 8 * MiB, (unsigned char)i);
+		free(g);
+	}
+	return check_done("t_pool intrude");
+}
+
 static int run_hugetlb(void)
 {
 	unsigned char *first = malloc(8 * MiB), *more[8];
@@ -413,6 +443,8 @@ int main(int argc, char **argv)
 		return run_mmap();
 	if (strcmp(mode, "none") == 0)
 		return 0;
+	if (strcmp(mode, "intrude") == 0)
+		return run_intrude();
 	if (strcmp(mode, "rss") == 0) {
 		printf("rss %ld\n", rss_kb());
 		return 0;
