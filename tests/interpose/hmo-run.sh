@@ -28,6 +28,10 @@ grep -q '>=100K' report || { cat report err; fail "--threshold=100K not applied"
 "$run" -o report -- sh -c "'$T/t_counts'; true" 2>/dev/null || fail "a two-process command"
 [ "$(grep -c '^hmo: pid' report)" -ge 2 ] || { cat report; fail "expected a summary per process"; }
 
+# A command named like a shell builtin is the program, run under hmo.
+"$run" -o report -- true 2>/dev/null || fail "hmo-run -- true"
+grep -q '^hmo: pid [0-9]* true' report || { cat report; fail "'true' did not run as a program under hmo"; }
+
 # stdin passes through, and the command's status comes back.
 [ "$(echo hello | "$run" -- cat 2>/dev/null)" = hello ] || fail "stdin did not reach the command"
 "$run" -- sh -c 'exit 7' 2>/dev/null; rc=$?
