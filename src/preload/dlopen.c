@@ -35,24 +35,17 @@ struct entry {
 	void *hook;
 };
 
-static const struct entry *entries(void)
-{
-	static struct entry e[16];
-	int n = 0;
-
-	if (e[0].name)
-		return e;
-#define E(f) e[n++] = (struct entry){ #f, (void *)&f }
-	E(malloc); E(calloc); E(realloc); E(reallocarray); E(free); E(posix_memalign);
-	E(aligned_alloc); E(memalign); E(valloc); E(pvalloc); E(malloc_usable_size);
+#define E(f) { #f, (void *)&f }
+static const struct entry entries[] = {
+	E(malloc), E(calloc), E(realloc), E(reallocarray), E(free), E(posix_memalign),
+	E(aligned_alloc), E(memalign), E(valloc), E(pvalloc), E(malloc_usable_size),
+	{ NULL, NULL },
+};
 #undef E
-	e[n] = (struct entry){ NULL, NULL };
-	return e;
-}
 
 static void *hook_for(const char *name)
 {
-	for (const struct entry *e = entries(); e->name; e++)
+	for (const struct entry *e = entries; e->name; e++)
 		if (strcmp(e->name, name) == 0)
 			return e->hook;
 	return NULL;
