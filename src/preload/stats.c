@@ -316,19 +316,25 @@ static void emit_hist(int fd, struct fmt_buf *b, const struct hmo_fn_stats *f)
 	}
 }
 
+/* "PREFIX N SUFFIX" as a line of its own, when N is not zero. */
+static void emit_count(int fd, struct fmt_buf *b, const char *prefix, uint64_t n, const char *suffix)
+{
+	if (!n)
+		return;
+	fmt_str(b, prefix);
+	fmt_u64_grouped(b, n);
+	fmt_str(b, suffix);
+	emit_line(fd, b);
+}
+
 /* The frame pool's lines: what it served, what it reused, how it was backed. */
 static void emit_pool(int fd, struct fmt_buf *b)
 {
 	struct pool_stats p;
 
 	pool_get_stats(&p);
-	uint64_t advised = __atomic_load_n(&hmo_mmap_advised, __ATOMIC_RELAXED);
-	if (advised) {
-		fmt_str(b, "hmo: mmap: ");
-		fmt_u64_grouped(b, advised);
-		fmt_str(b, " of the program's own large anonymous mappings advised to huge pages");
-		emit_line(fd, b);
-	}
+	emit_count(fd, b, "hmo: mmap: ", __atomic_load_n(&hmo_mmap_advised, __ATOMIC_RELAXED),
+		   " of the program's own large anonymous mappings advised to huge pages");
 	if (!p.allocs && !p.fallbacks)
 		return;
 	fmt_str(b, "hmo: frame pool: ");
@@ -379,19 +385,11 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		fmt_str(b, " extents the kernel would not place");
 		emit_line(fd, b);
 	}
-	uint64_t intrusions = __atomic_load_n(&hmo_pool_intrusions, __ATOMIC_RELAXED);
-	if (intrusions) {
-		fmt_str(b, "hmo: frame pool: the program called munmap, mremap or mmap(MAP_FIXED) on pool memory ");
-		fmt_u64_grouped(b, intrusions);
-		fmt_str(b, " times: released or refused, the pool kept its memory");
-		emit_line(fd, b);
-	}
-	if (p.hugetlb_refused) {
-		fmt_str(b, "hmo: frame pool: hugetlb pages ran out ");
-		fmt_u64_grouped(b, p.hugetlb_refused);
-		fmt_str(b, " times; those frames fell back to transparent huge pages");
-		emit_line(fd, b);
-	}
+	emit_count(fd, b, "hmo: frame pool: the program called munmap, mremap or mmap(MAP_FIXED) on pool memory ",
+		   __atomic_load_n(&hmo_pool_intrusions, __ATOMIC_RELAXED),
+		   " times: released or refused, the pool kept its memory");
+	emit_count(fd, b, "hmo: frame pool: hugetlb pages ran out ", p.hugetlb_refused,
+		   " times; those frames fell back to transparent huge pages");
 	/* Each reused byte is one that needed no fresh page; on 4 KiB pages that is a
 	 * fault per page, the estimate given here. */
 	fmt_str(b, "hmo: frame pool: about ");
