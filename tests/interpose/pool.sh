@@ -1,6 +1,10 @@
 #!/bin/sh
 # The frame pool: what it serves, how it backs it, and what it leaves alone.
 . "$SRCDIR/tests/lib.sh"
+# THP backing throughout, also while hugetlb.sh (which may run beside this test)
+# has hugetlb pages reserved: what is checked here is the THP path.
+HMO_HUGEPAGES=thp
+export HMO_HUGEPAGES
 
 # pool_line FILE N: the Nth number on the summary's first frame-pool line
 # (1 frames served, 2 reused, 4 fallbacks).
