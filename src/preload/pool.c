@@ -27,6 +27,8 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "numa.h"
@@ -570,4 +572,46 @@ void *pool_realloc(void *p, size_t size)
 void pool_get_stats(struct pool_stats *out)
 {
 	*out = st;
+}
+
+#define SAMPLES 1024
+#define BATCH 256
+
+static int sample_backing(const struct backing *b, uint64_t bytes[64])
+{
+	static void *pages[BATCH];
+	static int status[BATCH];
+	size_t used = __atomic_load_n(&b->used, __ATOMIC_RELAXED);
+	size_t step = ((used / SAMPLES) + 4095) & ~(size_t)4095;
+	int taken = 0;
+
+	if (!b->on || !used)
+		return 0;
+	if (step < 4096)
+		step = 4096;
+	for (size_t off = 0; off < used;) {
+		int n = 0;
+		for (; n < BATCH && off < used; n++, off += step)
+			pages[n] = (void *)(b->base + off);
+		if (syscall(SYS_move_pages, 0, (unsigned long)n, pages, NULL, status, 0) != 0)
+			return taken;
+		for (int i = 0; i < n; i++)
+			if (status[i] >= 0 && status[i] < 64)	/* else not resident, or a hole */
+				bytes[status[i]] += step;
+		taken += n;
+	}
+	return taken;
+}
+
+int pool_residency(uint64_t bytes[64])
+{
+	int taken = 0;
+
+	if (__atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) != POOL_READY)
+		return 0;
+	for (int i = 0; i < nsets; i++) {
+		taken += sample_backing(&sets[i].huge, bytes);
+		taken += sample_backing(&sets[i].main, bytes);
+	}
+	return taken;
 }

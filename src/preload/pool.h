@@ -68,6 +68,12 @@ struct pool_stats {
 	size_t reserved;
 };
 void pool_get_stats(struct pool_stats *out);
+/* Where the pool's memory is resident now, by NUMA node, from move_pages on pages
+ * sampled evenly over every extent mapped so far (at most 1024 per backing): each
+ * resident sample stands for its share of the bytes. `bytes` has 64 entries.
+ * Returns the number of samples taken; 0 when the pool never started. Uses no
+ * malloc: it runs in the exit summary. */
+int pool_residency(uint64_t bytes[64]);
 /* Sets hmo_pool_threshold from the options; the pool itself starts on first use. */
 void pool_configure(void);
 

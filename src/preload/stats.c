@@ -385,6 +385,25 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		fmt_str(b, " extents the kernel would not place");
 		emit_line(fd, b);
 	}
+	/* Resident memory by node, sampled (live frames and the cache alike). */
+	static uint64_t node_bytes[64];
+	hmo_raw_memset(node_bytes, 0, sizeof node_bytes);
+	if (pool_residency(node_bytes) > 0) {
+		fmt_str(b, "hmo: frame pool: resident at exit by NUMA node (sampled):");
+		bool any = false;
+		for (int n = 0; n < 64; n++) {
+			if (!node_bytes[n])
+				continue;
+			fmt_str(b, any ? ", node " : " node ");
+			fmt_u64(b, (uint64_t)n);
+			fmt_char(b, ' ');
+			fmt_bytes(b, node_bytes[n]);
+			any = true;
+		}
+		if (!any)
+			fmt_str(b, " none");
+		emit_line(fd, b);
+	}
 	emit_count(fd, b, "hmo: frame pool: the program called munmap, mremap or mmap(MAP_FIXED) on pool memory ",
 		   __atomic_load_n(&hmo_pool_intrusions, __ATOMIC_RELAXED),
 		   " times: released or refused, the pool kept its memory");

@@ -57,10 +57,17 @@ pre=$(HMO_PREFAULT=1 run_hmo "$T/t_pool" touch | awk '/^faults/ { print $2 }')
 released() { awk '/^hmo: frame pool: .* mapped in/ { sub(/.*released /, ""); print; exit }' "$1"; }
 HMO_STATS="$WORK/c1" run_hmo "$T/t_pool" cache || fail "t_pool cache"
 [ "$(released "$WORK/c1")" = "0 B" ] || { cat "$WORK/c1"; fail "freed frames were released under the default cap"; }
+# The summary samples where the pool's memory is resident: the 80 MiB of cached frames
+# on node 0 (every machine has one), and far less once decay has released them.
+node0_mib() { awk '/resident at exit by NUMA node/ {
+	for (i = 1; i < NF; i++) if ($i == "node" && $(i + 1) ~ /^0,?$/) { v = $(i + 2); u = $(i + 3) } }
+	END { m = (u ~ /^GiB/) ? v * 1024 : (u ~ /^KiB/) ? v / 1024 : (u ~ /^B/) ? 0 : v; printf "%d\n", m }' "$1"; }
+[ "$(node0_mib "$WORK/c1")" -ge 64 ] || { cat "$WORK/c1"; fail "cached frames not resident on node 0"; }
 HMO_POOL_MAX=16M HMO_STATS="$WORK/c2" run_hmo "$T/t_pool" cache || fail "t_pool cache with HMO_POOL_MAX"
 [ "$(released "$WORK/c2")" != "0 B" ] || { cat "$WORK/c2"; fail "HMO_POOL_MAX=16M kept 80 MiB cached"; }
 HMO_POOL_DECAY=0 HMO_STATS="$WORK/c3" run_hmo "$T/t_pool" cache || fail "t_pool cache with HMO_POOL_DECAY=0"
 [ "$(released "$WORK/c3")" != "0 B" ] || { cat "$WORK/c3"; fail "HMO_POOL_DECAY=0 kept freed frames"; }
+[ "$(node0_mib "$WORK/c3")" -lt 32 ] || { cat "$WORK/c3"; fail "HMO_POOL_DECAY=0: freed frames still resident"; }
 
 # HMO_MMAP: the program's own large anonymous mmap gets huge-page advice; its file
 # mapping does not: one more advised than the process makes by itself (the libraries
