@@ -92,14 +92,21 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 
 /* realloc of a block hmo owns, or across the threshold. Keeps glibc's rules:
  * realloc(p, 0) frees p and returns NULL; a failed realloc leaves p as it was. */
+/* A new block of n bytes from wherever it belongs now. */
+static void *new_block(size_t n, bool real)
+{
+	if (!real)
+		return hmo_bootstrap_alloc(n, 16);
+	return is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
+}
+
 static void *realloc_move(void *p, size_t n, bool real)
 {
 	size_t old;
 	void *q;
 
 	if (p == NULL)
-		return !real ? hmo_bootstrap_alloc(n, 16)
-		       : is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
+		return new_block(n, real);
 	if (hmo_pool_owns(p)) {
 		if (n == 0) {
 			pool_free(p);
@@ -116,8 +123,7 @@ static void *realloc_move(void *p, size_t n, bool real)
 		/* the next allocator's block growing into a frame */
 		old = hmo_real.malloc_usable_size(p);
 	}
-	q = !real ? hmo_bootstrap_alloc(n, 16)
-	    : is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
+	q = new_block(n, real);
 	if (!q)
 		return NULL;
 	hmo_raw_memmove(q, p, old < n ? old : n);

@@ -375,9 +375,7 @@ static void pool_start(void)
 	 * node, so that a frame freed on one node is reused there. */
 	if (hmo_opt.numa.mode == HMO_NUMA_LOCAL && topo.nnodes > 1 && topo.nnodes <= POOL_MAX_NODES)
 		nsets = topo.nnodes;
-	st.thp = thp;
 	st.hugetlb_page = hugetlb_page;
-	st.reserved = size;
 	st.numa_mpol = nsets > 1 ? 1 : global.mpol;
 	st.numa_mask = nsets > 1 ? topo.nodes : global.mask;
 	st.nsets = nsets;
@@ -534,7 +532,6 @@ void pool_free(void *p)
 
 	hmo_guard_enter();
 	STAT_SUB(live_bytes, sallocx(p, 0));
-	STAT_ADD(frees, 1);
 	dallocx(p, MALLOCX_TCACHE_NONE);
 	enforce_cap();
 	hmo_guard_leave();

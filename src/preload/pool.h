@@ -56,16 +56,14 @@ size_t pool_usable_size(const void *p);
 void *pool_realloc(void *p, size_t size);
 
 struct pool_stats {
-	uint64_t allocs, reused, fallbacks, frees;
+	uint64_t allocs, reused, fallbacks;
 	uint64_t extents, extent_bytes, hugetlb_bytes, thp_bytes, small_page_bytes, hugetlb_refused;
 	uint64_t live_bytes, peak_live_bytes, reused_bytes, purged_bytes, cap_purges;
 	uint64_t placed_bytes, place_failures;
 	int numa_mpol;		/* the mbind policy of HMO_NUMA, 0 for first touch */
 	uint64_t numa_mask;
 	int nsets;		/* sets of arenas: one per node under local placement */
-	bool thp;
 	size_t hugetlb_page;	/* 0 when hugetlb pages are not used */
-	size_t reserved;
 };
 void pool_get_stats(struct pool_stats *out);
 /* Where the pool's memory is resident now, by NUMA node, from move_pages on pages

@@ -407,6 +407,8 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	emit_count(fd, b, "hmo: frame pool: the program called munmap, mremap or mmap(MAP_FIXED) on pool memory ",
 		   __atomic_load_n(&hmo_pool_intrusions, __ATOMIC_RELAXED),
 		   " times: released or refused, the pool kept its memory");
+	emit_count(fd, b, "hmo: frame pool: cached memory went over HMO_POOL_MAX and was released ",
+		   p.cap_purges, " times");
 	emit_count(fd, b, "hmo: frame pool: hugetlb pages ran out ", p.hugetlb_refused,
 		   " times; those frames fell back to transparent huge pages");
 	/* Each reused byte is one that needed no fresh page; on 4 KiB pages that is a

@@ -65,6 +65,7 @@ node0_mib() { awk '/resident at exit by NUMA node/ {
 [ "$(node0_mib "$WORK/c1")" -ge 64 ] || { cat "$WORK/c1"; fail "cached frames not resident on node 0"; }
 HMO_POOL_MAX=16M HMO_STATS="$WORK/c2" run_hmo "$T/t_pool" cache || fail "t_pool cache with HMO_POOL_MAX"
 [ "$(released "$WORK/c2")" != "0 B" ] || { cat "$WORK/c2"; fail "HMO_POOL_MAX=16M kept 80 MiB cached"; }
+grep -q 'went over HMO_POOL_MAX' "$WORK/c2" || { cat "$WORK/c2"; fail "the cap's releases are not in the summary"; }
 HMO_POOL_DECAY=0 HMO_STATS="$WORK/c3" run_hmo "$T/t_pool" cache || fail "t_pool cache with HMO_POOL_DECAY=0"
 [ "$(released "$WORK/c3")" != "0 B" ] || { cat "$WORK/c3"; fail "HMO_POOL_DECAY=0 kept freed frames"; }
 [ "$(node0_mib "$WORK/c3")" -lt 32 ] || { cat "$WORK/c3"; fail "HMO_POOL_DECAY=0: freed frames still resident"; }
