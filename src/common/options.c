@@ -32,6 +32,17 @@ const struct hmo_option_desc hmo_option_table[] = {
 	{ "HMO_MMAP", HMO_OPT_ENUM, "advise", 0, 0, FIELD(mmap_mode),
 	  "the program's own anonymous private mmaps of at least HMO_THRESHOLD: advise (huge pages) or off",
 	  (const char *const[]){ "advise", "off", NULL } },
+	{ "HMO_TRACE", HMO_OPT_OUTPUT, "off", 0, 0, FIELD(trace),
+	  "record a trace for hmo-report: a directory (one file per process), a path (%p pid, %e executable, %t time), or 1 for the current directory",
+	  NULL },
+	{ "HMO_TRACE_COPY_MIN", HMO_OPT_SIZE, "256K", 1, TiB, FIELD(trace_copy_min),
+	  "copies (memcpy, memmove, memset) of at least this size are traced one by one, with their duration", NULL },
+	{ "HMO_BACKTRACE", HMO_OPT_UINT, "16", 0, 64, FIELD(backtrace),
+	  "call-stack depth recorded with each traced event (0 turns call sites off)", NULL },
+	{ "HMO_SAMPLE", HMO_OPT_UINT, "1000", 0, 1000000000, FIELD(sample),
+	  "while tracing, time one in this many calls below the threshold, for their latency (0: none)", NULL },
+	{ "HMO_INTERVAL", HMO_OPT_MS, "100ms", 0, 0, FIELD(interval_ms),
+	  "while tracing, how often RSS, page faults, huge pages and the pool's size are sampled (ms, s or m)", NULL },
 };
 
 uint64_t hmo_options_ram = 8 * GiB;
@@ -112,6 +123,19 @@ const char *hmo_parse_size(const char *s, uint64_t *out)
 	if (v > UINT64_MAX / mul)
 		return "too large";
 	*out = v * mul;
+	return NULL;
+}
+
+const char *hmo_parse_uint(const char *s, uint64_t *out)
+{
+	const char *p = s, *why;
+	uint64_t v;
+
+	if ((why = leading_number(&p, UINT64_MAX, "not a whole number", &v)))
+		return why;
+	if (*p != '\0')
+		return "not a whole number";
+	*out = v;
 	return NULL;
 }
 
@@ -283,6 +307,7 @@ const char *hmo_opt_type_name(enum hmo_opt_type t)
 	case HMO_OPT_MS: return "duration";
 	case HMO_OPT_SIZE_RAM: return "size or %";
 	case HMO_OPT_NUMA: return "placement";
+	case HMO_OPT_UINT: return "number";
 	}
 	return "?";
 }
@@ -296,9 +321,10 @@ static const char *parse_row(const struct hmo_option_desc *d, const char *s, str
 	switch (d->type) {
 	case HMO_OPT_BOOL:
 		return hmo_parse_bool(s, (bool *)field);
-	case HMO_OPT_SIZE: {
+	case HMO_OPT_SIZE:
+	case HMO_OPT_UINT: {
 		uint64_t v;
-		if ((why = hmo_parse_size(s, &v)))
+		if ((why = (d->type == HMO_OPT_SIZE ? hmo_parse_size : hmo_parse_uint)(s, &v)))
 			return why;
 		if (v < d->min || v > d->max)
 			return "out of range";
@@ -345,6 +371,13 @@ static void warn_bad(const struct hmo_option_desc *d, const char *value, const c
 		fmt_size_option(&b, d->min);
 		fmt_str(&b, " to ");
 		fmt_size_option(&b, d->max);
+		fmt_char(&b, ')');
+	}
+	if (d->type == HMO_OPT_UINT) {
+		fmt_str(&b, " (accepted: ");
+		fmt_u64(&b, d->min);
+		fmt_str(&b, " to ");
+		fmt_u64(&b, d->max);
 		fmt_char(&b, ')');
 	}
 	if (d->type == HMO_OPT_ENUM) {

@@ -23,6 +23,7 @@ enum hmo_opt_type {
 	HMO_OPT_MS,     /* a duration: ms (the default unit), s or m; "never" is -1 */
 	HMO_OPT_SIZE_RAM, /* a size, or a percentage of physical memory: 2G, 25% */
 	HMO_OPT_NUMA,   /* local, node:N, interleave[:LIST], preferred:N or gpu */
+	HMO_OPT_UINT,   /* a whole number from the row's min to max */
 };
 
 enum hmo_numa_mode { HMO_NUMA_LOCAL, HMO_NUMA_NODE, HMO_NUMA_INTERLEAVE, HMO_NUMA_PREFERRED,
@@ -59,6 +60,11 @@ struct hmo_options {
 	bool prefault;
 	unsigned mmap_mode;	/* enum hmo_mmap_mode */
 	struct hmo_numa numa;
+	struct hmo_output trace;
+	uint64_t trace_copy_min;
+	uint64_t backtrace;
+	uint64_t sample;
+	int64_t interval_ms;
 };
 
 struct hmo_option_desc {
@@ -76,6 +82,8 @@ extern const size_t hmo_option_count;
 
 const char *hmo_parse_bool(const char *s, bool *out);
 const char *hmo_parse_size(const char *s, uint64_t *out);
+/* A plain whole number, no suffix. */
+const char *hmo_parse_uint(const char *s, uint64_t *out);
 const char *hmo_parse_output(const char *s, struct hmo_output *out);
 /* Index of `s` in the NULL-terminated `choices` (case-insensitive). */
 const char *hmo_parse_enum(const char *s, const char *const *choices, unsigned *out);

@@ -20,6 +20,7 @@ static const char *metavar(enum hmo_opt_type t)
 	case HMO_OPT_MS: return "TIME";
 	case HMO_OPT_SIZE_RAM: return "SIZE|N%";
 	case HMO_OPT_NUMA: return "PLACEMENT";
+	case HMO_OPT_UINT: return "N";
 	}
 	return "VALUE";
 }

@@ -45,6 +45,52 @@ static COLD void *frame_alloc(size_t n, size_t align, bool zero)
 	return align > 16 ? hmo_real.memalign(align, n) : hmo_real.malloc(n);
 }
 
+/* ---- tracing (HMO_TRACE): cold, out of line -------------------------------- */
+
+static COLD void trace_block(enum hmo_fn fn, uint64_t t0, size_t n, const void *p, const void *old)
+{
+	struct pool_last l = { HMO_OUT_NONE, HMO_BACK_NONE, -1 };
+
+	if (hmo_tls.guard)
+		return;
+	if (!p)
+		l.outcome = n ? HMO_OUT_FAILED : HMO_OUT_NONE;	/* realloc(p, 0) frees */
+	else if (hmo_pool_owns(p))
+		l = hmo_pool_last;
+	else if (hmo_opt.pool && n >= hmo_pool_threshold)
+		l.outcome = HMO_OUT_FALLBACK;
+	hmo_trace_event(fn, t0, n, p, old, l.outcome, l.backing, l.node);
+}
+
+/* A frame for fn, with its trace event. With HMO_POOL=off the pool is skipped; the
+ * frame is only routed here so that tracing sees it. */
+static COLD void *frame_alloc_fn(enum hmo_fn fn, size_t n, size_t align, bool zero)
+{
+	uint64_t t0 = hmo_trace_t0();
+	void *p;
+
+	if (HMO_LIKELY(hmo_opt.pool))
+		p = frame_alloc(n, align, zero);
+	else if (zero)
+		p = hmo_real.calloc(1, n);
+	else
+		p = align > 16 ? hmo_real.memalign(align, n) : hmo_real.malloc(n);
+	if (HMO_UNLIKELY(hmo_tracing))
+		trace_block(fn, t0, n, p, NULL);
+	return p;
+}
+
+/* A pool block going back, with its trace event. */
+static COLD void pool_free_fn(enum hmo_fn fn, void *p)
+{
+	uint64_t t0 = hmo_trace_t0();
+	size_t n = HMO_UNLIKELY(hmo_tracing) ? pool_usable_size(p) : 0;
+
+	pool_free(p);
+	if (HMO_UNLIKELY(hmo_tracing) && !hmo_tls.guard)
+		hmo_trace_event(fn, t0, n, p, NULL, HMO_OUT_NONE, HMO_BACK_NONE, -1);
+}
+
 static bool valid_align(size_t a)
 {
 	return a && (a & (a - 1)) == 0;
@@ -54,7 +100,7 @@ static COLD void *malloc_slow(size_t n)
 {
 	if (!hmo_count_or_init(FN_MALLOC, n, true))
 		return hmo_bootstrap_alloc(n, 16);
-	return is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
+	return is_frame(n) ? frame_alloc_fn(FN_MALLOC, n, 0, false) : hmo_real.malloc(n);
 }
 
 HMO_EXPORT void *malloc(size_t n)
@@ -65,7 +111,7 @@ HMO_EXPORT void *malloc(size_t n)
 		return malloc_slow(n);
 	hmo_count(s, FN_MALLOC, n);
 	if (HMO_UNLIKELY(n >= hmo_pool_threshold))
-		return frame_alloc(n, 0, false);
+		return frame_alloc_fn(FN_MALLOC, n, 0, false);
 	return hmo_real.malloc(n);
 }
 
@@ -86,7 +132,7 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 		return hmo_bootstrap_alloc(n, 16);	/* arena memory is zero */
 	}
 	if (!overflow && is_frame(n))
-		return frame_alloc(n, 0, true);
+		return frame_alloc_fn(FN_CALLOC, n, 0, true);
 	return hmo_real.calloc(nmemb, size);
 }
 
@@ -97,7 +143,7 @@ static void *new_block(size_t n, bool real)
 {
 	if (!real)
 		return hmo_bootstrap_alloc(n, 16);
-	return is_frame(n) ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
+	return is_frame(n) && hmo_opt.pool ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
 }
 
 static void *realloc_move(void *p, size_t n, bool real)
@@ -144,8 +190,21 @@ static COLD void *realloc_slow(void *p, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (is_ours(p) || !real || is_frame(n))
-		return realloc_move(p, n, real);
+	if (real && !hmo_opt.pool && !is_ours(p)) {
+		/* Routed here only for the trace. */
+		uint64_t t0 = hmo_trace_t0();
+		void *q = hmo_real.realloc(p, n);
+		if (HMO_UNLIKELY(hmo_tracing) && (q || n))
+			trace_block(FN_REALLOC, t0, n, q, p);
+		return q;
+	}
+	if (is_ours(p) || !real || is_frame(n)) {
+		uint64_t t0 = hmo_trace_t0();
+		void *q = realloc_move(p, n, real);
+		if (HMO_UNLIKELY(hmo_tracing) && real)
+			trace_block(FN_REALLOC, t0, n, q, p);
+		return q;
+	}
 	return hmo_real.realloc(p, n);
 }
 
@@ -169,8 +228,13 @@ HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!real || is_ours(p) || is_frame(n))
-		return realloc_move(p, n, real);
+	if (!real || is_ours(p) || (is_frame(n) && hmo_opt.pool)) {
+		uint64_t t0 = hmo_trace_t0();
+		void *q = realloc_move(p, n, real);
+		if (HMO_UNLIKELY(hmo_tracing) && real)
+			trace_block(FN_REALLOCARRAY, t0, n, q, p);
+		return q;
+	}
 	return hmo_real.reallocarray ? hmo_real.reallocarray(p, nmemb, size) : hmo_real.realloc(p, n);
 }
 
@@ -181,7 +245,7 @@ static COLD void free_slow(void *p)
 	if (!hmo_count_or_init(FN_FREE, 0, false))
 		return;	/* only bootstrap blocks exist yet, and p is not one (it is NULL) */
 	if (hmo_pool_owns(p))
-		pool_free(p);
+		pool_free_fn(FN_FREE, p);
 	else
 		hmo_real.free(p);
 }
@@ -202,7 +266,7 @@ HMO_EXPORT void free_sized(void *p, size_t n)
 	if (hmo_bootstrap_owns(p) || !hmo_counted(FN_FREE_SIZED, n, true))
 		return;
 	if (hmo_pool_owns(p))
-		pool_free(p);
+		pool_free_fn(FN_FREE_SIZED, p);
 	else if (hmo_real.free_sized)
 		hmo_real.free_sized(p, n);
 	else
@@ -216,7 +280,7 @@ HMO_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 	if (hmo_bootstrap_owns(p) || !hmo_counted(FN_FREE_ALIGNED_SIZED, n, true))
 		return;
 	if (hmo_pool_owns(p))
-		pool_free(p);
+		pool_free_fn(FN_FREE_ALIGNED_SIZED, p);
 	else if (hmo_real.free_aligned_sized)
 		hmo_real.free_aligned_sized(p, align, n);
 	else
@@ -231,7 +295,7 @@ HMO_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (hmo_counted(FN_POSIX_MEMALIGN, n, true)) {
 		if (ok && is_frame(n)) {
 			int saved = errno;
-			void *p = frame_alloc(n, align, false);
+			void *p = frame_alloc_fn(FN_POSIX_MEMALIGN, n, align, false);
 			errno = saved;	/* reported through the result, not errno */
 			if (!p)
 				return ENOMEM;
@@ -256,7 +320,7 @@ HMO_EXPORT void *aligned_alloc(size_t align, size_t n)
 	if (!hmo_counted(FN_ALIGNED_ALLOC, n, true))
 		return hmo_bootstrap_alloc(n, align);
 	if (valid_align(align) && is_frame(n))
-		return frame_alloc(n, align, false);
+		return frame_alloc_fn(FN_ALIGNED_ALLOC, n, align, false);
 	return hmo_real.aligned_alloc(align, n);
 }
 
@@ -265,7 +329,7 @@ HMO_EXPORT void *memalign(size_t align, size_t n)
 	if (!hmo_counted(FN_MEMALIGN, n, true))
 		return hmo_bootstrap_alloc(n, align);
 	if (valid_align(align) && is_frame(n))
-		return frame_alloc(n, align, false);
+		return frame_alloc_fn(FN_MEMALIGN, n, align, false);
 	return hmo_real.memalign(align, n);
 }
 
@@ -276,7 +340,7 @@ HMO_EXPORT void *valloc(size_t n)
 	if (!hmo_counted(FN_VALLOC, n, true))
 		return hmo_bootstrap_alloc(n, 4096);
 	if (is_frame(n))
-		return frame_alloc(n, page, false);
+		return frame_alloc_fn(FN_VALLOC, n, page, false);
 	return hmo_real.valloc(n);
 }
 
@@ -292,7 +356,7 @@ HMO_EXPORT void *pvalloc(size_t n)
 	}
 	r &= ~(page - 1);
 	if (is_frame(r))
-		return frame_alloc(r, page, false);
+		return frame_alloc_fn(FN_PVALLOC, r, page, false);
 	if (hmo_real.pvalloc)
 		return hmo_real.pvalloc(n);
 	/* glibc >= 2.39 keeps pvalloc only for old binaries: do what it did. */

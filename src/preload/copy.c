@@ -134,26 +134,47 @@ void hmo_copy_fill_missing(void)
 		hmo_real.memset_chk = chk_memset;
 }
 
-#define HOOK(fn, call, slow_args)                              \
-	struct hmo_slot *s = hmo_tls.slot;                     \
-	if (HMO_UNLIKELY(!s))                                  \
-		return copy_slow slow_args;                    \
-	hmo_count(s, fn, n);                                   \
+/* HMO_TRACE: a copy of at least HMO_TRACE_COPY_MIN, timed and recorded. */
+static __attribute__((noinline, cold)) void *copy_traced(enum hmo_fn fn, void *dst, const void *src,
+							 int c, size_t n, size_t dstlen)
+{
+	uint64_t t0 = hmo_now_ns();
+	void *r;
+
+	switch (fn) {
+	case FN_MEMCPY: r = hmo_real.memcpy(dst, src, n); break;
+	case FN_MEMMOVE: r = hmo_real.memmove(dst, src, n); break;
+	case FN_MEMSET: r = hmo_real.memset(dst, c, n); break;
+	case FN_MEMCPY_CHK: r = hmo_real.memcpy_chk(dst, src, n, dstlen); break;
+	case FN_MEMMOVE_CHK: r = hmo_real.memmove_chk(dst, src, n, dstlen); break;
+	default: r = hmo_real.memset_chk(dst, c, n, dstlen); break;
+	}
+	hmo_trace_copy(fn, t0, n, dst, src);
+	return r;
+}
+
+#define HOOK(fn, call, slow_args, src, c, dstlen)                 \
+	struct hmo_slot *s = hmo_tls.slot;                        \
+	if (HMO_UNLIKELY(!s))                                     \
+		return copy_slow slow_args;                       \
+	hmo_count(s, fn, n);                                      \
+	if (HMO_UNLIKELY(n >= hmo_trace_copy_min))                \
+		return copy_traced(fn, dst, src, c, n, dstlen);   \
 	return call
 
 HMO_EXPORT void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
-	HOOK(FN_MEMCPY, hmo_real.memcpy(dst, src, n), (FN_MEMCPY, dst, src, 0, n, SIZE_MAX));
+	HOOK(FN_MEMCPY, hmo_real.memcpy(dst, src, n), (FN_MEMCPY, dst, src, 0, n, SIZE_MAX), src, 0, SIZE_MAX);
 }
 
 HMO_EXPORT void *memmove(void *dst, const void *src, size_t n)
 {
-	HOOK(FN_MEMMOVE, hmo_real.memmove(dst, src, n), (FN_MEMMOVE, dst, src, 0, n, SIZE_MAX));
+	HOOK(FN_MEMMOVE, hmo_real.memmove(dst, src, n), (FN_MEMMOVE, dst, src, 0, n, SIZE_MAX), src, 0, SIZE_MAX);
 }
 
 HMO_EXPORT void *memset(void *dst, int c, size_t n)
 {
-	HOOK(FN_MEMSET, hmo_real.memset(dst, c, n), (FN_MEMSET, dst, NULL, c, n, SIZE_MAX));
+	HOOK(FN_MEMSET, hmo_real.memset(dst, c, n), (FN_MEMSET, dst, NULL, c, n, SIZE_MAX), NULL, c, SIZE_MAX);
 }
 
 /* With a slot, hmo is initialised and hmo_real has every _chk form: glibc's, or
@@ -161,17 +182,17 @@ HMO_EXPORT void *memset(void *dst, int c, size_t n)
 HMO_EXPORT void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen)
 {
 	HOOK(FN_MEMCPY_CHK, hmo_real.memcpy_chk(dst, src, n, dstlen),
-	     (FN_MEMCPY_CHK, dst, src, 0, n, dstlen));
+	     (FN_MEMCPY_CHK, dst, src, 0, n, dstlen), src, 0, dstlen);
 }
 
 HMO_EXPORT void *__memmove_chk(void *dst, const void *src, size_t n, size_t dstlen)
 {
 	HOOK(FN_MEMMOVE_CHK, hmo_real.memmove_chk(dst, src, n, dstlen),
-	     (FN_MEMMOVE_CHK, dst, src, 0, n, dstlen));
+	     (FN_MEMMOVE_CHK, dst, src, 0, n, dstlen), src, 0, dstlen);
 }
 
 HMO_EXPORT void *__memset_chk(void *dst, int c, size_t n, size_t dstlen)
 {
 	HOOK(FN_MEMSET_CHK, hmo_real.memset_chk(dst, c, n, dstlen),
-	     (FN_MEMSET_CHK, dst, NULL, c, n, dstlen));
+	     (FN_MEMSET_CHK, dst, NULL, c, n, dstlen), NULL, c, dstlen);
 }

@@ -157,5 +157,7 @@ HMO_EXPORT void *dlopen(const char *file, int flags)
 		errno = saved_errno;
 	}
 #endif
+	if (h && HMO_UNLIKELY(hmo_tracing))
+		hmo_trace_modules();
 	return h;
 }

@@ -56,6 +56,7 @@ static void atfork_child(void)
 	hmo_pid = getpid();
 	hmo_start_ns = hmo_now_ns();
 	hmo_stats_reset_child();
+	hmo_trace_child();
 }
 
 /* A relative LD_PRELOAD entry naming libhmo stops working as soon as the program
@@ -151,26 +152,33 @@ __attribute__((constructor)) static void hmo_constructor(void)
 	int saved_errno = errno;
 	hmo_guard_enter();
 	absolutise_preload();
+	hmo_trace_init();
 	hmo_guard_leave();
+	hmo_trace_modules();
+	hmo_trace_signals();
 	errno = saved_errno;
 }
 
 __attribute__((destructor)) static void hmo_destructor(void)
 {
+	if (getpid() == hmo_pid)
+		hmo_trace_finish(HMO_END_EXIT, 0);
 	hmo_summary_emit();
 }
 
 /* A vfork child (or posix_spawn's) shares the parent's memory and has not run the
  * atfork handlers: it must leave the parent's summary alone. */
-static void exit_summary(void)
+static void exit_summary(int status)
 {
-	if (hmo_ready() && getpid() == hmo_pid)
+	if (hmo_ready() && getpid() == hmo_pid) {
+		hmo_trace_finish(HMO_END__EXIT, status);
 		hmo_summary_emit();
+	}
 }
 
 HMO_EXPORT void _exit(int status)
 {
-	exit_summary();
+	exit_summary(status);
 	if (hmo_real.exit_)
 		hmo_real.exit_(status);
 	syscall(SYS_exit_group, status);
@@ -179,7 +187,7 @@ HMO_EXPORT void _exit(int status)
 
 HMO_EXPORT void _Exit(int status)
 {
-	exit_summary();
+	exit_summary(status);
 	if (hmo_real.Exit_)
 		hmo_real.Exit_(status);
 	syscall(SYS_exit_group, status);

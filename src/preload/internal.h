@@ -18,21 +18,13 @@
 #include "../common/fmt.h"
 #include "../common/hist.h"
 #include "../common/options.h"
+#include "../common/trace.h"
 
 #define HMO_EXPORT __attribute__((visibility("default")))
 #define HMO_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HMO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---- the functions hmo counts (stats.c) ---------------------------------- */
-
-enum hmo_fn {
-	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_REALLOCARRAY, FN_FREE, FN_FREE_SIZED,
-	FN_FREE_ALIGNED_SIZED, FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC, FN_MEMALIGN, FN_VALLOC,
-	FN_PVALLOC, FN_MALLOC_USABLE_SIZE,
-	FN_MMAP, FN_MMAP64, FN_MUNMAP, FN_MREMAP,
-	FN_MEMCPY, FN_MEMMOVE, FN_MEMSET, FN_MEMCPY_CHK, FN_MEMMOVE_CHK, FN_MEMSET_CHK,
-	FN_COUNT
-};
 
 /* Whether a function's byte column means anything (free does not know its size). */
 extern const char *const hmo_fn_name[FN_COUNT];
@@ -46,9 +38,13 @@ struct hmo_fn_stats {
 	uint64_t hist[HMO_HIST_BUCKETS];
 };
 
+struct hmo_tbuf;
+
 struct hmo_slot {
 	uint32_t state;        /* SLOT_FREE or SLOT_USED, changed with CAS */
 	uint32_t ever;         /* set once a thread has used it: only those are zeroed at fork */
+	uint32_t tid;          /* the thread that holds it, or last held it */
+	struct hmo_tbuf *tb;   /* its trace buffer (trace.c), mapped on first use */
 	struct hmo_fn_stats fn[FN_COUNT];
 };
 
@@ -125,6 +121,38 @@ void hmo_stats_init(void);
 /* Writes the exit summary once per process, where HMO_STATS asks for it. Uses no
  * malloc and no stdio: it is called from destructors and from _exit. */
 void hmo_summary_emit(void);
+/* Calls fn for every slot a thread has used. */
+void hmo_stats_each(void (*fn)(struct hmo_slot *, void *), void *arg);
+/* Expands %p, %e, %t and %% of an HMO_STATS or HMO_TRACE path into b. */
+void hmo_expand_path(struct fmt_buf *b, const char *pat);
+
+/* ---- the trace (trace.c) -------------------------------------------------- */
+
+/* Whether events are recorded, and the size from which copies are (UINT64_MAX when
+ * not tracing, so the copy hooks need one compare). */
+extern bool hmo_tracing;
+extern uint64_t hmo_trace_copy_min;
+/* From the constructor: opens the trace file when HMO_TRACE asks for one. */
+void hmo_trace_init(void);
+/* The loaded objects, again: at start and after each dlopen. */
+void hmo_trace_modules(void);
+/* Handlers for the crash signals the program left at their default. */
+void hmo_trace_signals(void);
+/* One large allocation, pool free or mmap-family call that started at t0 and has
+ * just returned; outcome, backing and node as in trace.h. */
+void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *addr, const void *old,
+		     unsigned outcome, unsigned backing, int node);
+void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst, const void *src);
+void hmo_trace_thread_exit(struct hmo_slot *s);
+void hmo_trace_child(void);
+/* how: enum hmo_end_how. */
+void hmo_trace_finish(unsigned how, int status);
+
+uint64_t hmo_now_ns(void);
+static inline uint64_t hmo_trace_t0(void)
+{
+	return HMO_UNLIKELY(hmo_tracing) ? hmo_now_ns() : 0;
+}
 
 /* Program mmaps that got huge-page advice (mmap.c, HMO_MMAP). */
 extern uint64_t hmo_mmap_advised;

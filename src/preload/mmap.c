@@ -65,7 +65,7 @@ static void *advise(void *p, size_t len, int flags)
 	const int want = MAP_PRIVATE | MAP_ANONYMOUS;
 
 	if (p != MAP_FAILED && (flags & (want | MAP_FIXED | MAP_HUGETLB | MAP_SHARED)) == want &&
-	    len >= hmo_pool_threshold && hmo_opt.mmap_mode == HMO_MMAP_ADVISE && !hmo_tls.guard &&
+	    len >= hmo_pool_threshold && hmo_opt.pool && hmo_opt.mmap_mode == HMO_MMAP_ADVISE && !hmo_tls.guard &&
 	    hmo_opt.hugepages != HMO_HP_OFF) {
 		int saved_errno = errno;
 		if (os_advise_thp(p, len) == 0)
@@ -73,6 +73,15 @@ static void *advise(void *p, size_t len, int flags)
 		errno = saved_errno;
 	}
 	return p;
+}
+
+/* HMO_TRACE: every mmap-family call of the program's is an event. */
+static __attribute__((noinline, cold)) void trace_map(enum hmo_fn fn, uint64_t t0, size_t len,
+						      const void *addr, const void *old, bool failed)
+{
+	if (!hmo_tls.guard)
+		hmo_trace_event(fn, t0, len, addr, old, failed ? HMO_OUT_FAILED : HMO_OUT_NONE,
+				HMO_BACK_NONE, -1);
 }
 
 /* MAP_FIXED (which replaces what is there) onto pool memory is refused. */
@@ -89,7 +98,11 @@ HMO_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 	if (HMO_LIKELY(hmo_counted(FN_MMAP, len, true))) {
 		if (HMO_UNLIKELY(fixed_into_pool(addr, len, flags)))
 			return MAP_FAILED;
-		return advise(hmo_real.mmap(addr, len, prot, flags, fd, off), len, flags);
+		uint64_t t0 = hmo_trace_t0();
+		void *p = advise(hmo_real.mmap(addr, len, prot, flags, fd, off), len, flags);
+		if (HMO_UNLIKELY(hmo_tracing))
+			trace_map(FN_MMAP, t0, len, p, NULL, p == MAP_FAILED);
+		return p;
 	}
 	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
 }
@@ -99,8 +112,12 @@ HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off
 	if (HMO_LIKELY(hmo_counted(FN_MMAP64, len, true))) {
 		if (HMO_UNLIKELY(fixed_into_pool(addr, len, flags)))
 			return MAP_FAILED;
-		return advise((hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap)(addr, len, prot, flags, fd, off),
-			      len, flags);
+		uint64_t t0 = hmo_trace_t0();
+		void *p = advise((hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap)(addr, len, prot, flags, fd, off),
+				 len, flags);
+		if (HMO_UNLIKELY(hmo_tracing))
+			trace_map(FN_MMAP64, t0, len, p, NULL, p == MAP_FAILED);
+		return p;
 	}
 	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
 }
@@ -108,9 +125,12 @@ HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off
 HMO_EXPORT int munmap(void *addr, size_t len)
 {
 	if (HMO_LIKELY(hmo_counted(FN_MUNMAP, len, true))) {
-		if (HMO_UNLIKELY(intrudes(addr, len)))
-			return munmap_around_pool(addr, len);
-		return hmo_real.munmap(addr, len);
+		uint64_t t0 = hmo_trace_t0();
+		int rc = HMO_UNLIKELY(intrudes(addr, len)) ? munmap_around_pool(addr, len)
+							   : hmo_real.munmap(addr, len);
+		if (HMO_UNLIKELY(hmo_tracing))
+			trace_map(FN_MUNMAP, t0, len, addr, NULL, rc != 0);
+		return rc;
 	}
 	return hmo_raw_munmap(addr, len);
 }
@@ -134,7 +154,11 @@ HMO_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 			errno = EINVAL;
 			return MAP_FAILED;
 		}
-		return hmo_real.mremap(old, old_len, new_len, flags, new_addr);
+		uint64_t t0 = hmo_trace_t0();
+		void *p = hmo_real.mremap(old, old_len, new_len, flags, new_addr);
+		if (HMO_UNLIKELY(hmo_tracing))
+			trace_map(FN_MREMAP, t0, new_len, p, old, p == MAP_FAILED);
+		return p;
 	}
 	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
 }

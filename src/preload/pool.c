@@ -80,6 +80,7 @@ static int nsets = 1;
 static uint8_t cpu_set[NUMA_MAX_CPUS];
 static struct pool_stats st;
 static __thread bool grew __attribute__((tls_model("initial-exec")));
+__thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")));
 
 #define STAT_ADD(f, v) __atomic_fetch_add(&st.f, (v), __ATOMIC_RELAXED)
 #define STAT_SUB(f, v) __atomic_fetch_sub(&st.f, (v), __ATOMIC_RELAXED)
@@ -245,7 +246,9 @@ static const extent_hooks_t hooks = {
 
 void pool_configure(void)
 {
-	hmo_pool_threshold = hmo_opt.pool ? (size_t)hmo_opt.threshold : SIZE_MAX;
+	/* With the pool off, frames still take the frame path when they are traced. */
+	hmo_pool_threshold = hmo_opt.pool || hmo_opt.trace.kind != HMO_OUT_OFF ? (size_t)hmo_opt.threshold
+									: SIZE_MAX;
 }
 
 /* How much address space to reserve: twice physical memory, from 16 GiB to 1 TiB,
@@ -466,6 +469,15 @@ static void note_live(size_t add)
 		;
 }
 
+static void note_last(const void *p, const struct node_set *ns)
+{
+	const struct backing *b = backing_of(p);
+
+	hmo_pool_last.outcome = grew ? HMO_OUT_POOL_MISS : HMO_OUT_POOL_HIT;
+	hmo_pool_last.backing = b->hugetlb_page ? HMO_BACK_HUGETLB : b->thp ? HMO_BACK_THP : HMO_BACK_4K;
+	hmo_pool_last.node = (int8_t)(nsets > 1 ? ns->node : -1);
+}
+
 void *pool_alloc(size_t size, size_t align, bool zero)
 {
 	void *p = NULL;
@@ -491,10 +503,13 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 				STAT_ADD(reused_bytes, usable);
 			}
 			note_live(usable);
+			note_last(p, ns);
 		}
 	}
-	if (!p)
+	if (!p) {
 		STAT_ADD(fallbacks, 1);
+		hmo_pool_last = (struct pool_last){ HMO_OUT_FALLBACK, HMO_BACK_NONE, -1 };
+	}
 	hmo_guard_leave();
 	errno = saved_errno;
 	return p;
@@ -560,6 +575,9 @@ void *pool_realloc(void *p, size_t size)
 		STAT_ADD(allocs, 1);
 		if (!grew)
 			STAT_ADD(reused, 1);
+		note_last(q, &sets[0]);
+		if (nsets > 1)
+			hmo_pool_last.node = -1;
 	}
 	hmo_guard_leave();
 	errno = q ? saved_errno : ENOMEM;
@@ -569,6 +587,29 @@ void *pool_realloc(void *p, size_t size)
 void pool_get_stats(struct pool_stats *out)
 {
 	*out = st;
+}
+
+uint64_t pool_cached_bytes(void)
+{
+	uint64_t dirty = 0, epoch = 1;
+	char name[64];
+
+	if (__atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) != POOL_READY)
+		return 0;
+	hmo_guard_enter();
+	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
+	for (int i = 0; i < nsets; i++) {
+		const struct backing *bs[2] = { &sets[i].huge, &sets[i].main };
+		for (int k = 0; k < 2; k++) {
+			size_t pdirty, sz = sizeof pdirty;
+			if (bs[k]->on &&
+			    mallctl(arena_ctl(name, sizeof name, "stats.arenas.", bs[k]->arena, ".pdirty"),
+				    &pdirty, &sz, NULL, 0) == 0)
+				dirty += (uint64_t)pdirty * 4096;
+		}
+	}
+	hmo_guard_leave();
+	return dirty;
 }
 
 #define SAMPLES 1024

@@ -19,7 +19,7 @@
 extern uintptr_t hmo_pool_base;
 extern size_t hmo_pool_size;
 /* Requests at or above this go to the pool: HMO_THRESHOLD, or SIZE_MAX with
- * HMO_POOL=off. */
+ * HMO_POOL=off (unless tracing, which wants to see them). */
 extern size_t hmo_pool_threshold;
 
 /* The size is published last (release) and read first (acquire): a thread that sees
@@ -66,6 +66,16 @@ struct pool_stats {
 	size_t hugetlb_page;	/* 0 when hugetlb pages are not used */
 };
 void pool_get_stats(struct pool_stats *out);
+/* Free memory the pool holds resident for reuse (jemalloc's dirty pages). */
+uint64_t pool_cached_bytes(void);
+
+/* What the calling thread's last pool_alloc or pool_realloc did, for the trace:
+ * outcome, backing (trace.h) and the node of its set (-1 with one set). */
+struct pool_last {
+	uint8_t outcome, backing;
+	int8_t node;
+};
+extern __thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")));
 /* Where the pool's memory is resident now, by NUMA node, from move_pages on pages
  * sampled evenly over every extent mapped so far (at most 1024 per backing): each
  * resident sample stands for its share of the bytes. `bytes` has 64 entries.

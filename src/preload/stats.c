@@ -67,6 +67,7 @@ static void slot_release(void *p)
 {
 	struct hmo_slot *s = p;
 
+	hmo_trace_thread_exit(s);
 	hmo_tls.slot = NULL;
 	hmo_tls.saved = NULL;
 	hmo_tls.exiting = 1;
@@ -109,6 +110,7 @@ struct hmo_slot *hmo_slot_claim(void)
 			;
 	}
 	__atomic_store_n(&s->ever, 1, __ATOMIC_RELAXED);
+	s->tid = (uint32_t)gettid();
 	if (slot_key_ok)
 		(void)pthread_setspecific(slot_key, s);
 	return s;
@@ -180,6 +182,15 @@ void hmo_stats_sum(struct hmo_fn_stats out[FN_COUNT])
 	add_slot(out, &exiting_slot);
 }
 
+void hmo_stats_each(void (*fn)(struct hmo_slot *, void *), void *arg)
+{
+	for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
+		for (int i = 0; i < SLOTS_PER_CHUNK; i++)
+			if (__atomic_load_n(&c->slots[i].ever, __ATOMIC_RELAXED))
+				fn(&c->slots[i], arg);
+	fn(&exiting_slot, arg);
+}
+
 /* In the child of fork: only the forking thread exists. Its counts start again from
  * zero (each process reports its own calls) and every other slot becomes free. */
 void hmo_stats_reset_child(void)
@@ -193,6 +204,8 @@ void hmo_stats_reset_child(void)
 				continue;
 			hmo_raw_memset(s->fn, 0, sizeof s->fn);
 			s->state = (s == mine) ? SLOT_USED : SLOT_FREE;
+			if (s == mine)
+				s->tid = (uint32_t)gettid();
 		}
 	}
 	hmo_raw_memset(&exiting_slot, 0, sizeof exiting_slot);
@@ -214,8 +227,7 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* Expands %p, %e, %t and %% of an HMO_STATS path. */
-static void expand_path(struct fmt_buf *b, const char *pat)
+void hmo_expand_path(struct fmt_buf *b, const char *pat)
 {
 	for (const char *p = pat; *p; p++) {
 		if (*p != '%') {
@@ -242,7 +254,7 @@ static int open_summary(void)
 	int fd;
 
 	fmt_init(&b, mem, sizeof mem);
-	expand_path(&b, hmo_opt.stats.path);
+	hmo_expand_path(&b, hmo_opt.stats.path);
 	fd = open(mem, flags, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		fmt_char(&b, '.');

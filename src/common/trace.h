@@ -1,0 +1,170 @@
+/* trace.h: the trace file format, shared by libhmo (the writer) and hmo-report.
+ *
+ * A trace is one file per process, little-endian:
+ *
+ *   header      struct hmo_trace_header (magic "HMOTRACE", version, pid, clocks)
+ *   records...  each a struct hmo_rec (type, size of the payload) and its payload,
+ *               padded with zeros to a multiple of 8 bytes
+ *
+ * A reader skips the record types it does not know (their size says how far), and
+ * stops at a record that runs past the end of the file: a torn last record, as a
+ * killed process leaves. Records are written whole by one write(2) of a thread's
+ * buffer to a file opened with O_APPEND, so records of different threads never
+ * interleave inside one another; across threads they are in flush order, not time
+ * order. A STACK record is written before the first event of its own thread that
+ * names it, but another thread's event may name it earlier in the file.
+ *
+ * The version is bumped when a layout changes; readers refuse a major version they
+ * do not know. Fields are only ever added at the end of a record, so a reader takes
+ * what it knows of a longer record and zeros for a shorter one. */
+#ifndef HMO_TRACE_H
+#define HMO_TRACE_H
+
+#include <stdint.h>
+
+#define HMO_TRACE_MAGIC "HMOTRACE"
+#define HMO_TRACE_VERSION 1
+
+/* The largest record payload a writer produces; a reader treats a larger size as
+ * corruption. */
+#define HMO_REC_MAX (1u << 20)
+
+struct hmo_trace_header {
+	char magic[8];
+	uint16_t version;
+	uint16_t header_size;	/* sizeof this struct, for later growth */
+	uint32_t pid;
+	uint32_t ppid;
+	uint32_t flags;		/* none yet */
+	uint64_t start_ns;	/* CLOCK_MONOTONIC when the trace began */
+	uint64_t start_real_ns;	/* CLOCK_REALTIME at the same moment */
+};
+
+struct hmo_rec {
+	uint16_t type;
+	uint16_t flags;		/* none yet */
+	uint32_t size;		/* of the payload that follows, before padding */
+};
+
+enum hmo_rec_type {
+	HMO_REC_PROCESS = 1,	/* struct hmo_rec_process, then exe, cmdline and options */
+	HMO_REC_MODULE = 2,	/* struct hmo_rec_module, then the path */
+	HMO_REC_STACK = 3,	/* struct hmo_rec_stack, then depth return addresses */
+	HMO_REC_EVENT = 4,	/* struct hmo_rec_event */
+	HMO_REC_COPY = 5,	/* struct hmo_rec_copy */
+	HMO_REC_SAMPLE = 6,	/* struct hmo_rec_sample */
+	HMO_REC_COUNTERS = 7,	/* struct hmo_rec_counters, then nfn struct hmo_rec_fn */
+	HMO_REC_END = 8,	/* struct hmo_rec_end: the process finished its trace cleanly */
+};
+
+/* The functions hmo counts. Their numbers are part of the format: new ones go at
+ * the end. */
+enum hmo_fn {
+	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_REALLOCARRAY, FN_FREE, FN_FREE_SIZED,
+	FN_FREE_ALIGNED_SIZED, FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC, FN_MEMALIGN, FN_VALLOC,
+	FN_PVALLOC, FN_MALLOC_USABLE_SIZE,
+	FN_MMAP, FN_MMAP64, FN_MUNMAP, FN_MREMAP,
+	FN_MEMCPY, FN_MEMMOVE, FN_MEMSET, FN_MEMCPY_CHK, FN_MEMMOVE_CHK, FN_MEMSET_CHK,
+	FN_COUNT
+};
+
+/* Process: what ran and with which options. The strings follow in this order, each
+ * of the given length (cmdline's arguments are separated by NULs; options is the
+ * HMO_* assignments in force, one per line). */
+struct hmo_rec_process {
+	uint64_t threshold;	/* HMO_THRESHOLD: what counts as large */
+	uint64_t copy_min;	/* HMO_TRACE_COPY_MIN */
+	uint32_t exe_len, cmdline_len, options_len;
+	uint32_t backtrace_depth;
+};
+
+/* One loaded object: [start, end) of its mapped segments, and the load bias that
+ * turns an address into the file's own addresses. A new generation (after dlopen
+ * or dlclose) lists every object again. */
+struct hmo_rec_module {
+	uint64_t start, end, bias;
+	uint32_t generation;
+	uint32_t path_len;
+};
+
+/* An interned call stack: the return addresses, innermost first, hmo's own frames
+ * removed. Ids start at 1; 0 means no stack. */
+struct hmo_rec_stack {
+	uint32_t id;
+	uint32_t depth;
+};
+
+/* Where a large allocation's memory came from. */
+enum hmo_outcome {
+	HMO_OUT_NONE,		/* not an allocation, or forwarded with the pool off */
+	HMO_OUT_POOL_HIT,	/* served by the pool from memory it had mapped before */
+	HMO_OUT_POOL_MISS,	/* served by the pool from newly mapped memory */
+	HMO_OUT_FALLBACK,	/* the pool could not serve it: the program's allocator did */
+	HMO_OUT_FAILED,		/* the call failed (NULL, MAP_FAILED, -1) */
+};
+
+enum hmo_backing { HMO_BACK_NONE, HMO_BACK_HUGETLB, HMO_BACK_THP, HMO_BACK_4K };
+
+/* A large allocation, a free of a pool block, or an mmap-family call. For realloc
+ * and mremap, `old` is the old address; for munmap, `addr` is what was unmapped. */
+struct hmo_rec_event {
+	uint64_t t;		/* CLOCK_MONOTONIC ns at the call */
+	uint64_t dur;		/* ns the call took */
+	uint64_t size;
+	uint64_t addr;
+	uint64_t old;
+	uint32_t tid;
+	uint32_t stack;
+	uint8_t fn;		/* enum hmo_fn */
+	uint8_t outcome;	/* enum hmo_outcome */
+	uint8_t backing;	/* enum hmo_backing */
+	int8_t node;		/* NUMA node of a pool block, -1 when unknown */
+	uint32_t pad;
+};
+
+/* A copy (memcpy, memmove, memset and their _chk forms) of at least
+ * HMO_TRACE_COPY_MIN bytes. */
+struct hmo_rec_copy {
+	uint64_t t, dur, size, dst, src;
+	uint32_t tid, stack;
+	uint8_t fn;
+	uint8_t pad[7];
+};
+
+/* The time series, every HMO_INTERVAL: from /proc/self/stat and smaps_rollup, and
+ * the pool's own figures. */
+struct hmo_rec_sample {
+	uint64_t t;
+	uint64_t rss;
+	uint64_t minflt, majflt;
+	uint64_t anon_huge;	/* AnonHugePages */
+	uint64_t pool_live, pool_cached;
+};
+
+/* Every thread's counters at exit, or at its own exit: the same figures as the
+ * summary, per function. */
+#define HMO_TRACE_BUCKETS 65
+struct hmo_rec_fn {
+	uint32_t fn;
+	uint32_t pad;
+	uint64_t calls, bytes, large_calls, large_bytes;
+	uint64_t hist[HMO_TRACE_BUCKETS];	/* calls by log2 size (hist.h) */
+	uint64_t lat_samples;			/* small calls timed (1 in HMO_SAMPLE) */
+	uint64_t lat_hist[HMO_TRACE_BUCKETS];	/* their durations by log2 ns */
+};
+
+struct hmo_rec_counters {
+	uint32_t tid;		/* 0 for the whole process */
+	uint32_t nfn;
+};
+
+enum hmo_end_how { HMO_END_EXIT = 1, HMO_END__EXIT = 2, HMO_END_SIGNAL = 3 };
+
+struct hmo_rec_end {
+	uint64_t t;
+	uint32_t how;		/* enum hmo_end_how */
+	int32_t status;		/* exit status, or the signal */
+	uint64_t dropped;	/* records lost (a full disk, a failed write) */
+};
+
+#endif

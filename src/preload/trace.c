@@ -1,0 +1,735 @@
+/* trace.c: the trace writer (HMO_TRACE), in the format of src/common/trace.h.
+ *
+ * Each slot (one per live thread, stats.c) gets a buffer the first time its thread
+ * records something; records are appended under the buffer's lock, which only its
+ * thread takes on the hot path, and the buffer goes to the file with one write(2)
+ * when it is full, when its thread exits, every HMO_INTERVAL (the sampler thread
+ * flushes them all) and at exit. No malloc and no stdio: the buffers are mapped
+ * with mmap, the lines formatted with fmt.h.
+ *
+ * Call stacks come from libunwind's unw_backtrace with a per-thread cache; hmo's
+ * own frames are dropped; a stack is interned by the hash of its addresses in one
+ * table shared by all threads (a CAS per new stack, a load per known one), and a
+ * small per-buffer cache saves even that. The loaded objects are listed at start
+ * and after every dlopen, so hmo-report can symbolize offline.
+ *
+ * Whatever fails (the file cannot be created, the disk is full) gives one hmo: line
+ * and the program goes on untraced. */
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "internal.h"
+#include "pool.h"
+
+#define TBUF_DATA (64 * 1024 - 64 * 16 - 64)
+#define CACHE 64
+#define MAX_DEPTH 64
+#define SKIP_MAX 8
+#define STACK_TABLE (1u << 16)
+
+struct hmo_tbuf {
+	int lock;
+	uint32_t len;
+	uint32_t nrec;		/* records in data, for the dropped count */
+	struct hmo_tbuf *next;	/* every buffer, for flushing them all */
+	struct { uint64_t hash; uint32_t id, pad; } cache[CACHE];
+	char data[TBUF_DATA];
+};
+
+uint64_t hmo_trace_copy_min = UINT64_MAX;
+bool hmo_tracing;
+
+static int trace_fd = -1;
+static int finished;
+static uint64_t dropped;
+static int depth;
+static uintptr_t self_lo, self_hi;	/* libhmo's own code: frames there are dropped */
+static struct hmo_tbuf *all;		/* every buffer */
+static struct hmo_tbuf spare;		/* threads without a slot, and process-wide records */
+static struct hmo_tbuf sampler_buf;
+static struct { uint64_t hash; uint32_t id, pad; } *stacks;
+static uint32_t next_stack;
+static uint32_t module_gen;
+static pid_t sampler_pid;
+static __thread pid_t my_tid __attribute__((tls_model("initial-exec")));
+
+static pid_t tid(void)
+{
+	if (!my_tid)
+		my_tid = gettid();
+	return my_tid;
+}
+
+/* ---- buffers and the file ----------------------------------------------- */
+
+static void lock(struct hmo_tbuf *b)
+{
+	while (__atomic_exchange_n(&b->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&b->lock, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static bool trylock(struct hmo_tbuf *b)
+{
+	return !__atomic_exchange_n(&b->lock, 1, __ATOMIC_ACQUIRE);
+}
+
+static void unlock(struct hmo_tbuf *b)
+{
+	__atomic_store_n(&b->lock, 0, __ATOMIC_RELEASE);
+}
+
+static void register_buf(struct hmo_tbuf *b)
+{
+	b->next = __atomic_load_n(&all, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&all, &b->next, b, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
+/* Stops tracing after a failed write: one line, and the program goes on. */
+static void give_up(int err)
+{
+	char line[256];
+	struct fmt_buf w;
+	int fd = __atomic_exchange_n(&trace_fd, -1, __ATOMIC_ACQ_REL);
+
+	hmo_tracing = false;
+	hmo_trace_copy_min = UINT64_MAX;
+	if (fd < 0)
+		return;
+	close(fd);
+	fmt_init(&w, line, sizeof line);
+	fmt_str(&w, "hmo: writing the trace failed (");
+	fmt_str(&w, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
+	fmt_str(&w, "); tracing stops, the program goes on");
+	hmo_warn(w.p);
+}
+
+/* Writes out a locked buffer. */
+static void flush_locked(struct hmo_tbuf *b)
+{
+	const char *p = b->data;
+	size_t n = b->len;
+	int fd = __atomic_load_n(&trace_fd, __ATOMIC_ACQUIRE);
+
+	while (n && fd >= 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			give_up(w < 0 ? errno : ENOSPC);
+			break;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (n)
+		__atomic_fetch_add(&dropped, b->nrec, __ATOMIC_RELAXED);
+	b->len = 0;
+	b->nrec = 0;
+}
+
+/* Appends one record (header, `a`, then `b`, padded to 8) to a locked buffer. */
+static void put(struct hmo_tbuf *buf, uint16_t type, const void *a, uint32_t alen, const void *b,
+		uint32_t blen)
+{
+	struct hmo_rec h = { type, 0, alen + blen };
+	uint32_t total = (uint32_t)sizeof h + ((alen + blen + 7) & ~7u);
+
+	if (total > TBUF_DATA)
+		return;
+	if (buf->len + total > TBUF_DATA)
+		flush_locked(buf);
+	char *p = buf->data + buf->len;
+	hmo_raw_memmove(p, &h, sizeof h);
+	hmo_raw_memmove(p + sizeof h, a, alen);
+	if (blen)
+		hmo_raw_memmove(p + sizeof h + alen, b, blen);
+	hmo_raw_memset(p + sizeof h + alen + blen, 0, total - sizeof h - alen - blen);
+	buf->len += total;
+	buf->nrec++;
+}
+
+/* The calling thread's buffer, mapped on first use; the spare one for a thread
+ * without a slot. Returned locked. */
+static struct hmo_tbuf *my_buf(void)
+{
+	struct hmo_slot *s = hmo_tls.guard ? hmo_tls.saved : hmo_tls.slot;
+	struct hmo_tbuf *b = s ? s->tb : NULL;
+
+	if (s && !b) {
+		b = hmo_raw_mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (b == MAP_FAILED) {
+			b = NULL;
+		} else {
+			register_buf(b);
+			s->tb = b;
+		}
+	}
+	if (!b)
+		b = &spare;
+	lock(b);
+	return b;
+}
+
+static void flush_all(bool try_only)
+{
+	for (struct hmo_tbuf *b = __atomic_load_n(&all, __ATOMIC_ACQUIRE); b; b = b->next) {
+		if (try_only ? !trylock(b) : (lock(b), false))
+			continue;
+		flush_locked(b);
+		unlock(b);
+	}
+}
+
+static void start_sampler(void);
+
+/* ---- call stacks ---------------------------------------------------------- */
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	if (me >= lo && me < hi) {
+		self_lo = lo;
+		self_hi = hi;
+		return 1;
+	}
+	return 0;
+}
+
+/* The id of the calling stack, interned; 0 when stacks are off or none was found.
+ * A new stack's record goes into `buf` (locked), ahead of the event that names it. */
+static uint32_t stack_id(void **ips, int n, struct hmo_tbuf *buf)
+{
+	uint64_t h = 1469598103934665603u;
+	int i = 0;
+
+	while (i < n && (uintptr_t)ips[i] - self_lo < self_hi - self_lo)
+		i++;
+	n -= i;
+	if (n > depth)
+		n = depth;
+	if (n <= 0 || !stacks)
+		return 0;
+	for (int k = 0; k < n; k++)
+		h = (h ^ (uint64_t)(uintptr_t)ips[i + k]) * 1099511628211u;
+	h |= 1;	/* 0 marks an empty entry */
+	unsigned c = (unsigned)(h >> 7) % CACHE;
+	if (buf->cache[c].hash == h)
+		return buf->cache[c].id;
+	for (uint32_t j = 0; j < STACK_TABLE; j++) {
+		uint32_t e = (uint32_t)(h + j) & (STACK_TABLE - 1);
+		uint64_t cur = __atomic_load_n(&stacks[e].hash, __ATOMIC_ACQUIRE);
+		uint32_t id;
+		if (cur == 0) {
+			if (!__atomic_compare_exchange_n(&stacks[e].hash, &cur, h, false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE)) {
+				if (cur != h)
+					continue;
+			} else {
+				id = __atomic_add_fetch(&next_stack, 1, __ATOMIC_RELAXED);
+				struct hmo_rec_stack r = { id, (uint32_t)n };
+				uint64_t pcs[MAX_DEPTH];
+				for (int k = 0; k < n; k++)
+					pcs[k] = (uint64_t)(uintptr_t)ips[i + k];
+				put(buf, HMO_REC_STACK, &r, sizeof r, pcs, (uint32_t)(n * 8));
+				__atomic_store_n(&stacks[e].id, id, __ATOMIC_RELEASE);
+				buf->cache[c].hash = h;
+				buf->cache[c].id = id;
+				return id;
+			}
+		}
+		if (cur != h)
+			continue;
+		/* Someone else is interning this one: its id appears at once. */
+		while ((id = __atomic_load_n(&stacks[e].id, __ATOMIC_ACQUIRE)) == 0)
+			__builtin_ia32_pause();
+		buf->cache[c].hash = h;
+		buf->cache[c].id = id;
+		return id;
+	}
+	return 0;	/* the table is full: the event goes without a stack */
+}
+
+static int capture(void **ips)
+{
+	return depth ? unw_backtrace(ips, depth + SKIP_MAX) : 0;
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *addr, const void *old,
+		     unsigned outcome, unsigned backing, int node)
+{
+	void *ips[MAX_DEPTH + SKIP_MAX];
+	int saved_errno = errno;
+	uint64_t t1 = hmo_now_ns();
+
+	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED))
+		return;
+	hmo_guard_enter();
+	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
+		start_sampler();
+	int n = capture(ips);
+	struct hmo_tbuf *b = my_buf();
+	struct hmo_rec_event e = {
+		.t = t0, .dur = t1 - t0, .size = size, .addr = (uintptr_t)addr, .old = (uintptr_t)old,
+		.tid = (uint32_t)tid(), .fn = (uint8_t)fn, .outcome = (uint8_t)outcome,
+		.backing = (uint8_t)backing, .node = (int8_t)node,
+	};
+	e.stack = stack_id(ips, n, b);
+	put(b, HMO_REC_EVENT, &e, sizeof e, NULL, 0);
+	unlock(b);
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst, const void *src)
+{
+	void *ips[MAX_DEPTH + SKIP_MAX];
+	int saved_errno = errno;
+	uint64_t t1 = hmo_now_ns();
+
+	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED))
+		return;
+	hmo_guard_enter();
+	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
+		start_sampler();
+	int n = capture(ips);
+	struct hmo_tbuf *b = my_buf();
+	struct hmo_rec_copy c = {
+		.t = t0, .dur = t1 - t0, .size = size, .dst = (uintptr_t)dst, .src = (uintptr_t)src,
+		.tid = (uint32_t)tid(), .fn = (uint8_t)fn,
+	};
+	c.stack = stack_id(ips, n, b);
+	put(b, HMO_REC_COPY, &c, sizeof c, NULL, 0);
+	unlock(b);
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct hmo_tbuf *b = arg;
+	struct hmo_rec_module m = { UINT64_MAX, 0, info->dlpi_addr, module_gen, 0 };
+	char exe[1024];
+	const char *path = info->dlpi_name;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uint64_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < m.start)
+			m.start = a;
+		if (a + ph->p_memsz > m.end)
+			m.end = a + ph->p_memsz;
+	}
+	if (m.start >= m.end)
+		return 0;
+	if (!path || !*path) {
+		/* the executable */
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		path = exe;
+	}
+	m.path_len = (uint32_t)strnlen(path, 4096);
+	put(b, HMO_REC_MODULE, &m, sizeof m, path, m.path_len);
+	return 0;
+}
+
+void hmo_trace_modules(void)
+{
+	if (!hmo_tracing)
+		return;
+	int saved_errno = errno;
+	hmo_guard_enter();
+	lock(&spare);
+	module_gen++;
+	dl_iterate_phdr(module_cb, &spare);
+	/* Out at once: the module map must be in the file before any event's stack
+	 * needs it, even if the program is then killed. */
+	flush_locked(&spare);
+	unlock(&spare);
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+/* Field `idx` (1-based, after the command name's closing parenthesis is field 2)
+ * of /proc/self/stat. */
+static uint64_t stat_field(const char *s, int idx)
+{
+	const char *p = strrchr(s, ')');
+	int f = 2;
+	uint64_t v = 0;
+
+	if (!p)
+		return 0;
+	for (p++; *p && f < idx; p++)
+		if (*p == ' ')
+			f++;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	return v;
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0, r;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)n < cap - 1 && (r = read(fd, buf + n, cap - 1 - (size_t)n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = '\0';
+	return n;
+}
+
+/* `full`: also the pool's cached bytes, through jemalloc's mallctl, which a signal
+ * handler must not call. */
+static void take_sample(struct hmo_tbuf *b, bool full)
+{
+	char buf[4096];
+	struct hmo_rec_sample s = { .t = hmo_now_ns() };
+
+	if (read_file("/proc/self/stat", buf, sizeof buf) > 0) {
+		s.minflt = stat_field(buf, 10);
+		s.majflt = stat_field(buf, 12);
+		s.rss = stat_field(buf, 24) * (uint64_t)sysconf(_SC_PAGESIZE);
+	}
+	if (read_file("/proc/self/smaps_rollup", buf, sizeof buf) > 0) {
+		const char *p = strstr(buf, "AnonHugePages:");
+		if (p) {
+			for (p += 14; *p == ' '; p++)
+				;
+			while (*p >= '0' && *p <= '9')
+				s.anon_huge = s.anon_huge * 10 + (uint64_t)(*p++ - '0');
+			s.anon_huge *= 1024;
+		}
+	}
+	struct pool_stats ps;
+	pool_get_stats(&ps);
+	s.pool_live = ps.live_bytes;
+	s.pool_cached = full ? pool_cached_bytes() : 0;
+	put(b, HMO_REC_SAMPLE, &s, sizeof s, NULL, 0);
+}
+
+/* ---- the sampler thread --------------------------------------------------- */
+
+static void *sampler(void *arg)
+{
+	struct timespec ts = { hmo_opt.interval_ms / 1000, (hmo_opt.interval_ms % 1000) * 1000000 };
+
+	(void)arg;
+	hmo_guard_enter();	/* whatever it calls passes straight through */
+	if (ts.tv_sec == 0 && ts.tv_nsec < 1000000)
+		ts.tv_nsec = 1000000;
+	for (;;) {
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		ts.tv_sec = hmo_opt.interval_ms / 1000;
+		ts.tv_nsec = (hmo_opt.interval_ms % 1000) * 1000000;
+		if (ts.tv_sec == 0 && ts.tv_nsec < 1000000)
+			ts.tv_nsec = 1000000;
+		if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_ACQUIRE))
+			break;
+		lock(&sampler_buf);
+		take_sample(&sampler_buf, true);
+		unlock(&sampler_buf);
+		flush_all(false);
+	}
+	return NULL;
+}
+
+/* Started from a hook, never from the constructor's loader context, and again in a
+ * forked child on its first traced event. Signals are blocked in it, so the
+ * program's handlers never run there. */
+static void start_sampler(void)
+{
+	pthread_t t;
+	pthread_attr_t a;
+	sigset_t all_sigs, old;
+	pid_t me = getpid();
+
+	if (__atomic_exchange_n(&sampler_pid, me, __ATOMIC_ACQ_REL) == me || hmo_opt.interval_ms < 0)
+		return;
+	sigfillset(&all_sigs);
+	pthread_sigmask(SIG_SETMASK, &all_sigs, &old);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, 256 * 1024);
+	if (pthread_create(&t, &a, sampler, NULL) == 0)
+		pthread_setname_np(t, "hmo-sampler");
+	pthread_attr_destroy(&a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+
+/* ---- start, fork, exit ---------------------------------------------------- */
+
+/* The file's name: HMO_TRACE as a directory gets hmo-EXE-PID.trace inside it; 1
+ * means the current directory; anything else is a pattern. A name already taken
+ * (an exec keeps the pid) gets .1 to .9 added. */
+static int open_trace(char *name, size_t cap)
+{
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND;
+	struct fmt_buf b;
+	struct stat st;
+	int fd;
+
+	fmt_init(&b, name, cap);
+	if (hmo_opt.trace.kind == HMO_OUT_STDERR || stat(hmo_opt.trace.path, &st) == 0) {
+		if (hmo_opt.trace.kind == HMO_OUT_STDERR)
+			fmt_str(&b, ".");
+		else if (S_ISDIR(st.st_mode))
+			fmt_str(&b, hmo_opt.trace.path);
+		else
+			goto pattern;
+		fmt_str(&b, "/hmo-%e-%p.trace");
+		char pat[HMO_PATH_MAX + 64];
+		hmo_raw_memmove(pat, name, b.len + 1);
+		fmt_init(&b, name, cap);
+		hmo_expand_path(&b, pat);
+	} else {
+pattern:
+		hmo_expand_path(&b, hmo_opt.trace.path);
+	}
+	size_t base = b.len;
+	fd = open(name, flags, 0600);
+	for (int i = 1; fd < 0 && errno == EEXIST && i <= 9; i++) {
+		b.len = base;
+		fmt_char(&b, '.');
+		fmt_u64(&b, (uint64_t)i);
+		fd = open(name, flags, 0600);
+	}
+	return b.truncated ? -1 : fd;
+}
+
+static void write_start(void)
+{
+	char cmd[4096], exe[1024], opts[2048], name[HMO_PATH_MAX + 64];
+	struct timespec rt;
+	ssize_t cn, en;
+	int fd = open_trace(name, sizeof name);
+
+	if (fd < 0) {
+		char line[HMO_PATH_MAX + 160];
+		struct fmt_buf w;
+		int err = errno;
+		fmt_init(&w, line, sizeof line);
+		fmt_str(&w, "hmo: cannot create the trace file ");
+		fmt_str(&w, name);
+		fmt_str(&w, ": ");
+		fmt_str(&w, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
+		fmt_str(&w, "; the program runs untraced");
+		hmo_warn(w.p);
+		hmo_tracing = false;
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &rt);
+	struct hmo_trace_header h = {
+		.magic = HMO_TRACE_MAGIC, .version = HMO_TRACE_VERSION, .header_size = sizeof h,
+		.pid = (uint32_t)getpid(), .ppid = (uint32_t)getppid(), .start_ns = hmo_start_ns,
+		.start_real_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec,
+	};
+	if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
+		close(fd);
+		give_up(errno);
+		return;
+	}
+	trace_fd = fd;
+	cn = read_file("/proc/self/cmdline", cmd, sizeof cmd);
+	en = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[en > 0 ? en : 0] = '\0';
+	struct fmt_buf o;
+	fmt_init(&o, opts, sizeof opts);
+	extern char **environ;
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, "HMO_", 4) == 0) {
+			fmt_str(&o, *e);
+			fmt_char(&o, '\n');
+		}
+	}
+	struct hmo_rec_process p = {
+		.threshold = hmo_opt.threshold, .copy_min = hmo_opt.trace_copy_min,
+		.exe_len = (uint32_t)strlen(exe), .cmdline_len = cn > 0 ? (uint32_t)cn : 0,
+		.options_len = (uint32_t)o.len, .backtrace_depth = (uint32_t)depth,
+	};
+	char strs[sizeof exe + sizeof cmd + sizeof opts];
+	size_t n = 0;
+	hmo_raw_memmove(strs + n, exe, p.exe_len), n += p.exe_len;
+	hmo_raw_memmove(strs + n, cmd, p.cmdline_len), n += p.cmdline_len;
+	hmo_raw_memmove(strs + n, opts, p.options_len), n += p.options_len;
+	lock(&spare);
+	put(&spare, HMO_REC_PROCESS, &p, sizeof p, strs, (uint32_t)n);
+	flush_locked(&spare);
+	unlock(&spare);
+}
+
+void hmo_trace_init(void)
+{
+	if (hmo_opt.trace.kind == HMO_OUT_OFF)
+		return;
+	depth = (int)hmo_opt.backtrace;
+	stacks = hmo_raw_mmap(NULL, sizeof *stacks * STACK_TABLE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (stacks == MAP_FAILED)
+		stacks = NULL;
+	register_buf(&spare);
+	register_buf(&sampler_buf);
+	dl_iterate_phdr(find_self, (void *)(uintptr_t)&hmo_trace_init);
+	if (depth)
+		unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	hmo_tracing = true;
+	write_start();
+	if (hmo_tracing)
+		hmo_trace_copy_min = hmo_opt.trace_copy_min;
+}
+
+/* In a forked child: the parent's buffered records are the parent's to write; the
+ * child starts its own file, with its own stacks and module map. */
+void hmo_trace_child(void)
+{
+	if (!hmo_tracing)
+		return;
+	for (struct hmo_tbuf *b = all; b; b = b->next) {
+		b->lock = 0;
+		b->len = 0;
+		b->nrec = 0;
+		hmo_raw_memset(b->cache, 0, sizeof b->cache);
+	}
+	if (stacks)
+		hmo_raw_memset(stacks, 0, sizeof *stacks * STACK_TABLE);
+	next_stack = 0;
+	my_tid = 0;
+	finished = 0;
+	if (trace_fd >= 0)
+		close(trace_fd);
+	trace_fd = -1;
+	write_start();
+	if (hmo_tracing)
+		hmo_trace_modules();
+}
+
+/* The calling thread's slot is being given up: its records go out now. */
+void hmo_trace_thread_exit(struct hmo_slot *s)
+{
+	if (!s->tb)
+		return;
+	lock(s->tb);
+	flush_locked(s->tb);
+	unlock(s->tb);
+	my_tid = 0;
+}
+
+static void put_counters(struct hmo_slot *s, void *arg)
+{
+	struct hmo_tbuf *b = arg;
+	struct hmo_rec_fn f[FN_COUNT];
+	struct hmo_rec_counters c = { s->tid, 0 };
+
+	for (int i = 0; i < FN_COUNT; i++) {
+		const struct hmo_fn_stats *src = &s->fn[i];
+		struct hmo_rec_fn *d = &f[c.nfn];
+		uint64_t calls = 0;
+		for (int k = 0; k < HMO_HIST_BUCKETS; k++)
+			calls += __atomic_load_n(&src->hist[k], __ATOMIC_RELAXED);
+		if (!calls)
+			continue;
+		hmo_raw_memset(d, 0, sizeof *d);
+		d->fn = (uint32_t)i;
+		d->calls = calls;
+		d->bytes = __atomic_load_n(&src->bytes, __ATOMIC_RELAXED);
+		d->large_calls = __atomic_load_n(&src->large_calls, __ATOMIC_RELAXED);
+		d->large_bytes = __atomic_load_n(&src->large_bytes, __ATOMIC_RELAXED);
+		for (int k = 0; k < HMO_HIST_BUCKETS && k < HMO_TRACE_BUCKETS; k++)
+			d->hist[k] = __atomic_load_n(&src->hist[k], __ATOMIC_RELAXED);
+		c.nfn++;
+	}
+	if (c.nfn)
+		put(b, HMO_REC_COUNTERS, &c, sizeof c, f, c.nfn * (uint32_t)sizeof f[0]);
+}
+
+/* At exit, _exit or a fatal signal: counters, a last sample, the end record, and
+ * every buffer out. Runs once per process; later records are not kept. */
+void hmo_trace_finish(unsigned how, int status)
+{
+	int expect = 0;
+
+	if (!hmo_tracing || !__atomic_compare_exchange_n(&finished, &expect, 1, false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
+		return;
+	int saved_errno = errno;
+	hmo_guard_enter();
+	bool sig = how == HMO_END_SIGNAL;
+	if (sig ? trylock(&spare) : (lock(&spare), true)) {
+		if (!sig)
+			hmo_stats_each(put_counters, &spare);
+		take_sample(&spare, !sig);
+		unlock(&spare);
+	}
+	flush_all(sig);
+	if (sig ? trylock(&spare) : (lock(&spare), true)) {
+		struct hmo_rec_end e = { hmo_now_ns(), how, status,
+					 __atomic_load_n(&dropped, __ATOMIC_RELAXED) };
+		put(&spare, HMO_REC_END, &e, sizeof e, NULL, 0);
+		flush_locked(&spare);
+		unlock(&spare);
+	}
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+/* ---- fatal signals ----------------------------------------------------------
+ * Only the crash signals, and only where the program left them at their default:
+ * a handler for SIGINT or SIGTERM would change what programs see (Python installs
+ * its KeyboardInterrupt handler only over the default). The handler writes what it
+ * can without waiting for a lock, then the signal is raised again with its default
+ * action, so the process dies as it would have. */
+static void on_fatal(int sig)
+{
+	hmo_trace_finish(HMO_END_SIGNAL, sig);
+	raise(sig);
+}
+
+void hmo_trace_signals(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction sa, old;
+
+	if (!hmo_tracing)
+		return;
+	hmo_raw_memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal;
+	sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+		    !(old.sa_flags & SA_SIGINFO))
+			sigaction(sigs[i], &sa, NULL);
+}

@@ -1,0 +1,142 @@
+/* hmo-report: reads hmo traces (files, or directories of *.trace files) and prints
+ * where the memory time went. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "model.h"
+#include "text.h"
+
+static void usage(FILE *o)
+{
+	fputs("usage: hmo-report [-o FILE] [--top N] TRACE|DIR...\n"
+	      "  Reads the traces that HMO_TRACE (or hmo-run) wrote, one file per process; a\n"
+	      "  directory stands for the *.trace files in it. Prints an overview, allocations,\n"
+	      "  latency, copies, the top call sites and advice.\n"
+	      "  -o FILE     write the report to FILE instead of standard output\n"
+	      "  --top N     call sites in each list (default 5)\n"
+	      "  -h, --help  this text\n", o);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads the *.trace files of a directory, in name order. */
+static void read_dir(struct model *m, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d) {
+		fprintf(stderr, "hmo-report: %s: %s\n", dir, strerror(errno));
+		m->files++;
+		m->files_failed++;
+		return;
+	}
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 7 || strcmp(e->d_name + len - 6, ".trace") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **t = realloc(names, cap * sizeof *t);
+			if (!t)
+				break;
+			names = t;
+		}
+		size_t sz = strlen(dir) + len + 2;
+		names[n] = malloc(sz);
+		if (!names[n])
+			break;
+		snprintf(names[n++], sz, "%s/%s", dir, e->d_name);
+	}
+	closedir(d);
+	if (!n) {
+		fprintf(stderr, "hmo-report: %s: no *.trace files in this directory\n", dir);
+		m->files++;
+		m->files_failed++;
+	}
+	qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n; i++) {
+		model_read(m, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "top", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	unsigned top = 5;
+	struct model m;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1000) {
+				fprintf(stderr, "hmo-report: --top %s: not a number from 1 to 1000\n", optarg);
+				return 2;
+			}
+			top = (unsigned)v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	model_init(&m);
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			read_dir(&m, argv[i]);
+		else
+			model_read(&m, argv[i]);
+	}
+	if (m.nprocs == 0) {
+		fputs("hmo-report: nothing could be read\n", stderr);
+		model_free(&m);
+		return 1;
+	}
+	model_finish(&m);
+	FILE *o = stdout;
+	if (out && !(o = fopen(out, "w"))) {
+		fprintf(stderr, "hmo-report: %s: %s\n", out, strerror(errno));
+		model_free(&m);
+		return 1;
+	}
+	report_text(o, &m, top);
+	int rc = 0;
+	if (o != stdout ? fclose(o) != 0 : fflush(o) != 0) {
+		fprintf(stderr, "hmo-report: writing the report failed: %s\n", strerror(errno));
+		rc = 1;
+	}
+	model_free(&m);
+	return rc;
+}

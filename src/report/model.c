@@ -1,0 +1,550 @@
+/* model.c: streams trace records into the aggregates of model.h. */
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "read.h"
+
+/* ---- log-linear histograms -------------------------------------------------- */
+
+static unsigned lh_index(uint64_t v)
+{
+	if (v < 8)
+		return (unsigned)v;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v);	/* v in [2^e, 2^(e+1)) */
+	return e * 8 + (unsigned)((v >> (e - 3)) & 7);
+}
+
+static uint64_t lh_mid(unsigned i)
+{
+	if (i < 8)
+		return i;
+	unsigned e = i / 8, s = i % 8;
+	uint64_t lo = ((uint64_t)8 + s) << (e - 3), step = (uint64_t)1 << (e - 3);
+	return lo + step / 2;
+}
+
+void lh_add(struct lhist *h, uint64_t v)
+{
+	h->n++;
+	h->sum += v;
+	if (v > h->max)
+		h->max = v;
+	h->b[lh_index(v)]++;
+}
+
+void lh_merge(struct lhist *into, const struct lhist *from)
+{
+	into->n += from->n;
+	into->sum += from->sum;
+	if (from->max > into->max)
+		into->max = from->max;
+	for (unsigned i = 0; i < LH_BUCKETS; i++)
+		into->b[i] += from->b[i];
+}
+
+uint64_t lh_quantile(const struct lhist *h, double q)
+{
+	uint64_t rank, seen = 0;
+
+	if (!h->n)
+		return 0;
+	rank = (uint64_t)(q * (double)(h->n - 1));
+	for (unsigned i = 0; i < LH_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen > rank) {
+			uint64_t v = lh_mid(i);
+			return v > h->max ? h->max : v;
+		}
+	}
+	return h->max;
+}
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (!p) {
+		fputs("hmo-report: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *p = xcalloc(1, n + 1);
+	memcpy(p, s, n);
+	return p;
+}
+
+static uint64_t mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return k;
+}
+
+void model_init(struct model *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+/* ---- call sites ----------------------------------------------------------------- */
+
+static struct site *site_get(struct model *m, uint32_t proc, uint32_t id, bool create)
+{
+	if (id == 0)
+		return NULL;
+	if (create && (m->nsites + 1) * 2 > m->capsites) {
+		size_t cap = m->capsites ? m->capsites * 2 : 1024;
+		struct site **t = xcalloc(cap, sizeof *t);
+		for (size_t i = 0; i < m->capsites; i++) {
+			struct site *s = m->sites[i];
+			if (!s)
+				continue;
+			size_t j = mix(((uint64_t)s->proc << 32) | s->id) & (cap - 1);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = s;
+		}
+		free(m->sites);
+		m->sites = t;
+		m->capsites = cap;
+	}
+	if (!m->capsites)
+		return NULL;
+	size_t j = mix(((uint64_t)proc << 32) | id) & (m->capsites - 1);
+	for (; m->sites[j]; j = (j + 1) & (m->capsites - 1))
+		if (m->sites[j]->proc == proc && m->sites[j]->id == id)
+			return m->sites[j];
+	if (!create)
+		return NULL;
+	struct site *s = xcalloc(1, sizeof *s);
+	s->proc = proc;
+	s->id = id;
+	m->sites[j] = s;
+	m->nsites++;
+	return s;
+}
+
+struct site **model_sites(struct model *m, size_t *n)
+{
+	struct site **out = xcalloc(m->nsites + 1, sizeof *out);
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->capsites; i++)
+		if (m->sites[i])
+			out[k++] = m->sites[i];
+	*n = k;
+	return out;
+}
+
+/* ---- live pool blocks (linear probing, deletion by backward shift) ------------- */
+
+static size_t live_slot(const struct model *m, uint32_t proc, uint64_t addr)
+{
+	return mix(addr ^ ((uint64_t)proc << 48)) & (m->caplive - 1);
+}
+
+static void live_put(struct model *m, uint32_t proc, uint64_t addr, uint64_t size, uint32_t stack)
+{
+	if ((m->nlive + 1) * 2 > m->caplive) {
+		size_t old = m->caplive;
+		struct live *t = m->live;
+		m->caplive = old ? old * 2 : 4096;
+		m->live = xcalloc(m->caplive, sizeof *m->live);
+		m->nlive = 0;
+		for (size_t i = 0; i < old; i++)
+			if (t[i].key)
+				live_put(m, t[i].proc, t[i].key, t[i].size, t[i].stack);
+		free(t);
+	}
+	size_t j = live_slot(m, proc, addr);
+	while (m->live[j].key && !(m->live[j].key == addr && m->live[j].proc == proc))
+		j = (j + 1) & (m->caplive - 1);
+	if (!m->live[j].key)
+		m->nlive++;
+	m->live[j] = (struct live){ addr, size, proc, stack };
+}
+
+static void live_del(struct model *m, uint32_t proc, uint64_t addr)
+{
+	if (!m->caplive || !addr)
+		return;
+	size_t mask = m->caplive - 1, j = live_slot(m, proc, addr);
+	while (m->live[j].key && !(m->live[j].key == addr && m->live[j].proc == proc))
+		j = (j + 1) & mask;
+	if (!m->live[j].key)
+		return;
+	m->live[j].key = 0;
+	m->nlive--;
+	/* Shift back the entries after it that would no longer be found. */
+	for (size_t k = (j + 1) & mask; m->live[k].key; k = (k + 1) & mask) {
+		size_t want = live_slot(m, m->live[k].proc, m->live[k].key);
+		if (((k - want) & mask) >= ((k - j) & mask)) {
+			m->live[j] = m->live[k];
+			m->live[k].key = 0;
+			j = k;
+		}
+	}
+}
+
+/* ---- records ---------------------------------------------------------------------- */
+
+static bool is_alloc(unsigned fn)
+{
+	switch (fn) {
+	case FN_MALLOC: case FN_CALLOC: case FN_REALLOC: case FN_REALLOCARRAY:
+	case FN_POSIX_MEMALIGN: case FN_ALIGNED_ALLOC: case FN_MEMALIGN: case FN_VALLOC:
+	case FN_PVALLOC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool is_free(unsigned fn)
+{
+	return fn == FN_FREE || fn == FN_FREE_SIZED || fn == FN_FREE_ALIGNED_SIZED;
+}
+
+/* Page faults that touching a fresh block of `size` bytes takes: one per 2 MiB on
+ * huge pages, one per 4 KiB otherwise. Reused memory takes none. */
+static uint64_t fresh_faults(const struct hmo_rec_event *e)
+{
+	switch (e->outcome) {
+	case HMO_OUT_POOL_HIT:
+	case HMO_OUT_FAILED:
+		return 0;
+	case HMO_OUT_POOL_MISS:
+		if (e->backing == HMO_BACK_HUGETLB || e->backing == HMO_BACK_THP)
+			return (e->size + (2u << 20) - 1) >> 21;
+		return (e->size + 4095) >> 12;
+	default:
+		return (e->size + 4095) >> 12;
+	}
+}
+
+static void on_event(struct model *m, uint32_t pi, const struct hmo_rec_event *e)
+{
+	if (e->fn >= FN_COUNT)
+		return;
+	struct fn_events *f = &m->fn[e->fn];
+	unsigned out = e->outcome < 8 ? e->outcome : 0;
+
+	m->events++;
+	f->count++;
+	f->bytes += e->size;
+	f->outcome[out]++;
+	f->outcome_bytes[out] += e->size;
+	if (e->backing < 4)
+		f->backing_bytes[e->backing] += e->size;
+	f->node_bytes[e->node >= 0 && e->node < 64 ? e->node + 1 : 0] += e->size;
+	lh_add(&f->lat, e->dur);
+
+	if (is_alloc(e->fn) && out != HMO_OUT_FAILED) {
+		struct site *s = site_get(m, pi, e->stack, true);
+		if (s) {
+			s->allocs++;
+			s->alloc_bytes += e->size;
+			s->faults += fresh_faults(e);
+			s->fn = e->fn;
+		}
+		if (e->old)
+			live_del(m, pi, e->old);
+		if (e->addr && (out == HMO_OUT_POOL_HIT || out == HMO_OUT_POOL_MISS))
+			live_put(m, pi, e->addr, e->size, e->stack);
+	} else if (is_free(e->fn)) {
+		m->large_frees++;
+		live_del(m, pi, e->addr);
+	} else if ((e->fn == FN_MMAP || e->fn == FN_MMAP64) && out != HMO_OUT_FAILED) {
+		struct site *s = site_get(m, pi, e->stack, true);
+		if (s) {
+			s->allocs++;
+			s->alloc_bytes += e->size;
+			s->faults += fresh_faults(e);
+			s->fn = e->fn;
+		}
+	}
+}
+
+static void on_copy(struct model *m, uint32_t pi, const struct hmo_rec_copy *c)
+{
+	uint64_t rate = c->dur ? c->size * 1000 / c->dur : 0;	/* MB/s */
+	unsigned cls = c->size ? 64u - (unsigned)__builtin_clzll(c->size) : 0;
+	struct copy_class *k = &m->copies[cls];
+	struct site *s = site_get(m, pi, c->stack, true);
+
+	if (c->fn >= FN_COUNT)
+		return;
+	m->copy_count++;
+	m->copy_bytes += c->size;
+	m->copy_ns += c->dur;
+	k->count++;
+	k->bytes += c->size;
+	k->ns += c->dur;
+	if (c->dur) {
+		lh_add(&k->rate, rate);
+		lh_add(&m->copy_rate, rate);
+	}
+	if (s) {
+		s->copies++;
+		s->copy_bytes += c->size;
+		s->copy_ns += c->dur;
+		if (!s->allocs)
+			s->fn = c->fn;
+		if (c->dur) {
+			if (!s->copy_rate)
+				s->copy_rate = xcalloc(1, sizeof *s->copy_rate);
+			lh_add(s->copy_rate, rate);
+		}
+	}
+}
+
+static void on_process(struct proc *p, const void *pl, uint32_t size)
+{
+	struct hmo_rec_process r;
+	const char *s = (const char *)pl + sizeof r;
+	uint64_t avail = size > sizeof r ? size - sizeof r : 0;
+
+	tr_get(&r, sizeof r, pl, size);
+	if ((uint64_t)r.exe_len + r.cmdline_len + r.options_len > avail)
+		return;
+	p->threshold = r.threshold;
+	p->copy_min = r.copy_min;
+	p->depth = r.backtrace_depth;
+	free(p->exe);
+	free(p->cmdline);
+	free(p->options);
+	p->exe = xstrndup(s, r.exe_len);
+	p->cmdline = xstrndup(s + r.exe_len, r.cmdline_len);
+	for (uint32_t i = 0; i + 1 < r.cmdline_len; i++)
+		if (p->cmdline[i] == '\0')
+			p->cmdline[i] = ' ';
+	p->options = xstrndup(s + r.exe_len + r.cmdline_len, r.options_len);
+}
+
+static void on_module(struct proc *p, const void *pl, uint32_t size)
+{
+	struct hmo_rec_module r;
+
+	tr_get(&r, sizeof r, pl, size);
+	if (size < sizeof r || r.path_len > size - sizeof r || r.start >= r.end)
+		return;
+	const char *path = (const char *)pl + sizeof r;
+	for (size_t i = 0; i < p->nmods; i++)
+		if (p->mods[i].start == r.start && strlen(p->mods[i].path) == r.path_len &&
+		    memcmp(p->mods[i].path, path, r.path_len) == 0)
+			return;
+	if (p->nmods == p->capmods) {
+		p->capmods = p->capmods ? p->capmods * 2 : 64;
+		struct module *t = realloc(p->mods, p->capmods * sizeof *t);
+		if (!t) {
+			fputs("hmo-report: out of memory\n", stderr);
+			exit(1);
+		}
+		p->mods = t;
+	}
+	p->mods[p->nmods++] = (struct module){ r.start, r.end, r.bias, xstrndup(path, r.path_len) };
+}
+
+static void on_stack(struct model *m, uint32_t pi, const void *pl, uint32_t size)
+{
+	struct hmo_rec_stack r;
+
+	tr_get(&r, sizeof r, pl, size);
+	if (size < sizeof r || r.depth > 256 || (uint64_t)r.depth * 8 > size - sizeof r)
+		return;
+	struct site *s = site_get(m, pi, r.id, true);
+	if (!s || s->pcs)
+		return;
+	s->depth = r.depth;
+	s->pcs = xcalloc(r.depth ? r.depth : 1, sizeof *s->pcs);
+	memcpy(s->pcs, (const char *)pl + sizeof r, (size_t)r.depth * 8);
+}
+
+static void on_sample(struct proc *p, const struct hmo_rec_sample *s)
+{
+	if (!p->samples++)
+		p->min_minflt = s->minflt;
+	if (s->rss > p->peak_rss)
+		p->peak_rss = s->rss;
+	if (s->minflt > p->minflt)
+		p->minflt = s->minflt;
+	if (s->majflt > p->majflt)
+		p->majflt = s->majflt;
+	if (s->anon_huge > p->peak_anon_huge)
+		p->peak_anon_huge = s->anon_huge;
+	if (s->pool_live > p->peak_pool_live)
+		p->peak_pool_live = s->pool_live;
+	if (s->pool_cached > p->peak_pool_cached)
+		p->peak_pool_cached = s->pool_cached;
+}
+
+static void on_counters(struct proc *p, const void *pl, uint32_t size)
+{
+	struct hmo_rec_counters c;
+	const char *q = (const char *)pl + sizeof c;
+
+	tr_get(&c, sizeof c, pl, size);
+	if (size < sizeof c || (uint64_t)c.nfn * sizeof(struct hmo_rec_fn) > size - sizeof c)
+		return;
+	p->counted = true;
+	for (uint32_t i = 0; i < c.nfn; i++) {
+		struct hmo_rec_fn f;
+		memcpy(&f, q + (size_t)i * sizeof f, sizeof f);
+		if (f.fn >= FN_COUNT)
+			continue;
+		struct hmo_rec_fn *d = &p->fn[f.fn];
+		d->fn = f.fn;
+		d->calls += f.calls;
+		d->bytes += f.bytes;
+		d->large_calls += f.large_calls;
+		d->large_bytes += f.large_bytes;
+		d->lat_samples += f.lat_samples;
+		for (int k = 0; k < HMO_TRACE_BUCKETS; k++) {
+			d->hist[k] += f.hist[k];
+			d->lat_hist[k] += f.lat_hist[k];
+		}
+	}
+}
+
+static uint64_t rec_time(unsigned type, const void *pl, uint32_t size)
+{
+	uint64_t t = 0;
+
+	if ((type == HMO_REC_EVENT || type == HMO_REC_COPY || type == HMO_REC_SAMPLE ||
+	     type == HMO_REC_END) && size >= 8)
+		memcpy(&t, pl, 8);
+	return t;
+}
+
+int model_read(struct model *m, const char *path)
+{
+	struct tr_reader r;
+	unsigned type;
+	const void *pl;
+	uint32_t size;
+	int rc;
+
+	m->files++;
+	if (tr_open(&r, path) != 0) {
+		fprintf(stderr, "hmo-report: %s\n", r.msg);
+		m->files_failed++;
+		return -1;
+	}
+	if (m->nprocs == m->capprocs) {
+		m->capprocs = m->capprocs ? m->capprocs * 2 : 16;
+		struct proc *t = realloc(m->procs, m->capprocs * sizeof *t);
+		if (!t) {
+			fputs("hmo-report: out of memory\n", stderr);
+			exit(1);
+		}
+		m->procs = t;
+	}
+	uint32_t pi = (uint32_t)m->nprocs++;
+	struct proc *p = &m->procs[pi];
+	memset(p, 0, sizeof *p);
+	p->pid = r.hdr.pid;
+	p->ppid = r.hdr.ppid;
+	p->start_ns = p->last_ns = r.hdr.start_ns;
+	p->start_real_ns = r.hdr.start_real_ns;
+	p->source = xstrndup(path, strlen(path));
+
+	while ((rc = tr_next(&r, &type, &pl, &size)) == 1) {
+		uint64_t t = rec_time(type, pl, size);
+		if (t > p->last_ns && t - p->start_ns < (uint64_t)1e15)
+			p->last_ns = t;
+		switch (type) {
+		case HMO_REC_PROCESS:
+			on_process(p, pl, size);
+			break;
+		case HMO_REC_MODULE:
+			on_module(p, pl, size);
+			break;
+		case HMO_REC_STACK:
+			on_stack(m, pi, pl, size);
+			break;
+		case HMO_REC_EVENT: {
+			struct hmo_rec_event e;
+			tr_get(&e, sizeof e, pl, size);
+			on_event(m, pi, &e);
+			break;
+		}
+		case HMO_REC_COPY: {
+			struct hmo_rec_copy c;
+			tr_get(&c, sizeof c, pl, size);
+			on_copy(m, pi, &c);
+			break;
+		}
+		case HMO_REC_SAMPLE: {
+			struct hmo_rec_sample s;
+			tr_get(&s, sizeof s, pl, size);
+			on_sample(p, &s);
+			m->time_series++;
+			break;
+		}
+		case HMO_REC_COUNTERS:
+			on_counters(p, pl, size);
+			break;
+		case HMO_REC_END:
+			tr_get(&p->end, sizeof p->end, pl, size);
+			p->ended = true;
+			break;
+		default:
+			break;	/* a newer writer's record: skipped */
+		}
+	}
+	p->records = r.records;
+	if (rc < 0) {
+		fprintf(stderr, "hmo-report: warning: %s\n", r.msg);
+		p->partial = true;
+		m->warnings++;
+	}
+	tr_close(&r);
+	if (!p->exe)
+		p->exe = xstrndup("?", 1);
+	return 0;
+}
+
+void model_finish(struct model *m)
+{
+	for (size_t i = 0; i < m->caplive; i++) {
+		struct live *l = &m->live[i];
+		struct site *s;
+		if (!l->key || !(s = site_get(m, l->proc, l->stack, false)))
+			continue;
+		s->leaked++;
+		s->leaked_bytes += l->size;
+	}
+}
+
+void model_free(struct model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		struct proc *p = &m->procs[i];
+		free(p->exe);
+		free(p->cmdline);
+		free(p->options);
+		free(p->source);
+		for (size_t k = 0; k < p->nmods; k++)
+			free(p->mods[k].path);
+		free(p->mods);
+	}
+	free(m->procs);
+	for (size_t i = 0; i < m->capsites; i++) {
+		if (m->sites[i]) {
+			free(m->sites[i]->pcs);
+			free(m->sites[i]->copy_rate);
+			free(m->sites[i]);
+		}
+	}
+	free(m->sites);
+	free(m->live);
+	memset(m, 0, sizeof *m);
+}

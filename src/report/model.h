@@ -1,0 +1,108 @@
+/* model.h: what hmo-report keeps of the traces it streams.
+ *
+ * Everything here is an aggregate: per process, per function, per call site, per
+ * size class; histograms for latency and bandwidth. Nothing grows with the number
+ * of events: only with processes, distinct call stacks, loaded objects and the
+ * large blocks live at one time (kept to find those never freed). */
+#ifndef HMO_REPORT_MODEL_H
+#define HMO_REPORT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/trace.h"
+
+/* Log-linear histogram of durations or rates: 8 steps per power of two, so a
+ * percentile read from it is within 9% of the true value. */
+#define LH_BUCKETS (64 * 8)
+struct lhist {
+	uint64_t n, max, sum;
+	uint64_t b[LH_BUCKETS];
+};
+void lh_add(struct lhist *h, uint64_t v);
+void lh_merge(struct lhist *into, const struct lhist *from);
+/* The value at quantile q (0..1): the middle of its bucket, never above max. */
+uint64_t lh_quantile(const struct lhist *h, double q);
+
+struct module {
+	uint64_t start, end, bias;
+	char *path;
+};
+
+/* One call site: an interned stack of one process, and what happened there. */
+struct site {
+	uint32_t proc, id;
+	uint32_t depth;
+	uint64_t *pcs;
+	uint64_t allocs, alloc_bytes, faults;	/* large allocations; estimated page faults */
+	uint64_t copies, copy_bytes, copy_ns;
+	uint64_t leaked, leaked_bytes;		/* pool blocks from here still live at the end */
+	struct lhist *copy_rate;		/* MB/s of its copies, made on demand */
+	uint8_t fn;				/* the function most of its events called */
+};
+
+/* Per function, from the events (large allocations, frees, maps) and copies. */
+struct fn_events {
+	uint64_t count, bytes;
+	uint64_t outcome[8];			/* enum hmo_outcome */
+	uint64_t outcome_bytes[8];
+	uint64_t backing_bytes[4];		/* enum hmo_backing */
+	uint64_t node_bytes[65];		/* index node+1: 0 is unknown */
+	struct lhist lat;			/* ns */
+};
+
+/* Copies by log2 size class. */
+struct copy_class {
+	uint64_t count, bytes, ns;
+	struct lhist rate;			/* MB/s */
+};
+
+struct proc {
+	uint32_t pid, ppid;
+	char *exe, *cmdline, *options;		/* cmdline with spaces between arguments */
+	uint64_t threshold, copy_min;
+	uint32_t depth;
+	uint64_t start_ns, start_real_ns, last_ns;
+	bool ended;
+	struct hmo_rec_end end;
+	uint64_t samples, peak_rss, min_minflt, minflt, majflt, peak_anon_huge, peak_pool_live,
+		peak_pool_cached;
+	bool counted;				/* a COUNTERS record was seen */
+	struct hmo_rec_fn fn[FN_COUNT];		/* counters summed over threads */
+	struct module *mods;
+	size_t nmods, capmods;
+	uint64_t records;
+	char *source;				/* the file it came from */
+	bool partial;				/* the file was cut short */
+};
+
+struct model {
+	struct proc *procs;
+	size_t nprocs, capprocs;
+	struct fn_events fn[FN_COUNT];
+	struct copy_class copies[65];
+	struct lhist copy_rate;			/* all copies, MB/s */
+	uint64_t copy_count, copy_bytes, copy_ns;
+	struct site **sites;			/* open addressing on (proc, id) */
+	size_t nsites, capsites;
+	/* live pool blocks, open addressing on (proc, addr): stack id and size */
+	struct live { uint64_t key, size; uint32_t proc, stack; } *live;
+	size_t nlive, caplive;
+	uint64_t events, large_frees;
+	uint64_t files, files_failed, warnings;
+	uint64_t time_series;			/* samples seen, all processes */
+};
+
+void model_init(struct model *m);
+void model_free(struct model *m);
+/* Reads one trace file into the model. Returns 0 when something was read; -1 when
+ * nothing could be (the reason is printed on stderr). A file cut short gives a
+ * warning on stderr and what was read before the cut. */
+int model_read(struct model *m, const char *path);
+/* After the last file: live blocks become leaks by call site. */
+void model_finish(struct model *m);
+/* Every site, for sorting. */
+struct site **model_sites(struct model *m, size_t *n);
+
+#endif
