@@ -103,6 +103,42 @@ static COLD void *malloc_slow(size_t n)
 	return is_frame(n) ? frame_alloc_fn(FN_MALLOC, n, 0, false) : hmo_real.malloc(n);
 }
 
+/* Calls timed for their latency (HMO_SAMPLE while tracing): one in many. */
+static COLD void *malloc_timed(struct hmo_slot *s, size_t n)
+{
+	uint64_t t0 = hmo_now_ns();
+	void *p = hmo_real.malloc(n);
+
+	hmo_lat_note(s, FN_MALLOC, t0);
+	return p;
+}
+
+static COLD void free_timed(struct hmo_slot *s, void *p)
+{
+	uint64_t t0 = hmo_now_ns();
+
+	hmo_real.free(p);
+	hmo_lat_note(s, FN_FREE, t0);
+}
+
+static COLD void *realloc_timed(struct hmo_slot *s, void *p, size_t n)
+{
+	uint64_t t0 = hmo_now_ns();
+	void *q = hmo_real.realloc(p, n);
+
+	hmo_lat_note(s, FN_REALLOC, t0);
+	return q;
+}
+
+static COLD void *calloc_timed(struct hmo_slot *s, size_t nmemb, size_t size)
+{
+	uint64_t t0 = hmo_now_ns();
+	void *p = hmo_real.calloc(nmemb, size);
+
+	hmo_lat_note(s, FN_CALLOC, t0);
+	return p;
+}
+
 HMO_EXPORT void *malloc(size_t n)
 {
 	struct hmo_slot *s = hmo_tls.slot;
@@ -112,6 +148,8 @@ HMO_EXPORT void *malloc(size_t n)
 	hmo_count(s, FN_MALLOC, n);
 	if (HMO_UNLIKELY(n >= hmo_pool_threshold))
 		return frame_alloc_fn(FN_MALLOC, n, 0, false);
+	if (hmo_sample_now(s))
+		return malloc_timed(s, n);
 	return hmo_real.malloc(n);
 }
 
@@ -133,6 +171,9 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 	}
 	if (!overflow && is_frame(n))
 		return frame_alloc_fn(FN_CALLOC, n, 0, true);
+	struct hmo_slot *s = hmo_tls.slot;
+	if (s && hmo_sample_now(s))
+		return calloc_timed(s, nmemb, size);
 	return hmo_real.calloc(nmemb, size);
 }
 
@@ -215,6 +256,8 @@ HMO_EXPORT void *realloc(void *p, size_t n)
 	if (HMO_UNLIKELY(!s || is_ours(p) || n >= hmo_pool_threshold))
 		return realloc_slow(p, n);
 	hmo_count(s, FN_REALLOC, n);
+	if (hmo_sample_now(s))
+		return realloc_timed(s, p, n);
 	return hmo_real.realloc(p, n);
 }
 
@@ -257,6 +300,8 @@ HMO_EXPORT void free(void *p)
 	if (HMO_UNLIKELY(!s || is_ours(p)))
 		return free_slow(p);
 	hmo_count_call(s, FN_FREE);
+	if (hmo_sample_now(s))
+		return free_timed(s, p);
 	hmo_real.free(p);
 }
 

@@ -134,32 +134,50 @@ void hmo_copy_fill_missing(void)
 		hmo_real.memset_chk = chk_memset;
 }
 
+/* The next definition of a copy function, for the traced and timed paths. */
+static void *copy_call(enum hmo_fn fn, void *dst, const void *src, int c, size_t n, size_t dstlen)
+{
+	switch (fn) {
+	case FN_MEMCPY: return hmo_real.memcpy(dst, src, n);
+	case FN_MEMMOVE: return hmo_real.memmove(dst, src, n);
+	case FN_MEMSET: return hmo_real.memset(dst, c, n);
+	case FN_MEMCPY_CHK: return hmo_real.memcpy_chk(dst, src, n, dstlen);
+	case FN_MEMMOVE_CHK: return hmo_real.memmove_chk(dst, src, n, dstlen);
+	default: return hmo_real.memset_chk(dst, c, n, dstlen);
+	}
+}
+
 /* HMO_TRACE: a copy of at least HMO_TRACE_COPY_MIN, timed and recorded. */
 static __attribute__((noinline, cold)) void *copy_traced(enum hmo_fn fn, void *dst, const void *src,
 							 int c, size_t n, size_t dstlen)
 {
 	uint64_t t0 = hmo_now_ns();
-	void *r;
+	void *r = copy_call(fn, dst, src, c, n, dstlen);
 
-	switch (fn) {
-	case FN_MEMCPY: r = hmo_real.memcpy(dst, src, n); break;
-	case FN_MEMMOVE: r = hmo_real.memmove(dst, src, n); break;
-	case FN_MEMSET: r = hmo_real.memset(dst, c, n); break;
-	case FN_MEMCPY_CHK: r = hmo_real.memcpy_chk(dst, src, n, dstlen); break;
-	case FN_MEMMOVE_CHK: r = hmo_real.memmove_chk(dst, src, n, dstlen); break;
-	default: r = hmo_real.memset_chk(dst, c, n, dstlen); break;
-	}
 	hmo_trace_copy(fn, t0, n, dst, src);
 	return r;
 }
 
-#define HOOK(fn, call, slow_args, src, c, dstlen)                 \
-	struct hmo_slot *s = hmo_tls.slot;                        \
-	if (HMO_UNLIKELY(!s))                                     \
-		return copy_slow slow_args;                       \
-	hmo_count(s, fn, n);                                      \
-	if (HMO_UNLIKELY(n >= hmo_trace_copy_min))                \
-		return copy_traced(fn, dst, src, c, n, dstlen);   \
+/* HMO_SAMPLE: a smaller copy, timed for its latency. */
+static __attribute__((noinline, cold)) void *copy_timed(struct hmo_slot *s, enum hmo_fn fn, void *dst,
+							const void *src, int c, size_t n, size_t dstlen)
+{
+	uint64_t t0 = hmo_now_ns();
+	void *r = copy_call(fn, dst, src, c, n, dstlen);
+
+	hmo_lat_note(s, fn, t0);
+	return r;
+}
+
+#define HOOK(fn, call, slow_args, src, c, dstlen)                      \
+	struct hmo_slot *s = hmo_tls.slot;                             \
+	if (HMO_UNLIKELY(!s))                                          \
+		return copy_slow slow_args;                            \
+	hmo_count(s, fn, n);                                           \
+	if (HMO_UNLIKELY(n >= hmo_trace_copy_min))                     \
+		return copy_traced(fn, dst, src, c, n, dstlen);        \
+	if (hmo_sample_now(s))                                         \
+		return copy_timed(s, fn, dst, src, c, n, dstlen);      \
 	return call
 
 HMO_EXPORT void *memcpy(void *restrict dst, const void *restrict src, size_t n)

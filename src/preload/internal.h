@@ -40,12 +40,22 @@ struct hmo_fn_stats {
 
 struct hmo_tbuf;
 
+/* Latency of the calls timed by sampling (HMO_SAMPLE, while tracing). */
+struct hmo_fn_lat {
+	uint64_t samples;
+	uint64_t hist[HMO_HIST_BUCKETS];	/* by log2 of the duration in ns */
+};
+
 struct hmo_slot {
 	uint32_t state;        /* SLOT_FREE or SLOT_USED, changed with CAS */
 	uint32_t ever;         /* set once a thread has used it: only those are zeroed at fork */
 	uint32_t tid;          /* the thread that holds it, or last held it */
 	struct hmo_tbuf *tb;   /* its trace buffer (trace.c), mapped on first use */
+	/* Calls until the next timed one; far beyond reach when not sampling. Only the
+	 * owning thread touches it. */
+	uint64_t sample_left;
 	struct hmo_fn_stats fn[FN_COUNT];
+	struct hmo_fn_lat lat[FN_COUNT];
 };
 
 /* Each thread's state. Initial-exec TLS: reading it never calls malloc.
@@ -147,6 +157,18 @@ void hmo_trace_thread_exit(struct hmo_slot *s);
 void hmo_trace_child(void);
 /* how: enum hmo_end_how. */
 void hmo_trace_finish(unsigned how, int status);
+
+/* HMO_SAMPLE while tracing, else UINT64_MAX: what a slot's countdown restarts from. */
+extern uint64_t hmo_sample_every;
+/* Records the duration of a timed call that started at t0, and restarts the
+ * countdown. */
+void hmo_lat_note(struct hmo_slot *s, enum hmo_fn fn, uint64_t t0);
+
+/* Whether the call being made is one to time. */
+static inline bool hmo_sample_now(struct hmo_slot *s)
+{
+	return HMO_UNLIKELY(--s->sample_left == 0);
+}
 
 uint64_t hmo_now_ns(void);
 static inline uint64_t hmo_trace_t0(void)

@@ -32,7 +32,7 @@ static struct chunk first_chunk;
 static struct chunk *chunks = &first_chunk;
 /* Calls from threads whose key destructor has run (their own exit path, other TLS
  * destructors): rare, so counted with atomic adds into one shared slot. */
-static struct hmo_slot exiting_slot;
+static struct hmo_slot exiting_slot = { .sample_left = UINT64_MAX };
 static pthread_key_t slot_key;
 static bool slot_key_ok;
 static int summary_done;
@@ -111,6 +111,7 @@ struct hmo_slot *hmo_slot_claim(void)
 	}
 	__atomic_store_n(&s->ever, 1, __ATOMIC_RELAXED);
 	s->tid = (uint32_t)gettid();
+	s->sample_left = hmo_sample_every;
 	if (slot_key_ok)
 		(void)pthread_setspecific(slot_key, s);
 	return s;
@@ -203,6 +204,7 @@ void hmo_stats_reset_child(void)
 			if (!s->ever)
 				continue;
 			hmo_raw_memset(s->fn, 0, sizeof s->fn);
+			hmo_raw_memset(s->lat, 0, sizeof s->lat);
 			s->state = (s == mine) ? SLOT_USED : SLOT_FREE;
 			if (s == mine)
 				s->tid = (uint32_t)gettid();

@@ -48,6 +48,8 @@ struct hmo_tbuf {
 
 uint64_t hmo_trace_copy_min = UINT64_MAX;
 bool hmo_tracing;
+uint64_t hmo_sample_every = UINT64_MAX;
+static uint64_t clock_cost;	/* ns that reading the clock twice adds to a timed call */
 
 static int trace_fd = -1;
 static int finished;
@@ -591,6 +593,23 @@ static void write_start(void)
 	unlock(&spare);
 }
 
+static void restart_countdown(struct hmo_slot *s, void *arg)
+{
+	(void)arg;
+	if (s->sample_left > hmo_sample_every)
+		s->sample_left = hmo_sample_every;
+}
+
+void hmo_lat_note(struct hmo_slot *s, enum hmo_fn fn, uint64_t t0)
+{
+	uint64_t d = hmo_now_ns() - t0;
+
+	d = d > clock_cost ? d - clock_cost : 0;
+	HMO_ADD(s->lat[fn].samples, 1);
+	HMO_ADD(s->lat[fn].hist[hmo_hist_bucket(d)], 1);
+	s->sample_left = hmo_sample_every;
+}
+
 void hmo_trace_init(void)
 {
 	if (hmo_opt.trace.kind == HMO_OUT_OFF)
@@ -607,8 +626,21 @@ void hmo_trace_init(void)
 		unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	hmo_tracing = true;
 	write_start();
-	if (hmo_tracing)
-		hmo_trace_copy_min = hmo_opt.trace_copy_min;
+	if (!hmo_tracing)
+		return;
+	hmo_trace_copy_min = hmo_opt.trace_copy_min;
+	/* The least that two clock reads add, taken off every timed call. */
+	clock_cost = UINT64_MAX;
+	for (int i = 0; i < 64; i++) {
+		uint64_t a = hmo_now_ns(), b = hmo_now_ns();
+		if (b - a < clock_cost)
+			clock_cost = b - a;
+	}
+	if (hmo_opt.sample) {
+		hmo_sample_every = hmo_opt.sample;
+		/* Threads already counted start their countdowns now. */
+		hmo_stats_each(restart_countdown, NULL);
+	}
 }
 
 /* In a forked child: the parent's buffered records are the parent's to write; the
@@ -669,6 +701,9 @@ static void put_counters(struct hmo_slot *s, void *arg)
 		d->large_bytes = __atomic_load_n(&src->large_bytes, __ATOMIC_RELAXED);
 		for (int k = 0; k < HMO_HIST_BUCKETS && k < HMO_TRACE_BUCKETS; k++)
 			d->hist[k] = __atomic_load_n(&src->hist[k], __ATOMIC_RELAXED);
+		d->lat_samples = __atomic_load_n(&s->lat[i].samples, __ATOMIC_RELAXED);
+		for (int k = 0; k < HMO_HIST_BUCKETS && k < HMO_TRACE_BUCKETS; k++)
+			d->lat_hist[k] = __atomic_load_n(&s->lat[i].hist[k], __ATOMIC_RELAXED);
 		c.nfn++;
 	}
 	if (c.nfn)

@@ -3,20 +3,22 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "model.h"
-#include "text.h"
+#include "report.h"
 
 static void usage(FILE *o)
 {
-	fputs("usage: hmo-report [-o FILE] [--top N] TRACE|DIR...\n"
+	fputs("usage: hmo-report [--json] [-o FILE] [--top N] TRACE|DIR...\n"
 	      "  Reads the traces that HMO_TRACE (or hmo-run) wrote, one file per process; a\n"
 	      "  directory stands for the *.trace files in it. Prints an overview, allocations,\n"
 	      "  latency, copies, the top call sites and advice.\n"
+	      "  --json      the report as JSON (schema in doc/report-json.md)\n"
 	      "  -o FILE     write the report to FILE instead of standard output\n"
 	      "  --top N     call sites in each list (default 5)\n"
 	      "  -h, --help  this text\n", o);
@@ -76,11 +78,13 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "top", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
 	unsigned top = 5;
+	bool json = false;
 	struct model m;
 	int c;
 
@@ -99,6 +103,9 @@ int main(int argc, char **argv)
 			top = (unsigned)v;
 			break;
 		}
+		case 'j':
+			json = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -131,7 +138,13 @@ int main(int argc, char **argv)
 		model_free(&m);
 		return 1;
 	}
-	report_text(o, &m, top);
+	struct report r;
+	report_init(&r, &m, top);
+	if (json)
+		report_json(o, &r);
+	else
+		report_text(o, &r);
+	report_done(&r);
 	int rc = 0;
 	if (o != stdout ? fclose(o) != 0 : fflush(o) != 0) {
 		fprintf(stderr, "hmo-report: writing the report failed: %s\n", strerror(errno));

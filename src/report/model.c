@@ -51,7 +51,9 @@ uint64_t lh_quantile(const struct lhist *h, double q)
 
 	if (!h->n)
 		return 0;
-	rank = (uint64_t)(q * (double)(h->n - 1));
+	/* nearest rank: the smallest value with at least q of the counts at or below it */
+	rank = (uint64_t)__builtin_ceil(q * (double)h->n);
+	rank = rank ? rank - 1 : 0;
 	for (unsigned i = 0; i < LH_BUCKETS; i++) {
 		seen += h->b[i];
 		if (seen > rank) {
@@ -254,6 +256,8 @@ static void on_event(struct model *m, uint32_t pi, const struct hmo_rec_event *e
 			s->alloc_bytes += e->size;
 			s->faults += fresh_faults(e);
 			s->fn = e->fn;
+			s->pool_hits += out == HMO_OUT_POOL_HIT;
+			s->pool_new += out == HMO_OUT_POOL_MISS;
 		}
 		if (e->old)
 			live_del(m, pi, e->old);

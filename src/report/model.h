@@ -36,6 +36,7 @@ struct site {
 	uint32_t depth;
 	uint64_t *pcs;
 	uint64_t allocs, alloc_bytes, faults;	/* large allocations; estimated page faults */
+	uint64_t pool_hits, pool_new;		/* of those, served from reused or new pool memory */
 	uint64_t copies, copy_bytes, copy_ns;
 	uint64_t leaked, leaked_bytes;		/* pool blocks from here still live at the end */
 	struct lhist *copy_rate;		/* MB/s of its copies, made on demand */

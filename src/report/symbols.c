@@ -82,6 +82,16 @@ void sym_frame(struct symbolizer *s, uint64_t pc, char *out, size_t cap)
 				file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 		}
 	}
+	/* GCC's clones (f.constprop.0, f.isra.0, f.part.0, f.cold) are the function f. */
+	char plain[256];
+	const char *dot = fn ? strchr(fn, '.') : NULL;
+	if (dot && dot != fn && (size_t)(dot - fn) < sizeof plain &&
+	    (!strncmp(dot, ".constprop.", 11) || !strncmp(dot, ".isra.", 6) || !strncmp(dot, ".part.", 6) ||
+	     !strcmp(dot, ".cold") || !strncmp(dot, ".cold.", 6))) {
+		memcpy(plain, fn, (size_t)(dot - fn));
+		plain[dot - fn] = '\0';
+		fn = plain;
+	}
 	if (fn && file) {
 		const char *f = strrchr(file, '/');
 		snprintf(out, cap, "%s (%s:%d)", fn, f ? f + 1 : file, line);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # hmo-run: options from the option table, the command's streams, status and signals
-# untouched, then every process's summary.
+# untouched, then the report of every process (or their summaries, untraced).
 . "$SRCDIR/tests/lib.sh"
+need python3
 run="$BUILDDIR/hmo-run"
 [ -x "$run" ] || fail "hmo-run not built"
 cd "$WORK" || exit 99
@@ -13,24 +14,35 @@ for v in $("$BUILDDIR/hmo-options" | awk '{ print $1 }'); do
 	grep -q -- "--$opt=" help || fail "--help does not list --$opt ($v)"
 done
 
-# The summary comes on stderr after the command; stdout is the command's alone.
+# The report comes on stderr after the command; stdout is the command's alone.
 "$run" -- "$T/t_counts" >out 2>err; rc=$?
 [ $rc -eq 0 ] || fail "status $rc"
 [ ! -s out ] || fail "hmo-run wrote to the command's stdout"
-[ "$(field err memcpy 1)" -ge 7 ] || { cat err; fail "no summary on stderr"; }
+grep -q '^hmo-report: 1 process' err || { cat err; fail "no report on stderr"; }
+[ "$(awk '$1 == "memcpy" { gsub(",", "", $2); print $2 }' err)" -ge 7 ] || { cat err; fail "memcpy calls not in the report"; }
 
-# Options become HMO_* variables; -o writes the summary to a file.
+# Options become HMO_* variables; -o writes the report to a file; --json.
 "$run" --threshold=100K -o report -- "$T/t_counts" 2>err || fail "with --threshold"
-grep -q '>=100K' report || { cat report err; fail "--threshold=100K not applied"; }
-[ "$(field report memcpy 4)" = 7 ] || fail "--threshold=100K: memcpy of 123,457 not large"
+[ "$(awk '$1 == "memcpy" { print $5 }' report)" = 7 ] || { cat report err; fail "--threshold=100K: memcpy of 123,457 not large"; }
+"$run" --json -o report.json -- "$T/t_counts" 2>err || fail "with --json"
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["schema"] == 1' report.json ||
+	fail "--json did not give JSON"
 
-# Every process of the command writes its summary: a shell, and the child it runs.
+# --trace=DIR keeps the traces there; --trace=off prints each exit summary instead.
+mkdir kept
+"$run" --trace="$WORK/kept" -o report -- "$T/t_counts" 2>/dev/null || fail "--trace=DIR"
+ls kept/hmo-t_counts-*.trace >/dev/null 2>&1 || fail "--trace=DIR kept no trace"
+"$run" --trace=off --threshold=100K -o report -- "$T/t_counts" 2>/dev/null || fail "--trace=off"
+grep -q '>=100K' report || { cat report; fail "--trace=off: no summary"; }
+[ "$(field report memcpy 4)" = 7 ] || fail "--trace=off: summary with memcpy of 123,457 not large"
+
+# Every process of the command is in the report: a shell, and the child it runs.
 "$run" -o report -- sh -c "'$T/t_counts'; true" 2>/dev/null || fail "a two-process command"
-[ "$(grep -c '^hmo: pid' report)" -ge 2 ] || { cat report; fail "expected a summary per process"; }
+grep -q '^hmo-report: 2 processes' report || { cat report; fail "expected both processes in the report"; }
 
 # A command named like a shell builtin is the program, run under hmo.
 "$run" -o report -- true 2>/dev/null || fail "hmo-run -- true"
-grep -q '^hmo: pid [0-9]* true' report || { cat report; fail "'true' did not run as a program under hmo"; }
+grep -q '^process [0-9]* (parent [0-9]*): true' report || { cat report; fail "'true' did not run as a program under hmo"; }
 
 # stdin passes through, and the command's status comes back.
 [ "$(echo hello | "$run" -- cat 2>/dev/null)" = hello ] || fail "stdin did not reach the command"

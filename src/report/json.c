@@ -1,0 +1,277 @@
+/* json.c: the report as JSON (hmo-report --json), schema version 1.
+ *
+ * The schema is documented in doc/report-json.md. Numbers are integers (bytes, ns,
+ * counts; rates in MB/s); a field is never removed within a version, and new ones
+ * may appear. */
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+#define SCHEMA 1
+
+static void jstr(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(o, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(o, "\\u%04x", *p);
+		else
+			fputc(*p, o);
+	}
+	fputc('"', o);
+}
+
+static void jkey(FILE *o, bool *first, const char *k)
+{
+	fputs(*first ? "" : ",", o);
+	*first = false;
+	jstr(o, k);
+	fputc(':', o);
+}
+
+static void jnum(FILE *o, bool *first, const char *k, uint64_t v)
+{
+	jkey(o, first, k);
+	fprintf(o, "%llu", (unsigned long long)v);
+}
+
+static void jint(FILE *o, bool *first, const char *k, int64_t v)
+{
+	jkey(o, first, k);
+	fprintf(o, "%lld", (long long)v);
+}
+
+static void jtext(FILE *o, bool *first, const char *k, const char *v)
+{
+	jkey(o, first, k);
+	jstr(o, v);
+}
+
+static void jbool(FILE *o, bool *first, const char *k, bool v)
+{
+	jkey(o, first, k);
+	fputs(v ? "true" : "false", o);
+}
+
+static void quantiles(FILE *o, bool *first, const char *k, const struct lhist *h)
+{
+	bool f = true;
+
+	jkey(o, first, k);
+	fputc('{', o);
+	jnum(o, &f, "count", h->n);
+	jnum(o, &f, "p10", lh_quantile(h, 0.1));
+	jnum(o, &f, "p50", lh_quantile(h, 0.5));
+	jnum(o, &f, "p90", lh_quantile(h, 0.9));
+	jnum(o, &f, "p99", lh_quantile(h, 0.99));
+	jnum(o, &f, "max", h->max);
+	fputc('}', o);
+}
+
+static void processes(FILE *o, const struct model *m)
+{
+	fputs("\"processes\":[", o);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct proc *p = &m->procs[i];
+		bool f = true;
+		fputs(i ? ",{" : "{", o);
+		jnum(o, &f, "pid", p->pid);
+		jnum(o, &f, "ppid", p->ppid);
+		jtext(o, &f, "exe", p->exe);
+		jtext(o, &f, "cmdline", p->cmdline);
+		jtext(o, &f, "trace", p->source);
+		jnum(o, &f, "duration_ns", p->last_ns - p->start_ns);
+		jbool(o, &f, "ended", p->ended);
+		jtext(o, &f, "end", !p->ended ? "none" : p->end.how == HMO_END_SIGNAL ? "signal"
+					   : p->end.how == HMO_END__EXIT ? "_exit" : "exit");
+		jint(o, &f, "end_status", p->end.status);
+		jbool(o, &f, "partial", p->partial);
+		jnum(o, &f, "records", p->records);
+		jnum(o, &f, "dropped_records", p->end.dropped);
+		jnum(o, &f, "samples", p->samples);
+		jnum(o, &f, "peak_rss", p->peak_rss);
+		jnum(o, &f, "minor_faults", p->minflt);
+		jnum(o, &f, "major_faults", p->majflt);
+		jnum(o, &f, "peak_anon_huge", p->peak_anon_huge);
+		jnum(o, &f, "peak_pool_live", p->peak_pool_live);
+		jnum(o, &f, "peak_pool_cached", p->peak_pool_cached);
+		jnum(o, &f, "threshold", p->threshold);
+		jnum(o, &f, "trace_copy_min", p->copy_min);
+		jkey(o, &f, "options");
+		fputc('[', o);
+		bool fo = true;
+		for (const char *s = p->options ? p->options : ""; *s;) {
+			size_t n = strcspn(s, "\n");
+			char buf[1024];
+			snprintf(buf, sizeof buf, "%.*s", (int)(n < 1000 ? n : 1000), s);
+			fputs(fo ? "" : ",", o);
+			fo = false;
+			jstr(o, buf);
+			s += n + (s[n] == '\n');
+		}
+		fputs("]}", o);
+	}
+	fputc(']', o);
+}
+
+static void calls(FILE *o, const struct report *r)
+{
+	bool first = true;
+
+	fputs(",\"calls\":[", o);
+	for (unsigned fn = 0; fn < FN_COUNT; fn++) {
+		const struct hmo_rec_fn *x = &r->calls[fn];
+		bool f = true;
+		if (!x->calls)
+			continue;
+		fputs(first ? "{" : ",{", o);
+		first = false;
+		jtext(o, &f, "function", report_fn_name(fn));
+		jnum(o, &f, "calls", x->calls);
+		jnum(o, &f, "bytes", x->bytes);
+		jnum(o, &f, "large_calls", x->large_calls);
+		jnum(o, &f, "large_bytes", x->large_bytes);
+		jkey(o, &f, "size_log2_histogram");
+		fputc('[', o);
+		for (int k = 0; k < HMO_TRACE_BUCKETS; k++)
+			fprintf(o, "%s%llu", k ? "," : "", (unsigned long long)x->hist[k]);
+		fputc(']', o);
+		jnum(o, &f, "latency_samples", x->lat_samples);
+		jkey(o, &f, "latency_log2_ns_histogram");
+		fputc('[', o);
+		for (int k = 0; k < HMO_TRACE_BUCKETS; k++)
+			fprintf(o, "%s%llu", k ? "," : "", (unsigned long long)x->lat_hist[k]);
+		fputs("]}", o);
+	}
+	fputc(']', o);
+}
+
+static void large(FILE *o, const struct model *m)
+{
+	bool first = true;
+
+	fputs(",\"large\":[", o);
+	for (unsigned fn = 0; fn < FN_COUNT; fn++) {
+		const struct fn_events *e = &m->fn[fn];
+		bool f = true;
+		if (!e->count)
+			continue;
+		fputs(first ? "{" : ",{", o);
+		first = false;
+		jtext(o, &f, "function", report_fn_name(fn));
+		jnum(o, &f, "count", e->count);
+		jnum(o, &f, "bytes", e->bytes);
+		jnum(o, &f, "pool_hits", e->outcome[HMO_OUT_POOL_HIT]);
+		jnum(o, &f, "pool_new", e->outcome[HMO_OUT_POOL_MISS]);
+		jnum(o, &f, "fallbacks", e->outcome[HMO_OUT_FALLBACK]);
+		jnum(o, &f, "failed", e->outcome[HMO_OUT_FAILED]);
+		jnum(o, &f, "hugetlb_bytes", e->backing_bytes[HMO_BACK_HUGETLB]);
+		jnum(o, &f, "thp_bytes", e->backing_bytes[HMO_BACK_THP]);
+		jnum(o, &f, "small_page_bytes", e->backing_bytes[HMO_BACK_4K]);
+		jkey(o, &f, "node_bytes");
+		fputc('{', o);
+		bool fn2 = true;
+		for (int n = 1; n < 65; n++) {
+			if (e->node_bytes[n]) {
+				char k[8];
+				snprintf(k, sizeof k, "%d", n - 1);
+				jnum(o, &fn2, k, e->node_bytes[n]);
+			}
+		}
+		fputc('}', o);
+		quantiles(o, &f, "latency_ns", &e->lat);
+		fputc('}', o);
+	}
+	fputc(']', o);
+}
+
+static void copies(FILE *o, const struct model *m)
+{
+	bool f = true, first = true;
+
+	fputs(",\"copies\":{", o);
+	jnum(o, &f, "count", m->copy_count);
+	jnum(o, &f, "bytes", m->copy_bytes);
+	jnum(o, &f, "ns", m->copy_ns);
+	quantiles(o, &f, "mb_per_s", &m->copy_rate);
+	jkey(o, &f, "size_classes");
+	fputc('[', o);
+	for (int k = 0; k < 65; k++) {
+		const struct copy_class *x = &m->copies[k];
+		bool g = true;
+		if (!x->count)
+			continue;
+		fputs(first ? "{" : ",{", o);
+		first = false;
+		jnum(o, &g, "min_bytes", k ? (uint64_t)1 << (k - 1) : 0);
+		jnum(o, &g, "max_bytes", k < 64 ? ((uint64_t)1 << k) - 1 : UINT64_MAX);
+		jnum(o, &g, "count", x->count);
+		jnum(o, &g, "bytes", x->bytes);
+		jnum(o, &g, "ns", x->ns);
+		quantiles(o, &g, "mb_per_s", &x->rate);
+		fputc('}', o);
+	}
+	fputs("]}", o);
+}
+
+static void sites(FILE *o, struct report *r)
+{
+	static const char *const names[NORDERS] = { "by_bytes", "by_calls", "by_faults", "by_copy_bytes",
+						    "never_freed" };
+	char buf[512];
+	bool fo = true;
+
+	fputs(",\"sites\":{", o);
+	for (int by = 0; by < NORDERS; by++) {
+		size_t others;
+		uint64_t rest = report_rest(r, (enum site_order)by, &others);
+		jkey(o, &fo, names[by]);
+		fputs("{\"top\":[", o);
+		for (size_t i = 0; i < r->norder[by] && i < r->top; i++) {
+			const struct site *s = r->order[by][i];
+			bool f = true;
+			fputs(i ? ",{" : "{", o);
+			jnum(o, &f, "pid", r->m->procs[s->proc].pid);
+			jtext(o, &f, "function", report_fn_name(s->fn));
+			jnum(o, &f, "calls", s->allocs);
+			jnum(o, &f, "bytes", s->alloc_bytes);
+			jnum(o, &f, "pool_hits", s->pool_hits);
+			jnum(o, &f, "pool_new", s->pool_new);
+			jnum(o, &f, "faults", s->faults);
+			jnum(o, &f, "copies", s->copies);
+			jnum(o, &f, "copy_bytes", s->copy_bytes);
+			jnum(o, &f, "copy_ns", s->copy_ns);
+			jnum(o, &f, "never_freed", s->leaked);
+			jnum(o, &f, "never_freed_bytes", s->leaked_bytes);
+			jkey(o, &f, "frames");
+			fputc('[', o);
+			for (uint32_t k = 0; s->pcs && k < s->depth; k++) {
+				report_frame(r, s, k, buf, sizeof buf);
+				fputs(k ? "," : "", o);
+				jstr(o, buf);
+			}
+			fputs("]}", o);
+		}
+		fprintf(o, "],\"others\":%zu,\"others_total\":%llu}", others, (unsigned long long)rest);
+	}
+	fputc('}', o);
+}
+
+void report_json(FILE *o, struct report *r)
+{
+	fprintf(o, "{\"schema\":%d,", SCHEMA);
+	processes(o, r->m);
+	calls(o, r);
+	large(o, r->m);
+	copies(o, r->m);
+	sites(o, r);
+	fputs(",\"advice\":[", o);
+	for (unsigned i = 0; i < r->nadvice; i++) {
+		fputs(i ? "," : "", o);
+		jstr(o, r->advice[i]);
+	}
+	fputs("]}\n", o);
+}

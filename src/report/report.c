@@ -1,0 +1,294 @@
+/* report.c: site orderings, symbolized frames, advice and number formats, shared by
+ * the text and JSON outputs. */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbols.h"
+
+static const char *const fn_names[FN_COUNT] = {
+	"malloc", "calloc", "realloc", "reallocarray", "free", "free_sized", "free_aligned_sized",
+	"posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size",
+	"mmap", "mmap64", "munmap", "mremap", "memcpy", "memmove", "memset", "__memcpy_chk",
+	"__memmove_chk", "__memset_chk",
+};
+
+const char *report_fn_name(unsigned fn)
+{
+	return fn < FN_COUNT ? fn_names[fn] : "?";
+}
+
+bool is_free_fn(unsigned f)
+{
+	return f == FN_FREE || f == FN_FREE_SIZED || f == FN_FREE_ALIGNED_SIZED;
+}
+
+bool is_map_fn(unsigned f)
+{
+	return f >= FN_MMAP && f <= FN_MREMAP;
+}
+
+/* ---- number formats --------------------------------------------------------------- */
+
+const char *fmt_grouped(char *buf, uint64_t v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[k++] = ',';
+		buf[k++] = tmp[i];
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+const char *report_bytes(char *buf, uint64_t v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 6) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, 32, "%llu B", (unsigned long long)v);
+	else
+		snprintf(buf, 32, d < 9.995 ? "%.2f %s" : d < 99.95 ? "%.1f %s" : "%.0f %s", d, unit[u]);
+	return buf;
+}
+
+const char *report_ns(char *buf, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, 32, "%llu ns", (unsigned long long)ns);
+	else if (ns < 999950)
+		snprintf(buf, 32, "%.1f us", (double)ns / 1e3);
+	else if (ns < 999950000)
+		snprintf(buf, 32, "%.1f ms", (double)ns / 1e6);
+	else
+		snprintf(buf, 32, "%.2f s", (double)ns / 1e9);
+	return buf;
+}
+
+const char *fmt_gbs(char *buf, uint64_t mbs)
+{
+	snprintf(buf, 32, "%.1f", (double)mbs / 1000.0);
+	return buf;
+}
+
+const char *fmt_opt_size(char *buf, uint64_t v)
+{
+	static const char suffix[] = "KMGT";
+	int u = -1;
+
+	while (v >= 1024 && v % 1024 == 0 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, 32, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, 32, "%llu%c", (unsigned long long)v, suffix[u]);
+	return buf;
+}
+
+double report_pct(uint64_t a, uint64_t b)
+{
+	return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+/* ---- sites -------------------------------------------------------------------------- */
+
+uint64_t site_key(const struct site *s, enum site_order o)
+{
+	switch (o) {
+	case BY_BYTES: return s->alloc_bytes;
+	case BY_CALLS: return s->allocs;
+	case BY_FAULTS: return s->faults;
+	case BY_COPY: return s->copy_bytes;
+	case BY_LEAK: return s->leaked_bytes;
+	default: return 0;
+	}
+}
+
+static enum site_order sorting;
+
+/* Largest key first; ties by process and stack id, so the output is the same from
+ * run to run. */
+static int by_key(const void *a, const void *b)
+{
+	const struct site *x = *(const struct site *const *)a, *y = *(const struct site *const *)b;
+	uint64_t kx = site_key(x, sorting), ky = site_key(y, sorting);
+
+	if (kx != ky)
+		return kx < ky ? 1 : -1;
+	if (x->proc != y->proc)
+		return x->proc < y->proc ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void report_frame(struct report *r, const struct site *s, unsigned i, char *buf, size_t cap)
+{
+	if (!r->syms[s->proc])
+		r->syms[s->proc] = sym_new(&r->m->procs[s->proc]);
+	if (r->syms[s->proc])
+		sym_frame(r->syms[s->proc], s->pcs[i], buf, cap);
+	else
+		snprintf(buf, cap, "0x%llx", (unsigned long long)s->pcs[i]);
+}
+
+uint64_t report_rest(const struct report *r, enum site_order o, size_t *count)
+{
+	uint64_t rest = 0;
+
+	*count = r->norder[o] > r->top ? r->norder[o] - r->top : 0;
+	for (size_t i = r->top; i < r->norder[o]; i++)
+		rest += site_key(r->order[o][i], o);
+	return rest;
+}
+
+/* ---- advice ------------------------------------------------------------------------- */
+
+static void say(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nadvice == ADVICE_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->advice[r->nadvice++], sizeof r->advice[0], fmt, ap);
+	va_end(ap);
+}
+
+static void advise(struct report *r)
+{
+	const struct model *m = r->m;
+	char a[32], b[32], c[32], d[32], frame[512];
+
+	/* The call site with the most bytes in large blocks: what the pool did there. */
+	if (r->norder[BY_BYTES]) {
+		const struct site *s = r->order[BY_BYTES][0];
+		if (s->allocs >= 2 && s->pcs && s->depth) {
+			report_frame(r, s, 0, frame, sizeof frame);
+			uint64_t each = s->alloc_bytes / s->allocs;
+			if (s->pool_hits + s->pool_new)
+				say(r, "%s blocks from %.80s, %s times: pool hit rate %.0f%%, ~%s page faults avoided",
+				    report_bytes(a, each), frame, fmt_grouped(b, s->allocs),
+				    report_pct(s->pool_hits, s->pool_hits + s->pool_new),
+				    fmt_grouped(c, s->pool_hits * ((each + 4095) / 4096)));
+			else
+				say(r, "%s blocks from %.80s, %s times, all fresh memory: ~%s page faults that the "
+				    "pool would avoid", report_bytes(a, each), frame, fmt_grouped(b, s->allocs),
+				    fmt_grouped(c, s->faults));
+		}
+	}
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct proc *p = &m->procs[i];
+		uint64_t under = 0, over = 0, thr = p->threshold ? p->threshold : (1u << 20);
+		unsigned tb = 64u - (unsigned)__builtin_clzll(thr);	/* the threshold's log2 bucket */
+		uint64_t low = (uint64_t)1 << (tb >= 3 ? tb - 3 : 0);
+		/* Blocks of the two buckets below the threshold's: the pool never sees them. */
+		for (unsigned f = 0; f < FN_MMAP; f++) {
+			if (is_free_fn(f) || f == FN_MALLOC_USABLE_SIZE)
+				continue;
+			for (unsigned k = tb >= 2 ? tb - 2 : 0; k < tb; k++)
+				under += p->fn[f].hist[k];
+			over += p->fn[f].large_calls;
+		}
+		if (under > 2 * over && under >= 100)
+			say(r, "pid %u: %s allocations from %s up to HMO_THRESHOLD=%s were not pooled: "
+			    "try HMO_THRESHOLD=%s", p->pid, fmt_grouped(a, under), report_bytes(b, low),
+			    fmt_opt_size(c, thr), fmt_opt_size(d, low));
+		if (p->options && strstr(p->options, "HMO_POOL=off"))
+			say(r, "pid %u ran with HMO_POOL=off: its large blocks were fresh memory each time",
+			    p->pid);
+		if (p->samples && p->peak_rss >= (256u << 20) && report_pct(p->peak_anon_huge, p->peak_rss) < 20)
+			say(r, "pid %u: only %.0f%% of its peak RSS was on huge pages: check "
+			    "/sys/kernel/mm/transparent_hugepage/enabled, or reserve hugetlb pages",
+			    p->pid, report_pct(p->peak_anon_huge, p->peak_rss));
+		if (p->end.dropped)
+			say(r, "pid %u lost %s trace records (a failed write: a full disk?)", p->pid,
+			    fmt_grouped(a, p->end.dropped));
+	}
+	uint64_t fb = 0;
+	for (unsigned f = 0; f < FN_MMAP; f++)
+		fb += m->fn[f].outcome[HMO_OUT_FALLBACK];
+	if (fb)
+		say(r, "%s large blocks fell back to the program's allocator: the pool's range was full "
+		    "(HMO_STATS shows why)", fmt_grouped(a, fb));
+	/* Slow large copies: a median under 4 GB/s for 2 MiB and more. */
+	for (int k = 22; k < 65; k++) {
+		const struct copy_class *x = &m->copies[k];
+		if (x->count >= 10 && lh_quantile(&x->rate, 0.5) < 4000) {
+			say(r, "copies of %s and more ran at a median %s GB/s: first touch of fresh pages "
+			    "(page faults inside the copy) or a remote NUMA node",
+			    report_bytes(a, (uint64_t)1 << (k - 1)), fmt_gbs(b, lh_quantile(&x->rate, 0.5)));
+			break;
+		}
+	}
+	if (r->norder[BY_LEAK]) {
+		uint64_t leaked = 0;
+		for (size_t i = 0; i < r->norder[BY_LEAK]; i++)
+			leaked += r->order[BY_LEAK][i]->leaked_bytes;
+		if (leaked >= (64u << 20))
+			say(r, "%s of large blocks were never freed, from %zu call sites (listed above)",
+			    report_bytes(a, leaked), r->norder[BY_LEAK]);
+	}
+}
+
+void report_init(struct report *r, struct model *m, unsigned top)
+{
+	size_t n;
+	struct site **all = model_sites(m, &n);
+
+	memset(r, 0, sizeof *r);
+	r->m = m;
+	r->top = top;
+	r->syms = calloc(m->nprocs + 1, sizeof *r->syms);
+	for (int o = 0; o < NORDERS; o++) {
+		r->order[o] = calloc(n + 1, sizeof *r->order[o]);
+		if (!r->syms || !r->order[o]) {
+			fputs("hmo-report: out of memory\n", stderr);
+			exit(1);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (site_key(all[i], (enum site_order)o))
+				r->order[o][r->norder[o]++] = all[i];
+		sorting = (enum site_order)o;
+		qsort(r->order[o], r->norder[o], sizeof *r->order[o], by_key);
+	}
+	free(all);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		r->counted |= m->procs[i].counted;
+		for (int f = 0; f < FN_COUNT; f++) {
+			const struct hmo_rec_fn *s = &m->procs[i].fn[f];
+			struct hmo_rec_fn *d = &r->calls[f];
+			d->calls += s->calls;
+			d->bytes += s->bytes;
+			d->large_calls += s->large_calls;
+			d->large_bytes += s->large_bytes;
+			d->lat_samples += s->lat_samples;
+			for (int k = 0; k < HMO_TRACE_BUCKETS; k++) {
+				d->hist[k] += s->hist[k];
+				d->lat_hist[k] += s->lat_hist[k];
+			}
+		}
+	}
+	advise(r);
+}
+
+void report_done(struct report *r)
+{
+	for (size_t i = 0; i < r->m->nprocs; i++)
+		sym_free(r->syms[i]);
+	free(r->syms);
+	for (int o = 0; o < NORDERS; o++)
+		free(r->order[o]);
+}

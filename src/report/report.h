@@ -1,0 +1,52 @@
+/* report.h: what every output format of hmo-report shares: the orderings of call
+ * sites, symbolized frames, the advice, and the number formats. */
+#ifndef HMO_REPORT_REPORT_H
+#define HMO_REPORT_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "model.h"
+
+enum site_order { BY_BYTES, BY_CALLS, BY_FAULTS, BY_COPY, BY_LEAK, NORDERS };
+
+#define ADVICE_MAX 16
+
+struct report {
+	struct model *m;
+	unsigned top;
+	struct symbolizer **syms;	/* per process, made when first needed */
+	struct site **order[NORDERS];	/* sites with a nonzero key, largest first */
+	size_t norder[NORDERS];
+	char advice[ADVICE_MAX][400];
+	unsigned nadvice;
+	struct hmo_rec_fn calls[FN_COUNT];	/* counters summed over processes */
+	bool counted;
+};
+
+/* After model_finish: orders the sites and works out the advice. */
+void report_init(struct report *r, struct model *m, unsigned top);
+void report_done(struct report *r);
+
+uint64_t site_key(const struct site *s, enum site_order o);
+/* Frame i of a site's stack, symbolized. */
+void report_frame(struct report *r, const struct site *s, unsigned i, char *buf, size_t cap);
+/* Sum of the keys of the sites past the first `top` in an order, and how many. */
+uint64_t report_rest(const struct report *r, enum site_order o, size_t *count);
+
+const char *report_fn_name(unsigned fn);
+bool is_free_fn(unsigned fn);
+bool is_map_fn(unsigned fn);
+
+/* Formats into a buffer of at least 32 bytes. */
+const char *fmt_grouped(char *buf, uint64_t v);	/* 1,234,567 */
+const char *report_bytes(char *buf, uint64_t v);	/* 49.8 MiB */
+const char *report_ns(char *buf, uint64_t ns);		/* 12.0 ms */
+const char *fmt_gbs(char *buf, uint64_t mbs);		/* MB/s as GB/s: 11.7 */
+const char *fmt_opt_size(char *buf, uint64_t v);	/* as an HMO_* size: 256K */
+double report_pct(uint64_t a, uint64_t b);
+
+void report_text(FILE *o, struct report *r);
+void report_json(FILE *o, struct report *r);
+
+#endif
