@@ -20,6 +20,11 @@ static void usage(FILE *o)
 	      "  latency, copies, the top call sites and advice.\n"
 	      "  --json      the report as JSON (schema in doc/report-json.md)\n"
 	      "  -o FILE     write the report to FILE instead of standard output\n"
+	      "  --perfetto FILE    also write Chrome trace event JSON (ui.perfetto.dev)\n"
+	      "  --flamegraph FILE  also write folded stacks (flamegraph.pl, speedscope)\n"
+	      "  --cost bytes|count|faults|copy  what the flame graph weighs (default bytes)\n"
+	      "  --csv DIR          also write one CSV file per table into DIR\n"
+	      "  --html FILE        also write one self-contained HTML page with plots\n"
 	      "  --top N     call sites in each list (default 5)\n"
 	      "  -h, --help  this text\n", o);
 }
@@ -79,12 +84,18 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "top", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "perfetto", required_argument, NULL, 'p' },
+		{ "flamegraph", required_argument, NULL, 'f' },
+		{ "cost", required_argument, NULL, 'c' },
+		{ "csv", required_argument, NULL, 'C' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
 	unsigned top = 5;
 	bool json = false;
+	const char *perfetto = NULL, *flame = NULL, *cost = "bytes", *csv = NULL, *html = NULL;
 	struct model m;
 	int c;
 
@@ -105,6 +116,26 @@ int main(int argc, char **argv)
 		}
 		case 'j':
 			json = true;
+			break;
+		case 'p':
+			perfetto = optarg;
+			break;
+		case 'f':
+			flame = optarg;
+			break;
+		case 'c':
+			if (strcmp(optarg, "bytes") && strcmp(optarg, "count") && strcmp(optarg, "faults") &&
+			    strcmp(optarg, "copy")) {
+				fprintf(stderr, "hmo-report: --cost %s: not bytes, count, faults or copy\n", optarg);
+				return 2;
+			}
+			cost = optarg;
+			break;
+		case 'C':
+			csv = optarg;
+			break;
+		case 'H':
+			html = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -139,13 +170,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct report r;
+	int rc = 0;
 	report_init(&r, &m, top);
 	if (json)
 		report_json(o, &r);
 	else
 		report_text(o, &r);
+	if (perfetto && export_perfetto(&r, perfetto) != 0)
+		rc = 1;
+	if (flame && export_flamegraph(&r, flame, cost) != 0)
+		rc = 1;
+	if (csv && export_csv(&r, csv) != 0)
+		rc = 1;
+	if (html && export_html(&r, html) != 0)
+		rc = 1;
 	report_done(&r);
-	int rc = 0;
 	if (o != stdout ? fclose(o) != 0 : fflush(o) != 0) {
 		fprintf(stderr, "hmo-report: writing the report failed: %s\n", strerror(errno));
 		rc = 1;

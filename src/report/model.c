@@ -28,7 +28,8 @@ static uint64_t lh_mid(unsigned i)
 
 void lh_add(struct lhist *h, uint64_t v)
 {
-	h->n++;
+	if (!h->n++ || v < h->min)
+		h->min = v;
 	h->sum += v;
 	if (v > h->max)
 		h->max = v;
@@ -37,6 +38,8 @@ void lh_add(struct lhist *h, uint64_t v)
 
 void lh_merge(struct lhist *into, const struct lhist *from)
 {
+	if (from->n && (!into->n || from->min < into->min))
+		into->min = from->min;
 	into->n += from->n;
 	into->sum += from->sum;
 	if (from->max > into->max)
@@ -58,7 +61,7 @@ uint64_t lh_quantile(const struct lhist *h, double q)
 		seen += h->b[i];
 		if (seen > rank) {
 			uint64_t v = lh_mid(i);
-			return v > h->max ? h->max : v;
+			return v > h->max ? h->max : v < h->min ? h->min : v;
 		}
 	}
 	return h->max;
@@ -132,6 +135,11 @@ static struct site *site_get(struct model *m, uint32_t proc, uint32_t id, bool c
 	m->sites[j] = s;
 	m->nsites++;
 	return s;
+}
+
+struct site *model_site(struct model *m, uint32_t proc, uint32_t id)
+{
+	return site_get(m, proc, id, false);
 }
 
 struct site **model_sites(struct model *m, size_t *n)
@@ -372,8 +380,29 @@ static void on_stack(struct model *m, uint32_t pi, const void *pl, uint32_t size
 	memcpy(s->pcs, (const char *)pl + sizeof r, (size_t)r.depth * 8);
 }
 
+/* Keeps every stride-th sample; when the series is full, every other point goes
+ * and the stride doubles, so a long run keeps its whole span at a coarser step. */
+static void keep_point(struct proc *p, const struct hmo_rec_sample *s)
+{
+	if (!p->series) {
+		p->series = xcalloc(SERIES_MAX, sizeof *p->series);
+		p->stride = 1;
+	}
+	if (p->seen++ % p->stride)
+		return;
+	if (p->nseries == SERIES_MAX) {
+		for (size_t i = 0; i < SERIES_MAX / 2; i++)
+			p->series[i] = p->series[2 * i];
+		p->nseries = SERIES_MAX / 2;
+		p->stride *= 2;
+	}
+	p->series[p->nseries++] = (struct point){ s->t, s->rss, s->anon_huge, s->pool_live, s->pool_cached,
+						  s->minflt };
+}
+
 static void on_sample(struct proc *p, const struct hmo_rec_sample *s)
 {
+	keep_point(p, s);
 	if (!p->samples++)
 		p->min_minflt = s->minflt;
 	if (s->rss > p->peak_rss)
@@ -539,12 +568,14 @@ void model_free(struct model *m)
 		for (size_t k = 0; k < p->nmods; k++)
 			free(p->mods[k].path);
 		free(p->mods);
+		free(p->series);
 	}
 	free(m->procs);
 	for (size_t i = 0; i < m->capsites; i++) {
 		if (m->sites[i]) {
 			free(m->sites[i]->pcs);
 			free(m->sites[i]->copy_rate);
+			free(m->sites[i]->label);
 			free(m->sites[i]);
 		}
 	}

@@ -17,12 +17,13 @@
  * percentile read from it is within 9% of the true value. */
 #define LH_BUCKETS (64 * 8)
 struct lhist {
-	uint64_t n, max, sum;
+	uint64_t n, min, max, sum;
 	uint64_t b[LH_BUCKETS];
 };
 void lh_add(struct lhist *h, uint64_t v);
 void lh_merge(struct lhist *into, const struct lhist *from);
-/* The value at quantile q (0..1): the middle of its bucket, never above max. */
+/* The value at quantile q (0..1), by nearest rank: the middle of its bucket, kept
+ * within the smallest and largest value seen. */
 uint64_t lh_quantile(const struct lhist *h, double q);
 
 struct module {
@@ -41,6 +42,7 @@ struct site {
 	uint64_t leaked, leaked_bytes;		/* pool blocks from here still live at the end */
 	struct lhist *copy_rate;		/* MB/s of its copies, made on demand */
 	uint8_t fn;				/* the function most of its events called */
+	char *label;				/* its top frame symbolized, once needed */
 };
 
 /* Per function, from the events (large allocations, frees, maps) and copies. */
@@ -59,6 +61,13 @@ struct copy_class {
 	struct lhist rate;			/* MB/s */
 };
 
+/* A point of the time series, kept for plots: at most SERIES_MAX per process, every
+ * stride-th sample once there are more. */
+#define SERIES_MAX 2048
+struct point {
+	uint64_t t, rss, anon_huge, pool_live, pool_cached, minflt;
+};
+
 struct proc {
 	uint32_t pid, ppid;
 	char *exe, *cmdline, *options;		/* cmdline with spaces between arguments */
@@ -73,6 +82,8 @@ struct proc {
 	struct hmo_rec_fn fn[FN_COUNT];		/* counters summed over threads */
 	struct module *mods;
 	size_t nmods, capmods;
+	struct point *series;
+	size_t nseries, stride, seen;
 	uint64_t records;
 	char *source;				/* the file it came from */
 	bool partial;				/* the file was cut short */
@@ -103,6 +114,8 @@ void model_free(struct model *m);
 int model_read(struct model *m, const char *path);
 /* After the last file: live blocks become leaks by call site. */
 void model_finish(struct model *m);
+/* The site of a process's stack id, or NULL. */
+struct site *model_site(struct model *m, uint32_t proc, uint32_t id);
 /* Every site, for sorting. */
 struct site **model_sites(struct model *m, size_t *n);
 

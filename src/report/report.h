@@ -48,5 +48,11 @@ double report_pct(uint64_t a, uint64_t b);
 
 void report_text(FILE *o, struct report *r);
 void report_json(FILE *o, struct report *r);
+/* Exports (export.c, html.c): 0, or -1 with the reason printed. */
+int export_perfetto(struct report *r, const char *path);
+/* cost: bytes, count, faults or copy. */
+int export_flamegraph(struct report *r, const char *path, const char *cost);
+int export_csv(struct report *r, const char *dir);
+int export_html(struct report *r, const char *path);
 
 #endif

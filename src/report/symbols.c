@@ -8,6 +8,7 @@
 
 #include <elfutils/libdwfl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,8 +39,11 @@ struct symbolizer *sym_new(const struct proc *p)
 	for (size_t i = 0; i < p->nmods; i++) {
 		const struct module *m = &p->mods[i];
 		const char *base = strrchr(m->path, '/');
-		if (m->path[0] != '/')
-			continue;	/* the vdso and such: no file to read */
+		struct stat st;
+		/* Only regular files: the vdso has no file, and a trace that names a device
+		 * or a FIFO (a corrupt or hostile one) must not make the report hang. */
+		if (m->path[0] != '/' || stat(m->path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
 		(void)dwfl_report_elf(s->dwfl, base ? base + 1 : m->path, m->path, -1, m->bias, false);
 	}
 	dwfl_report_end(s->dwfl, NULL, NULL);

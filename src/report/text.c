@@ -4,6 +4,11 @@
 
 #include "report.h"
 
+static const char *calls_word(uint64_t n)
+{
+	return n == 1 ? "call" : "calls";
+}
+
 static void heading(FILE *o, const char *title)
 {
 	fprintf(o, "\n== %s ", title);
@@ -213,25 +218,26 @@ static void sites(FILE *o, struct report *r, enum site_order by, const char *tit
 		const char *fn = report_fn_name(s->fn);
 		switch (by) {
 		case BY_BYTES:
-			fprintf(o, "%s in %s calls to %s, pid %u:\n", report_bytes(a, s->alloc_bytes),
-				fmt_grouped(b, s->allocs), fn, pid);
+			fprintf(o, "%s in %s %s to %s, pid %u:\n", report_bytes(a, s->alloc_bytes),
+				fmt_grouped(b, s->allocs), calls_word(s->allocs), fn, pid);
 			break;
 		case BY_CALLS:
-			fprintf(o, "%s calls to %s, %s, pid %u:\n", fmt_grouped(b, s->allocs), fn,
-				report_bytes(a, s->alloc_bytes), pid);
+			fprintf(o, "%s %s to %s, %s, pid %u:\n", fmt_grouped(b, s->allocs), calls_word(s->allocs),
+				fn, report_bytes(a, s->alloc_bytes), pid);
 			break;
 		case BY_FAULTS:
-			fprintf(o, "~%s page faults: %s calls to %s, %s, pid %u:\n", fmt_grouped(c, s->faults),
-				fmt_grouped(b, s->allocs), fn, report_bytes(a, s->alloc_bytes), pid);
+			fprintf(o, "~%s page faults: %s %s to %s, %s, pid %u:\n", fmt_grouped(c, s->faults),
+				fmt_grouped(b, s->allocs), calls_word(s->allocs), fn, report_bytes(a, s->alloc_bytes),
+				pid);
 			break;
 		case BY_COPY:
-			fprintf(o, "%s in %s copies (%s), median %s GB/s, pid %u:\n", report_bytes(a, s->copy_bytes),
-				fmt_grouped(b, s->copies), fn,
+			fprintf(o, "%s in %s %s (%s), median %s GB/s, pid %u:\n", report_bytes(a, s->copy_bytes),
+				fmt_grouped(b, s->copies), s->copies == 1 ? "copy" : "copies", fn,
 				fmt_gbs(c, s->copy_rate ? lh_quantile(s->copy_rate, 0.5) : 0), pid);
 			break;
 		default:
-			fprintf(o, "%s in %s blocks never freed, pid %u:\n", report_bytes(a, s->leaked_bytes),
-				fmt_grouped(b, s->leaked), pid);
+			fprintf(o, "%s in %s %s never freed, pid %u:\n", report_bytes(a, s->leaked_bytes),
+				fmt_grouped(b, s->leaked), s->leaked == 1 ? "block" : "blocks", pid);
 			break;
 		}
 		stack(o, r, s);

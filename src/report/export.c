@@ -1,0 +1,380 @@
+/* export.c: the report in other tools' formats.
+ *
+ *   --perfetto FILE   Chrome trace event JSON (ui.perfetto.dev, chrome://tracing): an X
+ *                     event per traced call and copy, C counters for memory, page
+ *                     faults and copy bandwidth, M events naming processes and threads.
+ *                     The traces are streamed a second time, event by event.
+ *   --flamegraph FILE folded stacks ("outer;...;inner value"), for flamegraph.pl or
+ *                     speedscope, weighted by bytes, calls, faults or bytes copied.
+ *   --csv DIR         one table per file: processes, calls, large, copies, sites. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "read.h"
+#include "report.h"
+
+static const char *const outcome_name[] = { "", "pool hit", "pool new", "fallback", "failed" };
+static const char *const backing_name[] = { "", "hugetlb", "THP", "4 KiB" };
+
+static void jstr(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(o, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(o, "\\u%04x", *p);
+		else
+			fputc(*p, o);
+	}
+	fputc('"', o);
+}
+
+static const char *label(struct report *r, uint32_t proc, uint32_t stack)
+{
+	struct site *s = model_site(r->m, proc, stack);
+	char buf[512];
+
+	if (!s || !s->pcs || !s->depth)
+		return NULL;
+	if (!s->label) {
+		report_frame(r, s, 0, buf, sizeof buf);
+		s->label = strdup(buf);
+	}
+	return s->label;
+}
+
+/* ---- Perfetto / Chrome trace events ------------------------------------------------- */
+
+struct pf {
+	FILE *o;
+	uint64_t base;		/* ns of the earliest start: ts 0 */
+	bool first;
+};
+
+static void pf_begin(struct pf *p)
+{
+	fputs(p->first ? "\n" : ",\n", p->o);
+	p->first = false;
+}
+
+static double us(const struct pf *p, uint64_t ns)
+{
+	return ns > p->base ? (double)(ns - p->base) / 1e3 : 0.0;
+}
+
+static void pf_event(struct pf *p, struct report *r, uint32_t pi, const struct hmo_rec_event *e)
+{
+	char sz[32], name[64];
+	const char *at = label(r, pi, e->stack);
+
+	snprintf(name, sizeof name, "%s %s", report_fn_name(e->fn), report_bytes(sz, e->size));
+	pf_begin(p);
+	fprintf(p->o, "{\"name\":");
+	jstr(p->o, name);
+	fprintf(p->o, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
+		"\"args\":{\"size\":%llu,\"addr\":\"0x%llx\"", is_map_fn(e->fn) ? "map" : "alloc",
+		us(p, e->t), (double)e->dur / 1e3, r->m->procs[pi].pid, e->tid, (unsigned long long)e->size,
+		(unsigned long long)e->addr);
+	if (e->old)
+		fprintf(p->o, ",\"old\":\"0x%llx\"", (unsigned long long)e->old);
+	if (e->outcome && e->outcome < 5)
+		fprintf(p->o, ",\"outcome\":\"%s\"", outcome_name[e->outcome]);
+	if (e->backing && e->backing < 4)
+		fprintf(p->o, ",\"backing\":\"%s\"", backing_name[e->backing]);
+	if (e->node >= 0)
+		fprintf(p->o, ",\"node\":%d", e->node);
+	if (at) {
+		fputs(",\"site\":", p->o);
+		jstr(p->o, at);
+	}
+	fputs("}}", p->o);
+}
+
+static void pf_copy(struct pf *p, struct report *r, uint32_t pi, const struct hmo_rec_copy *c)
+{
+	char sz[32], name[64];
+	const char *at = label(r, pi, c->stack);
+	double gbs = c->dur ? (double)c->size / (double)c->dur : 0;
+
+	snprintf(name, sizeof name, "%s %s", report_fn_name(c->fn), report_bytes(sz, c->size));
+	pf_begin(p);
+	fputs("{\"name\":", p->o);
+	jstr(p->o, name);
+	fprintf(p->o, ",\"cat\":\"copy\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
+		"\"args\":{\"size\":%llu,\"GB/s\":%.2f", us(p, c->t), (double)c->dur / 1e3,
+		r->m->procs[pi].pid, c->tid, (unsigned long long)c->size, gbs);
+	if (at) {
+		fputs(",\"site\":", p->o);
+		jstr(p->o, at);
+	}
+	fputs("}}", p->o);
+	pf_begin(p);
+	fprintf(p->o, "{\"name\":\"copy bandwidth (GB/s)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,"
+		"\"args\":{\"GB/s\":%.2f}}", us(p, c->t), r->m->procs[pi].pid, gbs);
+}
+
+static void pf_sample(struct pf *p, uint32_t pid, const struct hmo_rec_sample *s, uint64_t *last_flt)
+{
+	pf_begin(p);
+	fprintf(p->o, "{\"name\":\"memory (MiB)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,\"args\":{"
+		"\"RSS\":%.1f,\"AnonHugePages\":%.1f,\"pool live\":%.1f,\"pool cached\":%.1f}}",
+		us(p, s->t), pid, (double)s->rss / 1048576, (double)s->anon_huge / 1048576,
+		(double)s->pool_live / 1048576, (double)s->pool_cached / 1048576);
+	pf_begin(p);
+	fprintf(p->o, "{\"name\":\"page faults (per sample)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,"
+		"\"args\":{\"minor\":%llu}}", us(p, s->t), pid,
+		(unsigned long long)(s->minflt >= *last_flt ? s->minflt - *last_flt : 0));
+	*last_flt = s->minflt;
+}
+
+int export_perfetto(struct report *r, const char *path)
+{
+	struct model *m = r->m;
+	struct pf p = { NULL, UINT64_MAX, true };
+	FILE *o = fopen(path, "w");
+
+	if (!o) {
+		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	p.o = o;
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].start_ns < p.base)
+			p.base = m->procs[i].start_ns;
+	fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", o);
+	for (uint32_t pi = 0; pi < m->nprocs; pi++) {
+		const struct proc *pr = &m->procs[pi];
+		const char *base = strrchr(pr->exe, '/');
+		char name[256];
+		snprintf(name, sizeof name, "%s %u", base ? base + 1 : pr->exe, pr->pid);
+		pf_begin(&p);
+		fprintf(o, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":", pr->pid);
+		jstr(o, name);
+		fputs("}}", o);
+
+		struct tr_reader t;
+		unsigned type;
+		const void *pl;
+		uint32_t size;
+		uint64_t last_flt = 0;
+		if (tr_open(&t, pr->source) != 0)
+			continue;	/* said in the first pass */
+		while (tr_next(&t, &type, &pl, &size) == 1) {
+			if (type == HMO_REC_EVENT) {
+				struct hmo_rec_event e;
+				tr_get(&e, sizeof e, pl, size);
+				pf_event(&p, r, pi, &e);
+			} else if (type == HMO_REC_COPY) {
+				struct hmo_rec_copy c;
+				tr_get(&c, sizeof c, pl, size);
+				pf_copy(&p, r, pi, &c);
+			} else if (type == HMO_REC_SAMPLE) {
+				struct hmo_rec_sample s;
+				tr_get(&s, sizeof s, pl, size);
+				if (!last_flt)
+					last_flt = s.minflt;
+				pf_sample(&p, pr->pid, &s, &last_flt);
+			}
+		}
+		tr_close(&t);
+	}
+	fputs("\n]}\n", o);
+	if (fclose(o) != 0) {
+		fprintf(stderr, "hmo-report: writing %s failed: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- folded stacks -------------------------------------------------------------- */
+
+static uint64_t cost_of(const struct site *s, const char *cost)
+{
+	if (!strcmp(cost, "count"))
+		return s->allocs;
+	if (!strcmp(cost, "faults"))
+		return s->faults;
+	if (!strcmp(cost, "copy"))
+		return s->copy_bytes;
+	return s->alloc_bytes;
+}
+
+int export_flamegraph(struct report *r, const char *path, const char *cost)
+{
+	size_t n;
+	struct site **v = model_sites(r->m, &n);
+	FILE *o = fopen(path, "w");
+	char buf[512];
+
+	if (!o) {
+		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct site *s = v[i];
+		uint64_t c = cost_of(s, cost);
+		const struct proc *p = &r->m->procs[s->proc];
+		const char *exe = strrchr(p->exe, '/');
+		if (!c || !s->pcs)
+			continue;
+		fputs(exe ? exe + 1 : p->exe, o);
+		for (uint32_t k = s->depth; k-- > 0;) {
+			report_frame(r, s, k, buf, sizeof buf);
+			for (char *q = buf; *q; q++)
+				if (*q == ';')
+					*q = ':';
+			fprintf(o, ";%s", buf);
+		}
+		fprintf(o, ";%s %llu\n", report_fn_name(s->fn), (unsigned long long)c);
+	}
+	free(v);
+	if (fclose(o) != 0) {
+		fprintf(stderr, "hmo-report: writing %s failed: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- CSV ---------------------------------------------------------------------------- */
+
+static void cstr(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (; s && *s; s++) {
+		if (*s == '"')
+			fputc('"', o);
+		fputc(*s == '\n' ? ' ' : *s, o);
+	}
+	fputc('"', o);
+}
+
+static FILE *csv_open(const char *dir, const char *name, const char *header)
+{
+	char path[4096];
+	FILE *o;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	o = fopen(path, "w");
+	if (!o)
+		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+	else
+		fprintf(o, "%s\n", header);
+	return o;
+}
+
+static int csv_close(FILE *o, const char *name)
+{
+	if (o && fclose(o) == 0)
+		return 0;
+	fprintf(stderr, "hmo-report: writing %s failed\n", name);
+	return -1;
+}
+
+int export_csv(struct report *r, const char *dir)
+{
+	const struct model *m = r->m;
+	FILE *o;
+	int rc = 0;
+	char buf[512];
+
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "hmo-report: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	if (!(o = csv_open(dir, "processes.csv", "pid,ppid,exe,cmdline,duration_ns,end,end_status,peak_rss,"
+				"minor_faults,major_faults,peak_anon_huge,peak_pool_live,peak_pool_cached")))
+		return -1;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct proc *p = &m->procs[i];
+		fprintf(o, "%u,%u,", p->pid, p->ppid);
+		cstr(o, p->exe);
+		fputc(',', o);
+		cstr(o, p->cmdline);
+		fprintf(o, ",%llu,%s,%d,%llu,%llu,%llu,%llu,%llu,%llu\n",
+			(unsigned long long)(p->last_ns - p->start_ns),
+			!p->ended ? "none" : p->end.how == HMO_END_SIGNAL ? "signal"
+			: p->end.how == HMO_END__EXIT ? "_exit" : "exit", p->end.status,
+			(unsigned long long)p->peak_rss, (unsigned long long)p->minflt, (unsigned long long)p->majflt,
+			(unsigned long long)p->peak_anon_huge, (unsigned long long)p->peak_pool_live,
+			(unsigned long long)p->peak_pool_cached);
+	}
+	rc |= csv_close(o, "processes.csv");
+
+	if (!(o = csv_open(dir, "calls.csv", "function,calls,bytes,large_calls,large_bytes,latency_samples")))
+		return -1;
+	for (unsigned f = 0; f < FN_COUNT; f++) {
+		const struct hmo_rec_fn *x = &r->calls[f];
+		if (x->calls)
+			fprintf(o, "%s,%llu,%llu,%llu,%llu,%llu\n", report_fn_name(f), (unsigned long long)x->calls,
+				(unsigned long long)x->bytes, (unsigned long long)x->large_calls,
+				(unsigned long long)x->large_bytes, (unsigned long long)x->lat_samples);
+	}
+	rc |= csv_close(o, "calls.csv");
+
+	if (!(o = csv_open(dir, "large.csv", "function,count,bytes,pool_hits,pool_new,fallbacks,failed,"
+				"hugetlb_bytes,thp_bytes,small_page_bytes,p50_ns,p90_ns,p99_ns,max_ns")))
+		return -1;
+	for (unsigned f = 0; f < FN_COUNT; f++) {
+		const struct fn_events *e = &m->fn[f];
+		if (!e->count)
+			continue;
+		fprintf(o, "%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+			report_fn_name(f), (unsigned long long)e->count, (unsigned long long)e->bytes,
+			(unsigned long long)e->outcome[HMO_OUT_POOL_HIT], (unsigned long long)e->outcome[HMO_OUT_POOL_MISS],
+			(unsigned long long)e->outcome[HMO_OUT_FALLBACK], (unsigned long long)e->outcome[HMO_OUT_FAILED],
+			(unsigned long long)e->backing_bytes[HMO_BACK_HUGETLB],
+			(unsigned long long)e->backing_bytes[HMO_BACK_THP],
+			(unsigned long long)e->backing_bytes[HMO_BACK_4K],
+			(unsigned long long)lh_quantile(&e->lat, 0.5), (unsigned long long)lh_quantile(&e->lat, 0.9),
+			(unsigned long long)lh_quantile(&e->lat, 0.99), (unsigned long long)e->lat.max);
+	}
+	rc |= csv_close(o, "large.csv");
+
+	if (!(o = csv_open(dir, "copies.csv", "min_bytes,max_bytes,count,bytes,ns,p10_mb_s,p50_mb_s,p90_mb_s")))
+		return -1;
+	for (int k = 0; k < 65; k++) {
+		const struct copy_class *x = &m->copies[k];
+		if (x->count)
+			fprintf(o, "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+				(unsigned long long)(k ? (uint64_t)1 << (k - 1) : 0),
+				(unsigned long long)(k < 64 ? ((uint64_t)1 << k) - 1 : UINT64_MAX),
+				(unsigned long long)x->count, (unsigned long long)x->bytes, (unsigned long long)x->ns,
+				(unsigned long long)lh_quantile(&x->rate, 0.1),
+				(unsigned long long)lh_quantile(&x->rate, 0.5),
+				(unsigned long long)lh_quantile(&x->rate, 0.9));
+	}
+	rc |= csv_close(o, "copies.csv");
+
+	if (!(o = csv_open(dir, "sites.csv", "pid,function,calls,bytes,pool_hits,pool_new,faults,copies,"
+				"copy_bytes,copy_ns,never_freed,never_freed_bytes,stack")))
+		return -1;
+	size_t n;
+	struct site **v = model_sites(r->m, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct site *s = v[i];
+		if (!s->allocs && !s->copies && !s->leaked)
+			continue;	/* a stack that only frees named */
+		fprintf(o, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,\"", m->procs[s->proc].pid,
+			report_fn_name(s->fn), (unsigned long long)s->allocs, (unsigned long long)s->alloc_bytes,
+			(unsigned long long)s->pool_hits, (unsigned long long)s->pool_new,
+			(unsigned long long)s->faults, (unsigned long long)s->copies,
+			(unsigned long long)s->copy_bytes, (unsigned long long)s->copy_ns,
+			(unsigned long long)s->leaked, (unsigned long long)s->leaked_bytes);
+		for (uint32_t k = 0; s->pcs && k < s->depth; k++) {
+			report_frame(r, s, k, buf, sizeof buf);
+			for (char *q = buf; *q; q++)
+				if (*q == '"')
+					*q = '\'';
+			fprintf(o, "%s%s", k ? " <- " : "", buf);
+		}
+		fputs("\"\n", o);
+	}
+	free(v);
+	rc |= csv_close(o, "sites.csv");
+	return rc;
+}
