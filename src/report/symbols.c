@@ -17,6 +17,7 @@ struct symbolizer {
 	const struct proc *proc;
 };
 
+bool sym_files_off;
 static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
@@ -32,6 +33,8 @@ struct symbolizer *sym_new(const struct proc *p)
 	if (!s)
 		return NULL;
 	s->proc = p;
+	if (sym_files_off)
+		return s;
 	s->dwfl = dwfl_begin(&callbacks);
 	if (!s->dwfl)
 		return s;

@@ -2,12 +2,17 @@
 #ifndef HMO_REPORT_SYMBOLS_H
 #define HMO_REPORT_SYMBOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
 
 struct symbolizer;
+
+/* When set, no object file is read: frames print as object+offset. The fuzzer sets
+ * it, to spend its time on hmo's code rather than on libdwfl's. */
+extern bool sym_files_off;
 
 /* A symbolizer for the objects `p` had loaded; it keeps a pointer to p. */
 struct symbolizer *sym_new(const struct proc *p);

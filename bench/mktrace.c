@@ -1,0 +1,95 @@
+/* mktrace: writes a synthetic trace of N events, for the report-speed benchmark.
+ *
+ *   mktrace FILE N
+ *
+ * One process with 64 call sites: allocations of 1-64 MiB from the pool (hits and
+ * misses) with their frees, 1,000 blocks live at a time, copies, and a sample every
+ * 10,000 events; then counters and a clean end. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/trace.h"
+
+static char buf[1 << 20];
+static size_t len;
+static FILE *out;
+
+static void rec(unsigned type, const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct hmo_rec h = { (uint16_t)type, 0, (uint32_t)(alen + blen) };
+	size_t pad = (8 - (alen + blen) % 8) % 8;
+
+	if (len + sizeof h + alen + blen + pad > sizeof buf) {
+		fwrite(buf, 1, len, out);
+		len = 0;
+	}
+	memcpy(buf + len, &h, sizeof h);
+	memcpy(buf + len + sizeof h, a, alen);
+	if (blen)
+		memcpy(buf + len + sizeof h + alen, b, blen);
+	memset(buf + len + sizeof h + alen + blen, 0, pad);
+	len += sizeof h + alen + blen + pad;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3 || !(out = fopen(argv[1], "wb"))) {
+		fputs("usage: mktrace FILE N\n", stderr);
+		return 2;
+	}
+	uint64_t n = strtoull(argv[2], NULL, 10), t = 1000000000ull;
+	struct hmo_trace_header h = { .magic = HMO_TRACE_MAGIC, .version = HMO_TRACE_VERSION,
+				      .header_size = sizeof h, .pid = 77, .ppid = 1, .start_ns = t };
+	fwrite(&h, sizeof h, 1, out);
+	struct hmo_rec_process p = { .threshold = 1 << 20, .copy_min = 256 << 10, .exe_len = 6,
+				     .backtrace_depth = 16 };
+	rec(HMO_REC_PROCESS, &p, sizeof p, "/bench", 6);
+	struct hmo_rec_module m = { 0x400000, 0x800000, 0x400000, 1, 6 };
+	rec(HMO_REC_MODULE, &m, sizeof m, "/bench", 6);
+	for (uint32_t s = 1; s <= 64; s++) {
+		struct hmo_rec_stack st = { s, 16 };
+		uint64_t pcs[16];
+		for (int k = 0; k < 16; k++)
+			pcs[k] = 0x400000 + s * 0x1000 + (uint64_t)k * 0x10;
+		rec(HMO_REC_STACK, &st, sizeof st, pcs, sizeof pcs);
+	}
+	uint64_t x = 88172645463325252ull;
+	for (uint64_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		t += 1000;
+		uint64_t slot = (i / 3) % 1000, addr = 0x7e0000000000 + slot * (64ull << 20);
+		if (i % 10000 == 0) {
+			struct hmo_rec_sample s = { t, 512ull << 20, i, 0, 400ull << 20, 300ull << 20, 50ull << 20 };
+			rec(HMO_REC_SAMPLE, &s, sizeof s, NULL, 0);
+		}
+		switch (i % 3) {
+		case 0: {
+			struct hmo_rec_event e = { .t = t, .dur = 2000 + x % 50000, .size = (1 + x % 64) << 20,
+						   .addr = addr, .tid = 100 + (uint32_t)(x % 8),
+						   .stack = 1 + (uint32_t)(x % 64), .fn = FN_MALLOC,
+						   .outcome = x % 10 ? HMO_OUT_POOL_HIT : HMO_OUT_POOL_MISS,
+						   .backing = HMO_BACK_THP, .node = -1 };
+			rec(HMO_REC_EVENT, &e, sizeof e, NULL, 0);
+			break;
+		}
+		case 1: {
+			struct hmo_rec_copy c = { .t = t, .dur = 50000 + x % 100000, .size = 1 + x % (8 << 20),
+						  .dst = addr, .src = addr + 4096, .tid = 100,
+						  .stack = 1 + (uint32_t)(x % 64), .fn = FN_MEMCPY };
+			rec(HMO_REC_COPY, &c, sizeof c, NULL, 0);
+			break;
+		}
+		default: {
+			struct hmo_rec_event e = { .t = t, .dur = 1000 + x % 5000, .size = 1 << 20, .addr = addr,
+						   .tid = 100, .fn = FN_FREE, .node = -1 };
+			rec(HMO_REC_EVENT, &e, sizeof e, NULL, 0);
+			break;
+		}
+		}
+	}
+	struct hmo_rec_end e = { t, HMO_END_EXIT, 0, 0 };
+	rec(HMO_REC_END, &e, sizeof e, NULL, 0);
+	fwrite(buf, 1, len, out);
+	return fclose(out) != 0;
+}
