@@ -201,8 +201,9 @@ static void top_sites(FILE *o, struct report *r)
 			snprintf(buf, sizeof buf, "(no stack)");
 		fprintf(o, "<rect x='0' y='%zu' width='%.1f' height='20' fill='%s'/>", i * 26 + 4, w > 1 ? w : 1,
 			colors[1]);
-		fprintf(o, "<text x='340' y='%zu' class='st'>%s, %llu calls: ", i * 26 + 19,
-			report_bytes(a, s->alloc_bytes), (unsigned long long)s->allocs);
+		fprintf(o, "<text x='340' y='%zu' class='st'>%s, %llu %s: ", i * 26 + 19,
+			report_bytes(a, s->alloc_bytes), (unsigned long long)s->allocs,
+			s->allocs == 1 ? "call" : "calls");
 		esc(o, buf);
 		fputs("</text>", o);
 	}
@@ -223,7 +224,7 @@ int export_html(struct report *r, const char *path)
 	      "<style>body{font:14px sans-serif;margin:24px;max-width:960px;color:#222}"
 	      "h1{font-size:22px}h2{font-size:17px;margin-top:28px}"
 	      "table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #ddd}"
-	      "td:first-child,th:first-child{text-align:left}"
+	      "td{white-space:nowrap}td:first-child,th:first-child{text-align:left;white-space:normal}"
 	      ".ax{stroke:#444}.ln{fill:none;stroke-width:1.5}.lb{font-size:12px;fill:#444}"
 	      ".tk{font-size:11px;fill:#444;text-anchor:end}.tx{font-size:10px;fill:#444;text-anchor:middle}"
 	      ".lg{font-size:12px}.st{font-size:12px;font-family:monospace}"
@@ -232,8 +233,8 @@ int export_html(struct report *r, const char *path)
 	      "<th>minor faults</th><th>on huge pages</th><th>end</th></tr>", o);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct proc *p = &m->procs[i];
-		char cmd[120];
-		snprintf(cmd, sizeof cmd, "%u %.100s", p->pid, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
+		char cmd[200];
+		snprintf(cmd, sizeof cmd, "%u %.180s", p->pid, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
 		fputs("<tr><td>", o);
 		esc(o, cmd);
 		fprintf(o, "</td><td>%s</td><td>%s</td><td>%s</td><td>%.0f%%</td><td>%s</td></tr>",
