@@ -291,6 +291,8 @@ void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *add
 
 	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED))
 		return;
+	if (!t0)	/* the call started before tracing did */
+		t0 = t1;
 	hmo_guard_enter();
 	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
 		start_sampler();
