@@ -5,7 +5,10 @@
  * hmo allocated and that library frees would reach glibc's free and crash it. After
  * the real dlopen, hmo points the allocation entries of the objects just opened at
  * its own hooks, by rewriting their GOT slots (JUMP_SLOT and GLOB_DAT relocations
- * of exactly those names). Every other symbol keeps the binding DEEPBIND gave it. */
+ * of exactly those names). Every other symbol keeps the binding DEEPBIND gave it.
+ *
+ * With tracing on, dlopen and dlclose also write the module map again, so that
+ * hmo-report can symbolize what the objects loaded later called. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <elf.h>
@@ -160,4 +163,20 @@ HMO_EXPORT void *dlopen(const char *file, int flags)
 	if (h && HMO_UNLIKELY(hmo_tracing))
 		hmo_trace_modules();
 	return h;
+}
+
+/* With tracing on, the module map is written again after an object goes, as after
+ * one comes. */
+HMO_EXPORT int dlclose(void *h)
+{
+	static int (*real_dlclose)(void *);
+
+	if (!real_dlclose)
+		*(void **)&real_dlclose = dlsym(RTLD_NEXT, "dlclose");
+	if (!real_dlclose)
+		return -1;
+	int rc = real_dlclose(h);
+	if (rc == 0 && HMO_UNLIKELY(hmo_tracing))
+		hmo_trace_modules();
+	return rc;
 }

@@ -57,6 +57,36 @@ static void overview(FILE *o, const struct model *m)
 	}
 }
 
+/* Calls of the malloc family by power-of-two size, from the counters. */
+static void size_classes(FILE *o, const struct report *r)
+{
+	char a[32], b[32], c[32];
+	uint64_t v[HMO_TRACE_BUCKETS] = { 0 }, total = 0;
+
+	for (unsigned f = 0; f < FN_MMAP; f++) {
+		if (is_free_fn(f) || f == FN_MALLOC_USABLE_SIZE)
+			continue;
+		for (int k = 0; k < HMO_TRACE_BUCKETS; k++) {
+			v[k] += r->calls[f].hist[k];
+			total += r->calls[f].hist[k];
+		}
+	}
+	if (!total)
+		return;
+	fprintf(o, "\n%-24s %14s %8s\n", "allocation sizes", "calls", "share");
+	for (int k = 0; k < HMO_TRACE_BUCKETS; k++) {
+		if (!v[k])
+			continue;
+		char range[48];
+		if (k == 0)
+			snprintf(range, sizeof range, "0");
+		else
+			snprintf(range, sizeof range, "%s .. %s", report_bytes(a, (uint64_t)1 << (k - 1)),
+				 report_bytes(b, k < 64 ? ((uint64_t)1 << k) - 1 : UINT64_MAX));
+		fprintf(o, "%-24s %14s %7.1f%%\n", range, fmt_grouped(c, v[k]), report_pct(v[k], total));
+	}
+}
+
 static void allocations(FILE *o, const struct report *r)
 {
 	const struct model *m = r->m;
@@ -72,6 +102,7 @@ static void allocations(FILE *o, const struct report *r)
 					is_free_fn(f) ? "" : report_bytes(b, x->bytes), fmt_grouped(c, x->large_calls),
 					report_bytes(d, x->large_bytes));
 		}
+		size_classes(o, r);
 	} else {
 		fputs("no counters: no process reached exit\n", o);
 	}
