@@ -43,6 +43,12 @@ const struct hmo_option_desc hmo_option_table[] = {
 	  "while tracing, time one in this many calls below the threshold, for their latency (0: none)", NULL },
 	{ "HMO_INTERVAL", HMO_OPT_MS, "100ms", 0, 0, FIELD(interval_ms),
 	  "while tracing, how often RSS, page faults, huge pages and the pool's size are sampled (ms, s or m)", NULL },
+	{ "HMO_CUDA_POOL", HMO_OPT_BOOL, "on", 0, 0, FIELD(cuda_pool),
+	  "cache device (cudaMalloc, cuMemAlloc) and pinned host (cudaMallocHost, cuMemHostAlloc) memory for reuse", NULL },
+	{ "HMO_CUDA_POOL_MAX", HMO_OPT_SIZE, "4G", 0, 64 * TiB, FIELD(cuda_pool_max),
+	  "most free device memory the CUDA pool keeps cached (all of it goes back when the device runs out)", NULL },
+	{ "HMO_CUDA_HOST_POOL_MAX", HMO_OPT_SIZE, "1G", 0, 64 * TiB, FIELD(cuda_host_pool_max),
+	  "most free pinned host memory the CUDA pool keeps cached", NULL },
 };
 
 uint64_t hmo_options_ram = 8 * GiB;

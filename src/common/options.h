@@ -65,6 +65,9 @@ struct hmo_options {
 	uint64_t backtrace;
 	uint64_t sample;
 	int64_t interval_ms;
+	bool cuda_pool;
+	uint64_t cuda_pool_max;
+	uint64_t cuda_host_pool_max;
 };
 
 struct hmo_option_desc {

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cuda.h"
 #include "internal.h"
 #include "pool.h"
 
@@ -433,6 +434,83 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	emit_line(fd, b);
 }
 
+/* The CUDA driver calls hmo saw, and what its pools did. */
+static void emit_cuda(int fd, struct fmt_buf *b)
+{
+	struct hmo_cu_pool_stats ps;
+	bool any = false;
+
+	for (int i = 0; i < CU_COUNT; i++)
+		any |= __atomic_load_n(&hmo_cu_stats[i].calls, __ATOMIC_RELAXED) != 0;
+	if (!any)
+		return;
+	fmt_str(b, "hmo: cuda call");
+	fmt_pad(b, 0, W_NAME + 8, false);
+	cell_str(b, "calls", W_CALLS, true);
+	cell_str(b, "bytes", W_BYTES, true);
+	cell_str(b, "mean time", W_MEAN + 4, true);
+	cell_str(b, "errors", W_LARGE, true);
+	emit_line(fd, b);
+	for (int i = 0; i < CU_COUNT; i++) {
+		const struct hmo_cu_stat *s = &hmo_cu_stats[i];
+		uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_RELAXED);
+		if (!calls)
+			continue;
+		size_t start = b->len;
+		fmt_str(b, "hmo: ");
+		fmt_str(b, hmo_cu_name((enum cu_op)i));
+		fmt_pad(b, start, W_NAME + 8, false);
+		cell_u64(b, calls, W_CALLS);
+		cell_bytes(b, __atomic_load_n(&s->bytes, __ATOMIC_RELAXED), W_BYTES);
+		start = b->len;
+		fmt_fixed(b, __atomic_load_n(&s->ns, __ATOMIC_RELAXED) / calls, 1000, 1);
+		fmt_str(b, " us");
+		fmt_pad(b, start, W_MEAN + 4, true);
+		cell_u64(b, __atomic_load_n(&s->errors, __ATOMIC_RELAXED), W_LARGE);
+		emit_line(fd, b);
+	}
+	hmo_cu_pool_stats(&ps);
+	if (ps.state > 1) {
+		fmt_str(b, "hmo: cuda: the first cuInit failed with error ");
+		fmt_u64(b, (uint64_t)ps.state);
+		fmt_str(b, ps.state == CUDA_ERROR_STUB_LIBRARY ? " (the toolkit's stub libcuda)"
+			   : ps.state == CUDA_ERROR_NO_DEVICE ? " (no GPU)" : "");
+		fmt_str(b, ": every CUDA call passed straight through");
+		emit_line(fd, b);
+		return;
+	}
+	if (ps.dev_hits + ps.dev_misses) {
+		fmt_str(b, "hmo: cuda pool: device ");
+		fmt_u64_grouped(b, ps.dev_hits + ps.dev_misses);
+		fmt_str(b, " allocations, ");
+		fmt_u64_grouped(b, ps.dev_hits);
+		fmt_str(b, " from the pool (");
+		fmt_fixed(b, ps.dev_hits * 1000 / (ps.dev_hits + ps.dev_misses), 10, 1);
+		fmt_str(b, "%), ");
+		fmt_bytes(b, ps.dev_cached);
+		fmt_str(b, " cached at exit (peak ");
+		fmt_bytes(b, ps.dev_peak_cached);
+		fmt_str(b, "), ");
+		fmt_bytes(b, ps.dev_released);
+		fmt_str(b, " given back, ");
+		fmt_u64_grouped(b, ps.dev_oom_retries);
+		fmt_str(b, " retries after out-of-memory");
+		emit_line(fd, b);
+	}
+	if (ps.host_hits + ps.host_misses) {
+		fmt_str(b, "hmo: cuda pool: pinned host ");
+		fmt_u64_grouped(b, ps.host_hits + ps.host_misses);
+		fmt_str(b, " allocations, ");
+		fmt_u64_grouped(b, ps.host_hits);
+		fmt_str(b, " from the pool (");
+		fmt_fixed(b, ps.host_hits * 1000 / (ps.host_hits + ps.host_misses), 10, 1);
+		fmt_str(b, "%), ");
+		fmt_bytes(b, ps.host_cached);
+		fmt_str(b, " cached at exit");
+		emit_line(fd, b);
+	}
+}
+
 void hmo_summary_emit(void)
 {
 	static struct hmo_fn_stats tot[FN_COUNT];
@@ -506,6 +584,7 @@ void hmo_summary_emit(void)
 			emit_hist(fd, &b, f);
 	}
 	emit_pool(fd, &b);
+	emit_cuda(fd, &b);
 	if (fd != 2)
 		close(fd);
 	hmo_guard_leave();

@@ -1,0 +1,232 @@
+/* cuda.c: the CUDA driver API, seen from every road a program takes to it.
+ *
+ * hmo never opens or links libcuda, and calls nothing of CUDA's from a constructor.
+ * It wraps the driver functions that the program itself obtains, by any of:
+ *   - direct linking: hmo exports cuMemAlloc_v2 and the others, and forwards to the
+ *     next definition (dlsym RTLD_NEXT);
+ *   - dlopen + dlsym, as FFmpeg does: hmo's dlsym (dlsym.c) hands out a wrapper for
+ *     a driver name it knows, after the real lookup;
+ *   - cuGetProcAddress / cuGetProcAddress_v2, as every CUDA runtime since 11.3 does,
+ *     statically linked or not: hmo calls the real lookup first and wraps exactly the
+ *     variant it returned (the legacy or per-thread default stream one).
+ * The runtime (libcudart) reaches the driver through the last road, so pooling and
+ * counting happen here, once, whichever API the program uses.
+ *
+ * What the wrappers do (cudapool.c): device and pinned allocations come from caching
+ * pools; pointer queries on pooled blocks are answered from the pools' own records;
+ * every call is counted with its bytes and API time for the exit summary.
+ *
+ * If the first cuInit fails (no driver, the toolkit's stub library, no device), every
+ * wrapper passes straight through, decided once. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "cuda.h"
+#include "internal.h"
+
+struct hmo_cu_stat hmo_cu_stats[CU_COUNT];
+bool hmo_cu_pt_seen;
+
+/* ---- the functions wrapped, by name ------------------------------------------ */
+
+struct cu_fn {
+	const char *base;	/* the name cuGetProcAddress is asked for */
+	const char *sym;	/* the exported symbol of the legacy-stream variant */
+	const char *sym_pt;	/* of the per-thread default stream variant, or NULL */
+	int since;		/* the CUDA version whose ABI the wrapper has */
+	void *wrap[2];		/* wrappers of the legacy and per-thread variants */
+};
+
+/* What the program's lookups returned: the real function of each variant. */
+void *hmo_cu_real[CU_COUNT][2];
+
+#define W(fn) (void *)cu_wrap_##fn
+#define WP(fn) (void *)cu_wrap_##fn##_pt
+static const struct cu_fn fns[CU_COUNT] = {
+	[CU_INIT] = { "cuInit", "cuInit", NULL, 2000, { W(init), NULL } },
+	[CU_MEM_ALLOC] = { "cuMemAlloc", "cuMemAlloc_v2", NULL, 3020, { W(mem_alloc), NULL } },
+	[CU_MEM_FREE] = { "cuMemFree", "cuMemFree_v2", NULL, 3020, { W(mem_free), NULL } },
+	[CU_MEM_ALLOC_HOST] = { "cuMemAllocHost", "cuMemAllocHost_v2", NULL, 3020, { W(mem_alloc_host), NULL } },
+	[CU_MEM_HOST_ALLOC] = { "cuMemHostAlloc", "cuMemHostAlloc", NULL, 2020, { W(mem_host_alloc), NULL } },
+	[CU_MEM_FREE_HOST] = { "cuMemFreeHost", "cuMemFreeHost", NULL, 2000, { W(mem_free_host), NULL } },
+	[CU_HTOD] = { "cuMemcpyHtoD", "cuMemcpyHtoD_v2", "cuMemcpyHtoD_v2_ptds", 3020, { W(htod), WP(htod) } },
+	[CU_DTOH] = { "cuMemcpyDtoH", "cuMemcpyDtoH_v2", "cuMemcpyDtoH_v2_ptds", 3020, { W(dtoh), WP(dtoh) } },
+	[CU_HTOD_ASYNC] = { "cuMemcpyHtoDAsync", "cuMemcpyHtoDAsync_v2", "cuMemcpyHtoDAsync_v2_ptsz", 3020,
+			    { W(htod_async), WP(htod_async) } },
+	[CU_DTOH_ASYNC] = { "cuMemcpyDtoHAsync", "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoHAsync_v2_ptsz", 3020,
+			    { W(dtoh_async), WP(dtoh_async) } },
+	[CU_2D] = { "cuMemcpy2D", "cuMemcpy2D_v2", "cuMemcpy2D_v2_ptds", 3020, { W(copy2d), WP(copy2d) } },
+	[CU_2D_ASYNC] = { "cuMemcpy2DAsync", "cuMemcpy2DAsync_v2", "cuMemcpy2DAsync_v2_ptsz", 3020,
+			  { W(copy2d_async), WP(copy2d_async) } },
+	[CU_RANGE] = { "cuMemGetAddressRange", "cuMemGetAddressRange_v2", NULL, 3020, { W(range), NULL } },
+	[CU_PTR_ATTR] = { "cuPointerGetAttribute", "cuPointerGetAttribute", NULL, 4000, { W(ptr_attr), NULL } },
+	[CU_MEM_INFO] = { "cuMemGetInfo", "cuMemGetInfo_v2", NULL, 3020, { W(mem_info), NULL } },
+	[CU_IPC_GET] = { "cuIpcGetMemHandle", "cuIpcGetMemHandle", NULL, 4010, { W(ipc_get), NULL } },
+	[CU_STREAM_CREATE] = { "cuStreamCreate", "cuStreamCreate", NULL, 2000, { W(stream_create), NULL } },
+	[CU_STREAM_CREATE_PRIO] = { "cuStreamCreateWithPriority", "cuStreamCreateWithPriority", NULL, 5050,
+				    { W(stream_create_prio), NULL } },
+	[CU_GPA] = { "cuGetProcAddress", "cuGetProcAddress", NULL, 11030, { W(gpa), NULL } },
+	[CU_GPA2] = { "cuGetProcAddress_v2", "cuGetProcAddress_v2", NULL, 12000, { W(gpa2), NULL } },
+};
+
+const char *hmo_cu_name(enum cu_op op)
+{
+	return op < CU_COUNT ? fns[op].sym : "?";
+}
+
+static pthread_mutex_t real_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Records what a lookup returned for op's variant; returns the wrapper to hand out
+ * instead, or the real function itself when a different one is already known for
+ * that variant (two libcudas: the first one wins, the other is left alone). */
+static void *adopt(enum cu_op op, int variant, void *real)
+{
+	void *wrap = fns[op].wrap[variant];
+
+	if (!real || !wrap || real == wrap)
+		return real;
+	pthread_mutex_lock(&real_mu);
+	void *cur = hmo_cu_real[op][variant];
+	if (!cur)
+		__atomic_store_n(&hmo_cu_real[op][variant], real, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&real_mu);
+	return !cur || cur == real ? wrap : real;
+}
+
+/* The real function of op's variant, found with dlsym(RTLD_NEXT) when the program
+ * called hmo's export directly (it links libcuda). NULL when there is none. */
+void *hmo_cu_next(enum cu_op op, int variant)
+{
+	void *r = __atomic_load_n(&hmo_cu_real[op][variant], __ATOMIC_ACQUIRE);
+	const char *name = variant ? fns[op].sym_pt : fns[op].sym;
+
+	if (r || !name)
+		return r;
+	int saved_errno = errno;
+	hmo_guard_enter();
+	r = dlsym(RTLD_NEXT, name);
+	hmo_guard_leave();
+	errno = saved_errno;
+	return r ? (adopt(op, variant, r), r) : NULL;
+}
+
+/* ---- the driver's own entry points, for the pools' use --------------------------- */
+
+static CUresult (*real_gpa)(const char *, void **, int, cuuint64_t, int *);
+static CUresult (*real_gpa1)(const char *, void **, int, cuuint64_t);
+static void *cuda_handle;	/* the handle the program dlsym'd driver names from */
+
+/* Any driver function, for hmo's own calls (events, synchronisation): through the
+ * program's own cuGetProcAddress if one was seen, else its libcuda handle, else
+ * the next definition. */
+void *hmo_cu_driver(const char *name)
+{
+	void *p = NULL;
+
+	if (real_gpa && real_gpa(name, &p, 12000, 0, NULL) == 0 && p)
+		return p;
+	if (real_gpa1 && real_gpa1(name, &p, 12000, 0) == 0 && p)
+		return p;
+	hmo_guard_enter();
+	if (cuda_handle)
+		p = hmo_real_dlsym(cuda_handle, name);
+	if (!p)
+		p = dlsym(RTLD_NEXT, name);
+	hmo_guard_leave();
+	return p;
+}
+
+/* ---- the lookups: dlsym and cuGetProcAddress ----------------------------------- */
+
+static int find_sym(const char *name, int *variant)
+{
+	for (int i = 0; i < CU_COUNT; i++) {
+		if (!strcmp(name, fns[i].sym)) {
+			*variant = 0;
+			return i;
+		}
+		if (fns[i].sym_pt && !strcmp(name, fns[i].sym_pt)) {
+			*variant = 1;
+			return i;
+		}
+	}
+	return -1;
+}
+
+bool hmo_cu_wraps(const char *name)
+{
+	int v;
+	return name[0] == 'c' && name[1] == 'u' && find_sym(name, &v) >= 0;
+}
+
+void *hmo_cu_dlsym(void *handle, const char *name, void *real)
+{
+	int v, op = find_sym(name, &v);
+
+	if (op < 0 || !real)
+		return real;
+	if (handle != RTLD_DEFAULT && handle != RTLD_NEXT)
+		cuda_handle = handle;
+	return adopt((enum cu_op)op, v, real);
+}
+
+/* The real lookup has run and returned *pfn for `sym` at `version` with `flags`:
+ * hand out the wrapper of exactly that variant, if hmo has one with that ABI. */
+static void wrap_lookup(const char *sym, void **pfn, int version, cuuint64_t flags)
+{
+	if (!*pfn)
+		return;
+	if (!strcmp(sym, "cuGetProcAddress")) {
+		/* The lookup itself, asked for by name: the wrapper, so later lookups are
+		 * seen too. The real one has the _v2 signature from CUDA 12 on. */
+		*pfn = version >= 12000 ? adopt(CU_GPA2, 0, *pfn) : adopt(CU_GPA, 0, *pfn);
+		return;
+	}
+	for (int i = 0; i < CU_COUNT; i++) {
+		if (strcmp(sym, fns[i].base))
+			continue;
+		if (version < fns[i].since)
+			return;	/* an older ABI than the wrapper's */
+		int v = (flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) && fns[i].sym_pt ? 1 : 0;
+		if (v)
+			hmo_cu_pt_seen = true;
+		*pfn = adopt((enum cu_op)i, v, *pfn);
+		return;
+	}
+}
+
+CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags, int *status)
+{
+	CUresult (*real)(const char *, void **, int, cuuint64_t, int *) = hmo_cu_next(CU_GPA2, 0);
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	real_gpa = real;
+	CUresult rc = real(sym, pfn, version, flags, status);
+	if (rc == CUDA_SUCCESS && pfn && sym)
+		wrap_lookup(sym, pfn, version, flags);
+	return rc;
+}
+
+CUresult cu_wrap_gpa(const char *sym, void **pfn, int version, cuuint64_t flags)
+{
+	CUresult (*real)(const char *, void **, int, cuuint64_t) = hmo_cu_next(CU_GPA, 0);
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	real_gpa1 = real;
+	CUresult rc = real(sym, pfn, version, flags);
+	if (rc == CUDA_SUCCESS && pfn && sym)
+		wrap_lookup(sym, pfn, version, flags);
+	return rc;
+}
+
+/* Exported, for programs linked to libcuda (the other wrappers' exports are in
+ * cudapool.c, beside their definitions). */
+#define EXPORT_ALIAS(name, target) \
+	extern __typeof__(target) name __attribute__((alias(#target), visibility("default")))
+
+EXPORT_ALIAS(cuGetProcAddress, cu_wrap_gpa);
+EXPORT_ALIAS(cuGetProcAddress_v2, cu_wrap_gpa2);

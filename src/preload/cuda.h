@@ -1,0 +1,83 @@
+/* cuda.h: what the files of hmo's CUDA layer share (cuda.c: the hook layers;
+ * cudapool.c: the wrappers and the pools; dlsym.c: the dlsym override). */
+#ifndef HMO_PRELOAD_CUDA_H
+#define HMO_PRELOAD_CUDA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cudadefs.h"
+
+#pragma GCC visibility push(hidden)
+
+enum cu_op {
+	CU_INIT, CU_MEM_ALLOC, CU_MEM_FREE, CU_MEM_ALLOC_HOST, CU_MEM_HOST_ALLOC, CU_MEM_FREE_HOST,
+	CU_HTOD, CU_DTOH, CU_HTOD_ASYNC, CU_DTOH_ASYNC, CU_2D, CU_2D_ASYNC,
+	CU_RANGE, CU_PTR_ATTR, CU_MEM_INFO, CU_IPC_GET, CU_STREAM_CREATE, CU_STREAM_CREATE_PRIO,
+	CU_GPA, CU_GPA2,
+	CU_COUNT
+};
+
+/* Per driver function: calls, bytes moved or allocated, and time spent in the call. */
+struct hmo_cu_stat {
+	uint64_t calls, bytes, ns, errors;
+};
+extern struct hmo_cu_stat hmo_cu_stats[CU_COUNT];
+const char *hmo_cu_name(enum cu_op op);
+
+/* The real functions the program's lookups returned, per variant (0: legacy
+ * stream, 1: per-thread default stream). */
+extern void *hmo_cu_real[CU_COUNT][2];
+/* The real function of op's variant, or NULL when there is none. */
+void *hmo_cu_next(enum cu_op op, int variant);
+/* Any driver function, for hmo's own calls. */
+void *hmo_cu_driver(const char *name);
+/* Whether a per-thread default stream variant was handed out: such streams do not
+ * synchronise with the legacy stream. */
+extern bool hmo_cu_pt_seen;
+
+/* dlsym.c: the real dlsym; whether hmo wraps a name; and the wrapper for what the
+ * real dlsym returned for it. */
+void *hmo_real_dlsym(void *handle, const char *name);
+bool hmo_cu_wraps(const char *name);
+void *hmo_cu_dlsym(void *handle, const char *name, void *real);
+
+/* The wrappers (cudapool.c), and the per-thread variants of the stream-ordered ones. */
+CUresult cu_wrap_init(unsigned flags);
+CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n);
+CUresult cu_wrap_mem_free(CUdeviceptr p);
+CUresult cu_wrap_mem_alloc_host(void **p, size_t n);
+CUresult cu_wrap_mem_host_alloc(void **p, size_t n, unsigned flags);
+CUresult cu_wrap_mem_free_host(void *p);
+CUresult cu_wrap_htod(CUdeviceptr d, const void *h, size_t n);
+CUresult cu_wrap_dtoh(void *h, CUdeviceptr d, size_t n);
+CUresult cu_wrap_htod_async(CUdeviceptr d, const void *h, size_t n, CUstream s);
+CUresult cu_wrap_dtoh_async(void *h, CUdeviceptr d, size_t n, CUstream s);
+CUresult cu_wrap_copy2d(const CUDA_MEMCPY2D *c);
+CUresult cu_wrap_copy2d_async(const CUDA_MEMCPY2D *c, CUstream s);
+CUresult cu_wrap_htod_pt(CUdeviceptr d, const void *h, size_t n);
+CUresult cu_wrap_dtoh_pt(void *h, CUdeviceptr d, size_t n);
+CUresult cu_wrap_htod_async_pt(CUdeviceptr d, const void *h, size_t n, CUstream s);
+CUresult cu_wrap_dtoh_async_pt(void *h, CUdeviceptr d, size_t n, CUstream s);
+CUresult cu_wrap_copy2d_pt(const CUDA_MEMCPY2D *c);
+CUresult cu_wrap_copy2d_async_pt(const CUDA_MEMCPY2D *c, CUstream s);
+CUresult cu_wrap_range(CUdeviceptr *base, size_t *size, CUdeviceptr p);
+CUresult cu_wrap_ptr_attr(void *out, int attr, CUdeviceptr p);
+CUresult cu_wrap_mem_info(size_t *free_, size_t *total);
+CUresult cu_wrap_ipc_get(void *handle, CUdeviceptr p);
+CUresult cu_wrap_stream_create(CUstream *s, unsigned flags);
+CUresult cu_wrap_stream_create_prio(CUstream *s, unsigned flags, int prio);
+CUresult cu_wrap_gpa(const char *sym, void **pfn, int version, cuuint64_t flags);
+CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags, int *status);
+
+/* Pool figures for the exit summary. */
+struct hmo_cu_pool_stats {
+	uint64_t dev_hits, dev_misses, dev_cached, dev_peak_cached, dev_released, dev_oom_retries;
+	uint64_t host_hits, host_misses, host_cached;
+	int state;	/* 0 not started, 1 on, else the error of the first cuInit */
+};
+void hmo_cu_pool_stats(struct hmo_cu_pool_stats *out);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,64 @@
+#!/bin/sh
+# hmo's CUDA layer against the fake libcuda and libcudart (tests/fakecuda): each road
+# to the driver (the runtime linked as with -cudart shared, dlopen + dlsym, and
+# cuGetProcAddress with both stream flavours), the device and pinned pools, copies
+# of every kind and size, stream safety, pointer queries, IPC, out-of-memory, and
+# the fallbacks: no libcuda, the stub library, no device, HMO_CUDA_POOL=off.
+# Each program runs without hmo first: the fakes themselves must pass.
+. "$SRCDIR/tests/lib.sh"
+fake="$BUILDDIR/tests/fakecuda"
+t="$BUILDDIR/tests/cuda"
+[ -f "$fake/libcuda.so.1" ] && [ -f "$fake/libcudart.so.13" ] || fail "the fake CUDA libraries are not built"
+cd "$WORK" || exit 99
+LD_LIBRARY_PATH="$fake${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
+
+both() {	# both NAME CMD...: CMD passes alone and under hmo; hmo's output is in out.hmo
+	name=$1
+	shift
+	"$@" >out.plain 2>err.plain || { cat out.plain err.plain; fail "$name, without hmo"; }
+	HMO_STATS="$WORK/stats" run_hmo "$@" >out.hmo 2>err.hmo || { cat out.hmo err.hmo; fail "$name, under hmo"; }
+	! grep -q hmo-pooled out.plain || fail "$name: pooled without hmo?"
+}
+
+# The runtime, linked as nvcc -cudart shared links it.
+both "cudart pool" "$t/t_cudart" pool
+grep -q hmo-pooled out.hmo || { cat out.hmo stats; fail "cudaMalloc after cudaFree did not come from hmo's pool"; }
+grep -q '^hmo: cuMemAlloc_v2 ' stats || { cat stats; fail "no cuMemAlloc_v2 line in the summary"; }
+grep -q '^hmo: cuda pool: device .* from the pool' stats || { cat stats; fail "no device pool line"; }
+grep -q '^hmo: cuda pool: pinned host' stats || { cat stats; fail "no pinned pool line"; }
+rm -f stats
+both "cudart copies" "$t/t_cudart" copies
+rm -f stats
+both "cudart streams" "$t/t_cudart" streams
+rm -f stats
+FAKECUDA_MEM=$((64 << 20)) both "cudart out-of-memory" "$t/t_cudart" oom
+grep -q 'retries after out-of-memory' stats || fail "no out-of-memory line"
+[ "$(sed -n 's/.* \([0-9]*\) retries after out-of-memory/\1/p' stats)" -ge 1 ] || { cat stats; fail "out-of-memory: no release and retry"; }
+rm -f stats
+# The driver by dlopen + dlsym (FFmpeg), and by cuGetProcAddress.
+both "driver dlsym" "$t/t_driver" dlsym
+grep -q hmo-pooled out.hmo || fail "dlsym'd cuMemAlloc_v2 did not pool"
+rm -f stats
+both "driver cuGetProcAddress" "$t/t_driver" gpa
+grep -q hmo-pooled out.hmo || fail "cuGetProcAddress'd cuMemAlloc did not pool"
+rm -f stats
+# HMO_CUDA_POOL=off: counted, not pooled.
+HMO_CUDA_POOL=off HMO_STATS="$WORK/stats" run_hmo "$t/t_cudart" pool >out 2>&1 || { cat out; fail "HMO_CUDA_POOL=off"; }
+! grep -q hmo-pooled out || fail "HMO_CUDA_POOL=off still pooled"
+grep -q '^hmo: cuMemAlloc_v2 ' stats || fail "HMO_CUDA_POOL=off: calls not counted"
+rm -f stats
+# No device, and the toolkit's stub library: everything passes straight through.
+for v in FAKECUDA_NODEV FAKECUDA_STUB; do
+	env "$v=1" HMO_STATS="$WORK/stats" LD_PRELOAD="$LIBHMO" "$t/t_cudart" nodev >out 2>&1 || { cat out; fail "$v under hmo"; }
+	grep -q 'the first cuInit failed' stats || { cat stats; fail "$v: not said in the summary"; }
+	rm -f stats
+done
+# No libcuda at all.
+LD_LIBRARY_PATH= run_hmo "$t/t_driver" dlsym >out 2>&1 || { cat out; fail "no libcuda, under hmo"; }
+grep -q 'no libcuda' out || fail "t_driver found a libcuda it should not have"
+# 1 GiB copies, when the machine has the memory for them.
+if [ "$(awk '/MemAvailable/ { print int($2 / 1048576) }' /proc/meminfo)" -ge 8 ]; then
+	T_BIG=1 FAKECUDA_MEM=$((3 << 30)) run_hmo "$t/t_cudart" copies >out 2>&1 || { cat out; fail "1 GiB copies under hmo"; }
+fi
+exit 0

@@ -1,0 +1,203 @@
+/* t_cudart: a program built as with `nvcc -cudart shared`: linked to libcudart.so.13
+ * (the fake one), which reaches the driver through cuGetProcAddress_v2. Under hmo
+ * its device and pinned allocations come back from the pools; every copy keeps its
+ * bytes; a block freed with work still queued on a stream is not handed out before
+ * that work is done.
+ *
+ *   t_cudart [pool|copies|streams|oom|nodev]
+ * Prints "hmo-pooled" when device blocks came back from a pool (a cudaFree then a
+ * cudaMalloc of the same size gave the same pointer without a driver allocation). */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload/cudadefs.h"
+
+cudaError_t cudaMalloc(void **p, size_t n);
+cudaError_t cudaFree(void *p);
+cudaError_t cudaMallocHost(void **p, size_t n);
+cudaError_t cudaHostAlloc(void **p, size_t n, unsigned flags);
+cudaError_t cudaFreeHost(void *p);
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, enum cudaMemcpyKind k);
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, enum cudaMemcpyKind k, cudaStream_t s);
+cudaError_t cudaMemcpy2D(void *dst, size_t dp, const void *src, size_t sp, size_t w, size_t h, enum cudaMemcpyKind k);
+cudaError_t cudaMemcpy2DAsync(void *dst, size_t dp, const void *src, size_t sp, size_t w, size_t h,
+			      enum cudaMemcpyKind k, cudaStream_t s);
+cudaError_t cudaStreamCreate(cudaStream_t *s);
+cudaError_t cudaStreamSynchronize(cudaStream_t s);
+cudaError_t cudaDeviceSynchronize(void);
+cudaError_t cudaGetDeviceCount(int *n);
+cudaError_t cudaMemGetInfo(size_t *f, size_t *t);
+
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "t_cudart: %s:%d: %s\n", __FILE__, __LINE__, #c); exit(1); } } while (0)
+
+static unsigned long (*fake_count)(const char *);
+static size_t (*fake_pending)(void);
+static unsigned (*fake_host_flags)(void *);
+
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 131 + seed);
+}
+
+static void pool(void)
+{
+	void *a, *b, *h, *h2, *h3;
+	unsigned long before;
+
+	/* device: free then malloc of the same size, many times */
+	CHECK(cudaMalloc(&a, 5 << 20) == 0);
+	before = fake_count("cuMemAlloc_v2");
+	for (int i = 0; i < 20; i++) {
+		CHECK(cudaFree(a) == 0);
+		CHECK(cudaMalloc(&b, 5 << 20) == 0);
+		a = b;
+	}
+	if (fake_count("cuMemAlloc_v2") == before)
+		printf("hmo-pooled\n");
+	/* a different size is a different block */
+	CHECK(cudaMalloc(&b, 7 << 20) == 0);
+	CHECK(b != a);
+	CHECK(cudaFree(b) == 0);
+	CHECK(cudaFree(a) == 0);
+	/* pinned host memory: the flags are kept apart */
+	CHECK(cudaHostAlloc(&h, 3 << 20, 1 /* portable */) == 0);
+	CHECK(fake_host_flags(h) == 1);
+	CHECK(cudaFreeHost(h) == 0);
+	CHECK(cudaMallocHost(&h2, 3 << 20) == 0);
+	CHECK(fake_host_flags(h2) == 0);	/* never the portable block */
+	CHECK(cudaHostAlloc(&h3, 3 << 20, 1) == 0);
+	CHECK(fake_host_flags(h3) == 1);
+	CHECK(cudaFreeHost(h2) == 0 && cudaFreeHost(h3) == 0);
+	printf("pool ok\n");
+}
+
+/* Every copy kind and size keeps its bytes: 0, 1 B, odd sizes, 2D with odd pitches,
+ * and (with T_BIG set) 1 GiB. */
+static void copies(void)
+{
+	static const size_t sizes[] = { 0, 1, 3, 4095, 4097, (1 << 20) + 7, 9 << 20 };
+	size_t big = getenv("T_BIG") ? (size_t)1 << 30 : 0;
+
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0] + 1; k++) {
+		size_t n = k < sizeof sizes / sizeof sizes[0] ? sizes[k] : big;
+		if (k == sizeof sizes / sizeof sizes[0] && !big)
+			break;
+		unsigned char *src = malloc(n + 1), *dst = malloc(n + 1), *pin;
+		void *d = NULL;
+		fill(src, n, (unsigned)k);
+		memset(dst, 0, n + 1);
+		CHECK(cudaMalloc(&d, n ? n : 1) == 0);
+		CHECK(cudaMemcpy(d, src, n, cudaMemcpyHostToDevice) == 0);
+		CHECK(cudaMemcpy(dst, d, n, cudaMemcpyDeviceToHost) == 0);
+		CHECK(memcmp(src, dst, n) == 0);
+		/* async, from pinned memory, on a stream */
+		cudaStream_t s;
+		CHECK(cudaStreamCreate(&s) == 0);
+		CHECK(cudaMallocHost((void **)&pin, n ? n : 1) == 0);
+		fill(pin, n, (unsigned)k + 7);
+		CHECK(cudaMemcpyAsync(d, pin, n, cudaMemcpyHostToDevice, s) == 0);
+		memset(dst, 0, n + 1);
+		CHECK(cudaMemcpyAsync(dst, d, n, cudaMemcpyDeviceToHost, s) == 0);
+		CHECK(cudaStreamSynchronize(s) == 0);
+		CHECK(memcmp(pin, dst, n) == 0);
+		/* async from pageable memory: the source may change at once after the call */
+		fill(src, n, (unsigned)k + 9);
+		memcpy(dst, src, n);
+		CHECK(cudaMemcpyAsync(d, src, n, cudaMemcpyHostToDevice, s) == 0);
+		memset(src, 0xee, n);
+		CHECK(cudaMemcpy(src, d, n, cudaMemcpyDeviceToHost) == 0);
+		CHECK(memcmp(src, dst, n) == 0);
+		CHECK(cudaFreeHost(pin) == 0 && cudaFree(d) == 0);
+		free(src);
+		free(dst);
+	}
+	/* 2D: 13 rows of 1001 bytes, source pitch 1003, device pitch 1024, back at 1009 */
+	size_t w = 1001, h = 13;
+	unsigned char *src = malloc(1003 * h), *back = calloc(1009, h);
+	void *d;
+	fill(src, 1003 * h, 5);
+	CHECK(cudaMalloc(&d, 1024 * h) == 0);
+	CHECK(cudaMemcpy2D(d, 1024, src, 1003, w, h, cudaMemcpyHostToDevice) == 0);
+	CHECK(cudaMemcpy2DAsync(back, 1009, d, 1024, w, h, cudaMemcpyDeviceToHost, NULL) == 0);
+	CHECK(cudaDeviceSynchronize() == 0);
+	for (size_t y = 0; y < h; y++)
+		CHECK(memcmp(src + y * 1003, back + y * 1009, w) == 0);
+	CHECK(cudaFree(d) == 0);
+	free(src);
+	free(back);
+	printf("copies ok\n");
+}
+
+/* A block freed while a stream still has work queued on it is not handed out again
+ * before that work is done. */
+static void streams(void)
+{
+	void *a, *b;
+	unsigned char *pin;
+	cudaStream_t s;
+	const size_t n = 4 << 20;
+
+	CHECK(cudaStreamCreate(&s) == 0);
+	CHECK(cudaMallocHost((void **)&pin, n) == 0);
+	fill(pin, n, 3);
+	CHECK(cudaMalloc(&a, n) == 0);
+	CHECK(cudaMemcpyAsync(a, pin, n, cudaMemcpyHostToDevice, s) == 0);	/* queued */
+	CHECK(fake_pending() > 0);
+	CHECK(cudaFree(a) == 0);
+	CHECK(cudaMalloc(&b, n) == 0);
+	CHECK(b != a || fake_pending() == 0);	/* a comes back only once its work is done */
+	CHECK(cudaStreamSynchronize(s) == 0);
+	CHECK(cudaFree(b) == 0);
+	printf("streams ok\n");
+}
+
+/* Out of device memory with blocks cached: they are given back and the allocation
+ * succeeds (FAKECUDA_MEM=64 MiB). */
+static void oom(void)
+{
+	void *p[6];
+	for (int i = 0; i < 6; i++)
+		CHECK(cudaMalloc(&p[i], 10 << 20) == 0);
+	for (int i = 0; i < 6; i++)
+		CHECK(cudaFree(p[i]) == 0);
+	void *big;
+	CHECK(cudaMalloc(&big, 60 << 20) == 0);
+	CHECK(cudaFree(big) == 0);
+	printf("oom ok\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "pool";
+	void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+	int n = 0;
+
+	if (!strcmp(mode, "nodev")) {
+		/* no device, or the stub driver: the runtime says so, and nothing breaks */
+		void *p;
+		CHECK(cudaGetDeviceCount(&n) != 0 && n == 0);
+		CHECK(cudaMalloc(&p, 1 << 20) != 0);
+		printf("nodev ok\n");
+		return 0;
+	}
+	CHECK(cudaGetDeviceCount(&n) == 0 && n == 1);
+	h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+	CHECK(h);
+	*(void **)&fake_count = dlsym(h, "fakecuda_count");
+	*(void **)&fake_pending = dlsym(h, "fakecuda_pending");
+	*(void **)&fake_host_flags = dlsym(h, "fakecuda_host_flags");
+	CHECK(fake_count && fake_pending && fake_host_flags);
+	if (!strcmp(mode, "pool"))
+		pool();
+	else if (!strcmp(mode, "copies"))
+		copies();
+	else if (!strcmp(mode, "streams"))
+		streams();
+	else if (!strcmp(mode, "oom"))
+		oom();
+	return 0;
+}
