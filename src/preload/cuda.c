@@ -67,6 +67,11 @@ static const struct cu_fn fns[CU_COUNT] = {
 	[CU_STREAM_CREATE] = { "cuStreamCreate", "cuStreamCreate", NULL, 2000, { W(stream_create), NULL } },
 	[CU_STREAM_CREATE_PRIO] = { "cuStreamCreateWithPriority", "cuStreamCreateWithPriority", NULL, 5050,
 				    { W(stream_create_prio), NULL } },
+	[CU_CTX_DESTROY] = { "cuCtxDestroy", "cuCtxDestroy_v2", NULL, 4000, { W(ctx_destroy), NULL } },
+	[CU_PRIMARY_RESET] = { "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset_v2", NULL, 11000,
+			       { W(primary_reset), NULL } },
+	[CU_PRIMARY_RELEASE] = { "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease_v2", NULL, 11000,
+				 { W(primary_release), NULL } },
 	[CU_GPA] = { "cuGetProcAddress", "cuGetProcAddress", NULL, 11030, { W(gpa), NULL } },
 	[CU_GPA2] = { "cuGetProcAddress_v2", "cuGetProcAddress_v2", NULL, 12000, { W(gpa2), NULL } },
 };

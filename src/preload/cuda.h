@@ -14,6 +14,7 @@ enum cu_op {
 	CU_INIT, CU_MEM_ALLOC, CU_MEM_FREE, CU_MEM_ALLOC_HOST, CU_MEM_HOST_ALLOC, CU_MEM_FREE_HOST,
 	CU_HTOD, CU_DTOH, CU_HTOD_ASYNC, CU_DTOH_ASYNC, CU_2D, CU_2D_ASYNC,
 	CU_RANGE, CU_PTR_ATTR, CU_MEM_INFO, CU_IPC_GET, CU_STREAM_CREATE, CU_STREAM_CREATE_PRIO,
+	CU_CTX_DESTROY, CU_PRIMARY_RESET, CU_PRIMARY_RELEASE,
 	CU_GPA, CU_GPA2,
 	CU_COUNT
 };
@@ -67,6 +68,9 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total);
 CUresult cu_wrap_ipc_get(void *handle, CUdeviceptr p);
 CUresult cu_wrap_stream_create(CUstream *s, unsigned flags);
 CUresult cu_wrap_stream_create_prio(CUstream *s, unsigned flags, int prio);
+CUresult cu_wrap_ctx_destroy(CUcontext c);
+CUresult cu_wrap_primary_reset(CUdevice d);
+CUresult cu_wrap_primary_release(CUdevice d);
 CUresult cu_wrap_gpa(const char *sym, void **pfn, int version, cuuint64_t flags);
 CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags, int *status);
 

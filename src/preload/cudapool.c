@@ -13,6 +13,10 @@
  * (non-blocking streams, or the per-thread default stream variants), the free
  * synchronises the context instead, as the real cuMemFree does.
  *
+ * Blocks belong to the context that was current when they were made, and go back
+ * only to that context; when a context is destroyed or a primary context reset or
+ * released, the pool forgets every block (the driver frees them with it).
+ *
  * Free cached memory is capped (HMO_CUDA_POOL_MAX, HMO_CUDA_HOST_POOL_MAX); when the
  * driver runs out of memory, every cached block is released and the allocation is
  * tried again. Blocks handed to cuIpcGetMemHandle are never cached: they are freed
@@ -38,6 +42,7 @@ struct block {
 	unsigned flags;		/* cuMemHostAlloc flags (host blocks) */
 	bool host, exported;
 	int state;
+	CUcontext ctx;		/* current when it was made */
 	CUevent ev;		/* recorded at free; NULL if none could be made */
 };
 
@@ -54,6 +59,7 @@ static struct {
 	CUresult (*event_record)(CUevent, CUstream);
 	CUresult (*event_query)(CUevent);
 	CUresult (*ctx_sync)(void);
+	CUresult (*ctx_current)(CUcontext *);
 	bool done;
 } drv;
 
@@ -65,6 +71,7 @@ static void resolve_driver(void)
 	*(void **)&drv.event_record = hmo_cu_driver("cuEventRecord");
 	*(void **)&drv.event_query = hmo_cu_driver("cuEventQuery");
 	*(void **)&drv.ctx_sync = hmo_cu_driver("cuCtxSynchronize");
+	*(void **)&drv.ctx_current = hmo_cu_driver("cuCtxGetCurrent");
 	drv.done = true;
 }
 
@@ -128,12 +135,23 @@ static struct block *new_block(void)
 	return &blocks[nblocks++];
 }
 
-/* A cached block of exactly `size` (and flags) whose last use has finished. */
-static struct block *reuse(size_t size, bool host, unsigned flags)
+static CUcontext current(void)
+{
+	CUcontext c = NULL;
+
+	if (drv.ctx_current && drv.ctx_current(&c) != CUDA_SUCCESS)
+		c = NULL;
+	return c;
+}
+
+/* A cached block of exactly `size` (and flags), of the current context, whose last
+ * use has finished. */
+static struct block *reuse(size_t size, bool host, unsigned flags, CUcontext ctx)
 {
 	for (size_t i = 0; i < nblocks; i++) {
 		struct block *b = &blocks[i];
-		if (b->state != BLOCK_CACHED || b->host != host || b->size != size || b->flags != flags)
+		if (b->state != BLOCK_CACHED || b->host != host || b->size != size || b->flags != flags ||
+		    b->ctx != ctx)
 			continue;
 		if (b->ev && drv.event_query && drv.event_query(b->ev) != CUDA_SUCCESS)
 			continue;	/* still in use on the device */
@@ -224,7 +242,8 @@ CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
 	size_t size = round_size(n);
 	pthread_mutex_lock(&mu);
 	resolve_driver();
-	struct block *b = reuse(size, false, 0);
+	CUcontext ctx = current();
+	struct block *b = reuse(size, false, 0, ctx);
 	if (b) {
 		ps.dev_hits++;
 		ps.dev_cached -= b->size;
@@ -247,7 +266,8 @@ CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
 		rc = real(&d, size);
 	}
 	if (rc == CUDA_SUCCESS && (b = new_block()) != NULL) {
-		*b = (struct block){ .p = (uintptr_t)d, .size = size, .want = n, .state = BLOCK_LIVE, .ev = b->ev };
+		*b = (struct block){ .p = (uintptr_t)d, .size = size, .want = n, .state = BLOCK_LIVE, .ev = b->ev,
+				     .ctx = ctx };
 		ps.dev_misses++;
 		*p = d;
 	} else if (rc == CUDA_SUCCESS) {
@@ -301,7 +321,8 @@ static CUresult host_alloc(enum cu_op op, void **p, size_t n, unsigned flags)
 	size_t size = round_size(n);
 	pthread_mutex_lock(&mu);
 	resolve_driver();
-	struct block *b = reuse(size, true, flags);
+	CUcontext ctx = current();
+	struct block *b = reuse(size, true, flags, ctx);
 	if (b) {
 		ps.host_hits++;
 		ps.host_cached -= b->size;
@@ -323,7 +344,7 @@ static CUresult host_alloc(enum cu_op op, void **p, size_t n, unsigned flags)
 	}
 	if (rc == CUDA_SUCCESS && (b = new_block()) != NULL) {
 		*b = (struct block){ .p = (uintptr_t)h, .size = size, .want = n, .flags = flags, .host = true,
-				     .state = BLOCK_LIVE, .ev = b->ev };
+				     .state = BLOCK_LIVE, .ev = b->ev, .ctx = ctx };
 		ps.host_misses++;
 	}
 	if (rc == CUDA_SUCCESS)
@@ -364,6 +385,44 @@ CUresult cu_wrap_mem_free_host(void *p)
 	note(CU_MEM_FREE_HOST, 0, t0, rc);
 	return rc;
 }
+
+/* ---- contexts going away ------------------------------------------------------------ */
+
+/* The driver frees a context's memory with it: the pool forgets every block (all of
+ * them, whatever their context: simple, and a context going away is rare) before
+ * the call, so nothing stale is handed out after it. Cached blocks are freed for
+ * real first, while their context still exists. */
+static void forget_all(void)
+{
+	pthread_mutex_lock(&mu);
+	if (drv.ctx_sync)
+		drv.ctx_sync();
+	release(false, 0);
+	release(true, 0);
+	for (size_t i = 0; i < nblocks; i++) {
+		blocks[i].state = BLOCK_FREE;
+		blocks[i].ev = NULL;	/* destroyed with its context */
+	}
+	ps.dev_cached = ps.host_cached = 0;
+	pthread_mutex_unlock(&mu);
+}
+
+#define CTX_GONE(name, op, type)                                              \
+	CUresult name(type x)                                                 \
+	{                                                                     \
+		CUresult (*real)(type) = hmo_cu_next(op, 0);                  \
+		uint64_t t0 = now_ns();                                       \
+		if (!real)                                                    \
+			return CUDA_ERROR_NOT_INITIALIZED;                    \
+		forget_all();                                                 \
+		CUresult rc = real(x);                                        \
+		note(op, 0, t0, rc);                                          \
+		return rc;                                                    \
+	}
+
+CTX_GONE(cu_wrap_ctx_destroy, CU_CTX_DESTROY, CUcontext)
+CTX_GONE(cu_wrap_primary_reset, CU_PRIMARY_RESET, CUdevice)
+CTX_GONE(cu_wrap_primary_release, CU_PRIMARY_RELEASE, CUdevice)
 
 /* ---- copies: counted, with their API time --------------------------------------------- */
 
@@ -548,4 +607,7 @@ EXPORT_ALIAS(cuPointerGetAttribute, cu_wrap_ptr_attr);
 EXPORT_ALIAS(cuMemGetInfo_v2, cu_wrap_mem_info);
 EXPORT_ALIAS(cuIpcGetMemHandle, cu_wrap_ipc_get);
 EXPORT_ALIAS(cuStreamCreate, cu_wrap_stream_create);
+EXPORT_ALIAS(cuCtxDestroy_v2, cu_wrap_ctx_destroy);
+EXPORT_ALIAS(cuDevicePrimaryCtxReset_v2, cu_wrap_primary_reset);
+EXPORT_ALIAS(cuDevicePrimaryCtxRelease_v2, cu_wrap_primary_release);
 EXPORT_ALIAS(cuStreamCreateWithPriority, cu_wrap_stream_create_prio);

@@ -36,6 +36,8 @@ FAKECUDA_MEM=$((64 << 20)) both "cudart out-of-memory" "$t/t_cudart" oom
 grep -q 'retries after out-of-memory' stats || fail "no out-of-memory line"
 [ "$(sed -n 's/.* \([0-9]*\) retries after out-of-memory/\1/p' stats)" -ge 1 ] || { cat stats; fail "out-of-memory: no release and retry"; }
 rm -f stats
+both "cudart device reset" "$t/t_cudart" reset
+rm -f stats
 # The driver by dlopen + dlsym (FFmpeg), and by cuGetProcAddress.
 both "driver dlsym" "$t/t_driver" dlsym
 grep -q hmo-pooled out.hmo || fail "dlsym'd cuMemAlloc_v2 did not pool"

@@ -4,7 +4,7 @@
  * bytes; a block freed with work still queued on a stream is not handed out before
  * that work is done.
  *
- *   t_cudart [pool|copies|streams|oom|nodev]
+ *   t_cudart [pool|copies|streams|oom|reset|nodev]
  * Prints "hmo-pooled" when device blocks came back from a pool (a cudaFree then a
  * cudaMalloc of the same size gave the same pointer without a driver allocation). */
 #include <dlfcn.h>
@@ -30,12 +30,14 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s);
 cudaError_t cudaDeviceSynchronize(void);
 cudaError_t cudaGetDeviceCount(int *n);
 cudaError_t cudaMemGetInfo(size_t *f, size_t *t);
+cudaError_t cudaDeviceReset(void);
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "t_cudart: %s:%d: %s\n", __FILE__, __LINE__, #c); exit(1); } } while (0)
 
 static unsigned long (*fake_count)(const char *);
 static size_t (*fake_pending)(void);
 static unsigned (*fake_host_flags)(void *);
+static int (*fake_is_live)(CUdeviceptr);
 
 static void fill(unsigned char *p, size_t n, unsigned seed)
 {
@@ -170,6 +172,20 @@ static void oom(void)
 	printf("oom ok\n");
 }
 
+/* A reset of the device frees its memory: nothing cached before it is handed out
+ * after it. */
+static void reset(void)
+{
+	void *a, *b;
+	CHECK(cudaMalloc(&a, 6 << 20) == 0);
+	CHECK(cudaFree(a) == 0);
+	CHECK(cudaDeviceReset() == 0);
+	CHECK(cudaMalloc(&b, 6 << 20) == 0);
+	CHECK(fake_is_live((CUdeviceptr)(uintptr_t)b));
+	CHECK(cudaFree(b) == 0);
+	printf("reset ok\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "pool";
@@ -190,7 +206,8 @@ int main(int argc, char **argv)
 	*(void **)&fake_count = dlsym(h, "fakecuda_count");
 	*(void **)&fake_pending = dlsym(h, "fakecuda_pending");
 	*(void **)&fake_host_flags = dlsym(h, "fakecuda_host_flags");
-	CHECK(fake_count && fake_pending && fake_host_flags);
+	*(void **)&fake_is_live = dlsym(h, "fakecuda_is_live");
+	CHECK(fake_count && fake_pending && fake_host_flags && fake_is_live);
 	if (!strcmp(mode, "pool"))
 		pool();
 	else if (!strcmp(mode, "copies"))
@@ -199,5 +216,7 @@ int main(int argc, char **argv)
 		streams();
 	else if (!strcmp(mode, "oom"))
 		oom();
+	else if (!strcmp(mode, "reset"))
+		reset();
 	return 0;
 }

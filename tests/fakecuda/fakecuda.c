@@ -200,6 +200,35 @@ API CUresult cuCtxSetCurrent(CUcontext c) { (void)c; count("cuCtxSetCurrent"); r
 API CUresult cuCtxGetCurrent(CUcontext *c) { count("cuCtxGetCurrent"); *c = init_state == 1 ? &ctx : NULL; return 0; }
 API CUresult cuCtxSynchronize(void) { ENTER("cuCtxSynchronize"); run_all(); LEAVE(0); }
 
+/* Resetting the primary context frees every allocation made in it. */
+API CUresult cuDevicePrimaryCtxReset_v2(CUdevice d)
+{
+	(void)d;
+	ENTER("cuDevicePrimaryCtxReset_v2");
+	run_all();
+	for (size_t i = nallocs; i-- > 0;) {
+		if (allocs[i].k == REGISTERED)
+			continue;
+		if (allocs[i].k == DEVICE)
+			device_used -= allocs[i].n;
+		free((void *)allocs[i].p);
+		drop(&allocs[i]);
+	}
+	LEAVE(0);
+}
+
+API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) { (void)d; count("cuDevicePrimaryCtxRelease_v2"); return 0; }
+
+/* Whether p is the start of a device allocation that exists now. */
+API int fakecuda_is_live(CUdeviceptr p)
+{
+	pthread_mutex_lock(&mu);
+	struct alloc *a = find((uintptr_t)p, false);
+	int live = a && a->k == DEVICE;
+	pthread_mutex_unlock(&mu);
+	return live;
+}
+
 API CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t n)
 {
 	ENTER("cuMemAlloc_v2");
@@ -488,6 +517,7 @@ API CUresult cuGetErrorString(CUresult e, const char **s) { (void)e; *s = "fake 
 /* ---- cuGetProcAddress --------------------------------------------------------- */
 
 struct entry { const char *name; void *plain, *ptds; int since; };
+/* (the table's versions are simplified: every entry has had its present ABI since 3.2) */
 #define E(n, f) { n, (void *)f, (void *)f, 3020 }
 #define EP(n, f, g) { n, (void *)f, (void *)g, 3020 }
 static const struct entry table[] = {
@@ -495,6 +525,7 @@ static const struct entry table[] = {
 	E("cuDeviceGetCount", cuDeviceGetCount), E("cuDeviceGet", cuDeviceGet),
 	E("cuDevicePrimaryCtxRetain", cuDevicePrimaryCtxRetain), E("cuCtxSetCurrent", cuCtxSetCurrent),
 	E("cuCtxGetCurrent", cuCtxGetCurrent), E("cuCtxSynchronize", cuCtxSynchronize),
+	E("cuDevicePrimaryCtxReset", cuDevicePrimaryCtxReset_v2), E("cuDevicePrimaryCtxRelease", cuDevicePrimaryCtxRelease_v2),
 	E("cuMemAlloc", cuMemAlloc_v2), E("cuMemFree", cuMemFree_v2), E("cuMemAllocHost", cuMemAllocHost_v2),
 	E("cuMemHostAlloc", cuMemHostAlloc), E("cuMemFreeHost", cuMemFreeHost),
 	E("cuMemHostRegister", cuMemHostRegister_v2), E("cuMemHostUnregister", cuMemHostUnregister),

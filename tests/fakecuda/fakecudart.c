@@ -35,6 +35,7 @@ static struct {
 	CUresult (*ctx_sync)(void);
 	CUresult (*range)(CUdeviceptr *, size_t *, CUdeviceptr);
 	CUresult (*mem_info)(size_t *, size_t *);
+	CUresult (*reset)(CUdevice);
 } drv;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static cudaError_t init_error;
@@ -59,6 +60,7 @@ static void start(void)
 	GET(copy2d, "cuMemcpy2D"); GET(copy2d_async, "cuMemcpy2DAsync");
 	GET(stream_create, "cuStreamCreate"); GET(stream_sync, "cuStreamSynchronize");
 	GET(ctx_sync, "cuCtxSynchronize"); GET(range, "cuMemGetAddressRange"); GET(mem_info, "cuMemGetInfo");
+	GET(reset, "cuDevicePrimaryCtxReset");
 	if (!drv.init || drv.init(0) != 0)
 		init_error = 100;	/* cudaErrorNoDevice */
 }
@@ -77,6 +79,7 @@ API cudaError_t cudaHostUnregister(void *p) { READY(); return drv.unregister(p);
 API cudaError_t cudaStreamCreate(cudaStream_t *s) { READY(); return drv.stream_create(s, 0); }
 API cudaError_t cudaStreamSynchronize(cudaStream_t s) { READY(); return drv.stream_sync(s); }
 API cudaError_t cudaDeviceSynchronize(void) { READY(); return drv.ctx_sync(); }
+API cudaError_t cudaDeviceReset(void) { READY(); return drv.reset(0); }
 API cudaError_t cudaMemGetInfo(size_t *f, size_t *t) { READY(); return drv.mem_info(f, t); }
 
 static enum cudaMemcpyKind kind_of(enum cudaMemcpyKind k, const void *dst, const void *src)
