@@ -49,6 +49,13 @@ const struct hmo_option_desc hmo_option_table[] = {
 	  "most free device memory the CUDA pool keeps cached (all of it goes back when the device runs out)", NULL },
 	{ "HMO_CUDA_HOST_POOL_MAX", HMO_OPT_SIZE, "1G", 0, 64 * TiB, FIELD(cuda_host_pool_max),
 	  "most free pinned host memory the CUDA pool keeps cached", NULL },
+	{ "HMO_PIN", HMO_OPT_ENUM, "auto", 0, 0, FIELD(pin),
+	  "pageable host<->device copies of at least HMO_THRESHOLD: auto or staging (through pinned chunks), or off",
+	  (const char *const[]){ "auto", "staging", "off", NULL } },
+	{ "HMO_STAGING_CHUNK", HMO_OPT_SIZE, "4M", 64 * KiB, GiB, FIELD(staging_chunk),
+	  "size of each pinned chunk that staged copies go through", NULL },
+	{ "HMO_STAGING_SLOTS", HMO_OPT_UINT, "4", 2, 64, FIELD(staging_slots),
+	  "pinned chunks in the staging ring: the host copy of one overlaps the DMA of the others", NULL },
 };
 
 uint64_t hmo_options_ram = 8 * GiB;

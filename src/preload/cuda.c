@@ -123,22 +123,23 @@ static CUresult (*real_gpa)(const char *, void **, int, cuuint64_t, int *);
 static CUresult (*real_gpa1)(const char *, void **, int, cuuint64_t);
 static void *cuda_handle;	/* the handle the program dlsym'd driver names from */
 
-/* Any driver function, for hmo's own calls (events, synchronisation): through the
- * program's own cuGetProcAddress if one was seen, else its libcuda handle, else
- * the next definition. */
-void *hmo_cu_driver(const char *name)
+/* Any driver function, for hmo's own calls (events, synchronisation, staging):
+ * through the program's own cuGetProcAddress if one was seen, else its libcuda
+ * handle, else the next definition. */
+void *hmo_cu_driver(const char *base, const char *sym, bool pt)
 {
+	cuuint64_t flags = pt ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM : 0;
 	void *p = NULL;
 
-	if (real_gpa && real_gpa(name, &p, 12000, 0, NULL) == 0 && p)
+	if (real_gpa && real_gpa(base, &p, 12000, flags, NULL) == 0 && p)
 		return p;
-	if (real_gpa1 && real_gpa1(name, &p, 12000, 0) == 0 && p)
+	if (real_gpa1 && real_gpa1(base, &p, 12000, flags) == 0 && p)
 		return p;
 	hmo_guard_enter();
 	if (cuda_handle)
-		p = hmo_real_dlsym(cuda_handle, name);
+		p = hmo_real_dlsym(cuda_handle, sym);
 	if (!p)
-		p = dlsym(RTLD_NEXT, name);
+		p = dlsym(RTLD_NEXT, sym);
 	hmo_guard_leave();
 	return p;
 }

@@ -31,8 +31,11 @@ const char *hmo_cu_name(enum cu_op op);
 extern void *hmo_cu_real[CU_COUNT][2];
 /* The real function of op's variant, or NULL when there is none. */
 void *hmo_cu_next(enum cu_op op, int variant);
-/* Any driver function, for hmo's own calls. */
-void *hmo_cu_driver(const char *name);
+/* Any driver function, for hmo's own calls: `base` as cuGetProcAddress knows it,
+ * `sym` as the library exports it; pt for the per-thread default stream variant. */
+void *hmo_cu_driver(const char *base, const char *sym, bool pt);
+/* 0 before the first cuInit, 1 after one that succeeded, else its error. */
+int hmo_cu_state(void);
 /* Whether a per-thread default stream variant was handed out: such streams do not
  * synchronise with the legacy stream. */
 extern bool hmo_cu_pt_seen;
@@ -81,6 +84,18 @@ struct hmo_cu_pool_stats {
 	int state;	/* 0 not started, 1 on, else the error of the first cuInit */
 };
 void hmo_cu_pool_stats(struct hmo_cu_pool_stats *out);
+
+/* cudastage.c: a pageable copy staged through pinned chunks. false when it is not
+ * one to stage (the caller then makes the copy itself); else true with *rc the
+ * result. async is the real asynchronous copy of the caller's variant. */
+bool hmo_stage_htod(CUresult (*async)(CUdeviceptr, const void *, size_t, CUstream), int variant, CUdeviceptr d,
+		    const void *h, size_t n, CUstream s, CUresult *rc);
+bool hmo_stage_dtoh(CUresult (*async)(void *, CUdeviceptr, size_t, CUstream), int variant, void *h,
+		    CUdeviceptr d, size_t n, CUstream s, CUresult *rc);
+struct hmo_cu_stage_stats {
+	uint64_t htod, htod_bytes, dtoh, dtoh_bytes, pinned;
+};
+void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out);
 
 #pragma GCC visibility pop
 

@@ -67,11 +67,11 @@ static void resolve_driver(void)
 {
 	if (drv.done)
 		return;
-	*(void **)&drv.event_create = hmo_cu_driver("cuEventCreate");
-	*(void **)&drv.event_record = hmo_cu_driver("cuEventRecord");
-	*(void **)&drv.event_query = hmo_cu_driver("cuEventQuery");
-	*(void **)&drv.ctx_sync = hmo_cu_driver("cuCtxSynchronize");
-	*(void **)&drv.ctx_current = hmo_cu_driver("cuCtxGetCurrent");
+	*(void **)&drv.event_create = hmo_cu_driver("cuEventCreate", "cuEventCreate", false);
+	*(void **)&drv.event_record = hmo_cu_driver("cuEventRecord", "cuEventRecord", false);
+	*(void **)&drv.event_query = hmo_cu_driver("cuEventQuery", "cuEventQuery", false);
+	*(void **)&drv.ctx_sync = hmo_cu_driver("cuCtxSynchronize", "cuCtxSynchronize", false);
+	*(void **)&drv.ctx_current = hmo_cu_driver("cuCtxGetCurrent", "cuCtxGetCurrent", false);
 	drv.done = true;
 }
 
@@ -89,6 +89,11 @@ static void note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
 	__atomic_fetch_add(&s->ns, now_ns() - t0, __ATOMIC_RELAXED);
 	if (rc != CUDA_SUCCESS)
 		__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
+}
+
+int hmo_cu_state(void)
+{
+	return __atomic_load_n(&ps.state, __ATOMIC_ACQUIRE);
 }
 
 static bool pooling(void)
@@ -438,14 +443,82 @@ CTX_GONE(cu_wrap_primary_release, CU_PRIMARY_RELEASE, CUdevice)
 		return rc;                                                   \
 	}
 
-COPY(cu_wrap_htod, CU_HTOD, 0, (CUdeviceptr d, const void *h, size_t n), (d, h, n), n)
-COPY(cu_wrap_htod_pt, CU_HTOD, 1, (CUdeviceptr d, const void *h, size_t n), (d, h, n), n)
-COPY(cu_wrap_dtoh, CU_DTOH, 0, (void *h, CUdeviceptr d, size_t n), (h, d, n), n)
-COPY(cu_wrap_dtoh_pt, CU_DTOH, 1, (void *h, CUdeviceptr d, size_t n), (h, d, n), n)
-COPY(cu_wrap_htod_async, CU_HTOD_ASYNC, 0, (CUdeviceptr d, const void *h, size_t n, CUstream s), (d, h, n, s), n)
-COPY(cu_wrap_htod_async_pt, CU_HTOD_ASYNC, 1, (CUdeviceptr d, const void *h, size_t n, CUstream s), (d, h, n, s), n)
-COPY(cu_wrap_dtoh_async, CU_DTOH_ASYNC, 0, (void *h, CUdeviceptr d, size_t n, CUstream s), (h, d, n, s), n)
-COPY(cu_wrap_dtoh_async_pt, CU_DTOH_ASYNC, 1, (void *h, CUdeviceptr d, size_t n, CUstream s), (h, d, n, s), n)
+/* The asynchronous copies that staging queues, of the caller's variant. */
+static void *async_fn(enum cu_op op, int v)
+{
+	static void *fn[2][2];
+	int k = op == CU_HTOD_ASYNC ? 0 : 1;
+
+	if (!__atomic_load_n(&fn[k][v], __ATOMIC_ACQUIRE)) {
+		void *p = hmo_cu_real[op][v];
+		if (!p)
+			p = op == CU_HTOD_ASYNC
+				    ? hmo_cu_driver("cuMemcpyHtoDAsync", v ? "cuMemcpyHtoDAsync_v2_ptsz" : "cuMemcpyHtoDAsync_v2", v)
+				    : hmo_cu_driver("cuMemcpyDtoHAsync", v ? "cuMemcpyDtoHAsync_v2_ptsz" : "cuMemcpyDtoHAsync_v2", v);
+		__atomic_store_n(&fn[k][v], p, __ATOMIC_RELEASE);
+	}
+	return fn[k][v];
+}
+
+/* H2D and D2H, synchronous or not: staged when the host side is pageable and large,
+ * else straight to the driver; counted either way. */
+static CUresult htod(enum cu_op op, int v, CUdeviceptr d, const void *h, size_t n, CUstream s)
+{
+	uint64_t t0 = now_ns();
+	CUresult rc;
+
+	if (!hmo_stage_htod(async_fn(CU_HTOD_ASYNC, v), v, d, h, n, s, &rc)) {
+		if (op == CU_HTOD_ASYNC) {
+			CUresult (*real)(CUdeviceptr, const void *, size_t, CUstream) = hmo_cu_next(op, v);
+			rc = real ? real(d, h, n, s) : CUDA_ERROR_NOT_INITIALIZED;
+		} else {
+			CUresult (*real)(CUdeviceptr, const void *, size_t) = hmo_cu_next(op, v);
+			rc = real ? real(d, h, n) : CUDA_ERROR_NOT_INITIALIZED;
+		}
+	}
+	note(op, n, t0, rc);
+	return rc;
+}
+
+static CUresult dtoh(enum cu_op op, int v, void *h, CUdeviceptr d, size_t n, CUstream s)
+{
+	uint64_t t0 = now_ns();
+	CUresult rc;
+
+	if (!hmo_stage_dtoh(async_fn(CU_DTOH_ASYNC, v), v, h, d, n, s, &rc)) {
+		if (op == CU_DTOH_ASYNC) {
+			CUresult (*real)(void *, CUdeviceptr, size_t, CUstream) = hmo_cu_next(op, v);
+			rc = real ? real(h, d, n, s) : CUDA_ERROR_NOT_INITIALIZED;
+		} else {
+			CUresult (*real)(void *, CUdeviceptr, size_t) = hmo_cu_next(op, v);
+			rc = real ? real(h, d, n) : CUDA_ERROR_NOT_INITIALIZED;
+		}
+	}
+	note(op, n, t0, rc);
+	return rc;
+}
+
+CUresult cu_wrap_htod(CUdeviceptr d, const void *h, size_t n) { return htod(CU_HTOD, 0, d, h, n, NULL); }
+CUresult cu_wrap_htod_pt(CUdeviceptr d, const void *h, size_t n) { return htod(CU_HTOD, 1, d, h, n, NULL); }
+CUresult cu_wrap_dtoh(void *h, CUdeviceptr d, size_t n) { return dtoh(CU_DTOH, 0, h, d, n, NULL); }
+CUresult cu_wrap_dtoh_pt(void *h, CUdeviceptr d, size_t n) { return dtoh(CU_DTOH, 1, h, d, n, NULL); }
+CUresult cu_wrap_htod_async(CUdeviceptr d, const void *h, size_t n, CUstream s)
+{
+	return htod(CU_HTOD_ASYNC, 0, d, h, n, s);
+}
+CUresult cu_wrap_htod_async_pt(CUdeviceptr d, const void *h, size_t n, CUstream s)
+{
+	return htod(CU_HTOD_ASYNC, 1, d, h, n, s);
+}
+CUresult cu_wrap_dtoh_async(void *h, CUdeviceptr d, size_t n, CUstream s)
+{
+	return dtoh(CU_DTOH_ASYNC, 0, h, d, n, s);
+}
+CUresult cu_wrap_dtoh_async_pt(void *h, CUdeviceptr d, size_t n, CUstream s)
+{
+	return dtoh(CU_DTOH_ASYNC, 1, h, d, n, s);
+}
+
 COPY(cu_wrap_copy2d, CU_2D, 0, (const CUDA_MEMCPY2D *c), (c), c ? c->WidthInBytes * c->Height : 0)
 COPY(cu_wrap_copy2d_pt, CU_2D, 1, (const CUDA_MEMCPY2D *c), (c), c ? c->WidthInBytes * c->Height : 0)
 COPY(cu_wrap_copy2d_async, CU_2D_ASYNC, 0, (const CUDA_MEMCPY2D *c, CUstream s), (c, s),

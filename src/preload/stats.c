@@ -497,6 +497,22 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		fmt_str(b, " retries after out-of-memory");
 		emit_line(fd, b);
 	}
+	struct hmo_cu_stage_stats ss;
+	hmo_cu_stage_stats(&ss);
+	if (ss.htod + ss.dtoh) {
+		fmt_str(b, "hmo: cuda staging: ");
+		fmt_u64_grouped(b, ss.htod);
+		fmt_str(b, " pageable H2D copies (");
+		fmt_bytes(b, ss.htod_bytes);
+		fmt_str(b, ") and ");
+		fmt_u64_grouped(b, ss.dtoh);
+		fmt_str(b, " D2H (");
+		fmt_bytes(b, ss.dtoh_bytes);
+		fmt_str(b, ") through ");
+		fmt_bytes(b, ss.pinned);
+		fmt_str(b, " of pinned chunks");
+		emit_line(fd, b);
+	}
 	if (ps.host_hits + ps.host_misses) {
 		fmt_str(b, "hmo: cuda pool: pinned host ");
 		fmt_u64_grouped(b, ps.host_hits + ps.host_misses);

@@ -29,6 +29,15 @@ grep -q '^hmo: cuda pool: device .* from the pool' stats || { cat stats; fail "n
 grep -q '^hmo: cuda pool: pinned host' stats || { cat stats; fail "no pinned pool line"; }
 rm -f stats
 both "cudart copies" "$t/t_cudart" copies
+grep -q '^hmo: cuda staging: [1-9][0-9]* pageable H2D copies .* and [1-9][0-9]* D2H' stats ||
+	{ cat stats; fail "pageable copies were not staged"; }
+rm -f stats
+# The same copies with small chunks (many per copy, the ring wrapping around), and
+# with staging off.
+HMO_STAGING_CHUNK=64K HMO_STAGING_SLOTS=2 both "cudart copies, 64 KiB chunks" "$t/t_cudart" copies
+rm -f stats
+HMO_PIN=off both "cudart copies, HMO_PIN=off" "$t/t_cudart" copies
+! grep -q 'cuda staging' stats || fail "HMO_PIN=off still staged"
 rm -f stats
 both "cudart streams" "$t/t_cudart" streams
 rm -f stats

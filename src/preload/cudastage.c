@@ -1,0 +1,197 @@
+/* cudastage.c: pageable host<->device copies through a ring of pinned chunks
+ * (HMO_PIN=auto or staging).
+ *
+ * A copy from or to pageable memory runs at about half the speed of one from pinned
+ * memory, because the driver stages it through small buffers of its own. hmo stages
+ * it through HMO_STAGING_SLOTS chunks of HMO_STAGING_CHUNK pinned bytes instead, each
+ * guarded by an event, so that the host copy of chunk n+1 overlaps the DMA of chunk n:
+ *
+ *   H2D: wait for the slot's last DMA, memcpy a chunk of the source into it, queue its
+ *        DMA on the caller's stream, record the slot's event. The call returns once
+ *        the whole source has been copied out (the caller may reuse it at once), as
+ *        the driver's own pageable copy does; the DMA of the last chunks may still run.
+ *   D2H: queue the DMA of up to one chunk per slot, then take them out in order,
+ *        waiting for each, and queue the next; the call returns with every byte in
+ *        place, as the driver's pageable D2H does.
+ *
+ * The copies go on the caller's stream with the caller's variant (legacy or
+ * per-thread default stream), so the program's stream order holds. Nothing is staged
+ * for copies below HMO_THRESHOLD, from or to memory that is already pinned, or on a
+ * stream being captured into a graph; if a chunk cannot be pinned, the copy passes
+ * straight through. */
+#include <pthread.h>
+#include <string.h>
+
+#include "cuda.h"
+#include "internal.h"
+
+struct slot {
+	void *mem;
+	CUevent ev;
+	bool pending;	/* its event was recorded and not yet waited for */
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct slot ring[64];
+static int nslots;
+static size_t chunk;
+static int next;
+static bool broken;	/* pinning the ring failed once: never again */
+static struct hmo_cu_stage_stats st;
+
+static struct {
+	CUresult (*host_alloc)(void **, size_t, unsigned);
+	CUresult (*event_create)(CUevent *, unsigned);
+	CUresult (*event_record[2])(CUevent, CUstream);
+	CUresult (*event_sync)(CUevent);
+	CUresult (*ptr_attr)(void *, int, CUdeviceptr);
+	CUresult (*capturing)(CUstream, int *);
+	bool done;
+} drv;
+
+static void resolve(void)
+{
+	if (drv.done)
+		return;
+	/* the real cuMemHostAlloc: the ring is hmo's own, never in the pinned pool */
+	*(void **)&drv.host_alloc = hmo_cu_next(CU_MEM_HOST_ALLOC, 0);
+	if (!drv.host_alloc)
+		*(void **)&drv.host_alloc = hmo_cu_driver("cuMemHostAlloc", "cuMemHostAlloc", false);
+	*(void **)&drv.event_create = hmo_cu_driver("cuEventCreate", "cuEventCreate", false);
+	*(void **)&drv.event_record[0] = hmo_cu_driver("cuEventRecord", "cuEventRecord", false);
+	*(void **)&drv.event_record[1] = hmo_cu_driver("cuEventRecord", "cuEventRecord_ptsz", true);
+	if (!drv.event_record[1])
+		drv.event_record[1] = drv.event_record[0];
+	*(void **)&drv.event_sync = hmo_cu_driver("cuEventSynchronize", "cuEventSynchronize", false);
+	/* the real query: hmo's wrapper answers range questions only, but the real one
+	 * is the one that knows what is pinned */
+	*(void **)&drv.ptr_attr = hmo_cu_next(CU_PTR_ATTR, 0);
+	if (!drv.ptr_attr)
+		*(void **)&drv.ptr_attr = hmo_cu_driver("cuPointerGetAttribute", "cuPointerGetAttribute", false);
+	*(void **)&drv.capturing = hmo_cu_driver("cuStreamIsCapturing", "cuStreamIsCapturing", false);
+	drv.done = true;
+}
+
+/* The ring, pinned on first use (portable, so every context can use it). */
+static bool ring_ready(void)
+{
+	if (nslots)
+		return true;
+	if (broken || !drv.host_alloc || !drv.event_create || !drv.event_record[0] || !drv.event_sync)
+		return false;
+	int want = (int)hmo_opt.staging_slots;
+	chunk = (size_t)hmo_opt.staging_chunk;
+	for (int i = 0; i < want; i++) {
+		if (drv.host_alloc(&ring[i].mem, chunk, 1 /* CU_MEMHOSTALLOC_PORTABLE */) != CUDA_SUCCESS ||
+		    drv.event_create(&ring[i].ev, 2 /* CU_EVENT_DISABLE_TIMING */) != CUDA_SUCCESS)
+			break;
+		nslots = i + 1;
+	}
+	if (nslots < 2) {
+		broken = true;	/* the pinned memory it holds stays with it */
+		nslots = 0;
+		return false;
+	}
+	st.pinned = (uint64_t)nslots * chunk;
+	return true;
+}
+
+/* Whether a copy of n bytes to or from host memory h on stream s is one to stage:
+ * large, pageable, not being captured. */
+static bool wanted(const void *h, size_t n, CUstream s)
+{
+	unsigned type = 0;
+	int cap = 0;
+
+	if (hmo_opt.pin == HMO_PIN_OFF || n < hmo_opt.threshold || !h || hmo_cu_state() != 1)
+		return false;
+	resolve();
+	if (!drv.ptr_attr || drv.ptr_attr(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, (CUdeviceptr)(uintptr_t)h) ==
+				     CUDA_SUCCESS)
+		return false;	/* pinned (or unknown to this driver): the driver's own path */
+	if (s && drv.capturing && drv.capturing(s, &cap) == CUDA_SUCCESS && cap)
+		return false;
+	return true;
+}
+
+static CUresult wait_slot(struct slot *sl)
+{
+	if (!sl->pending)
+		return CUDA_SUCCESS;
+	sl->pending = false;
+	return drv.event_sync(sl->ev);
+}
+
+bool hmo_stage_htod(CUresult (*async)(CUdeviceptr, const void *, size_t, CUstream), int variant, CUdeviceptr d,
+		    const void *h, size_t n, CUstream s, CUresult *rc)
+{
+	if (!async || !wanted(h, n, s))
+		return false;
+	pthread_mutex_lock(&mu);
+	if (!ring_ready()) {
+		pthread_mutex_unlock(&mu);
+		return false;
+	}
+	*rc = CUDA_SUCCESS;
+	for (size_t off = 0; off < n && *rc == CUDA_SUCCESS; off += chunk) {
+		struct slot *sl = &ring[next];
+		size_t len = n - off < chunk ? n - off : chunk;
+		next = (next + 1) % nslots;
+		if ((*rc = wait_slot(sl)) != CUDA_SUCCESS)
+			break;
+		hmo_real.memcpy(sl->mem, (const char *)h + off, len);
+		if ((*rc = async(d + off, sl->mem, len, s)) != CUDA_SUCCESS)
+			break;
+		*rc = drv.event_record[variant](sl->ev, s);
+		sl->pending = *rc == CUDA_SUCCESS;
+	}
+	st.htod++;
+	st.htod_bytes += n;
+	pthread_mutex_unlock(&mu);
+	return true;
+}
+
+bool hmo_stage_dtoh(CUresult (*async)(void *, CUdeviceptr, size_t, CUstream), int variant, void *h,
+		    CUdeviceptr d, size_t n, CUstream s, CUresult *rc)
+{
+	if (!async || !wanted(h, n, s))
+		return false;
+	pthread_mutex_lock(&mu);
+	if (!ring_ready()) {
+		pthread_mutex_unlock(&mu);
+		return false;
+	}
+	/* The slots are all waited for first: their earlier H2D chunks must be done
+	 * before they are overwritten. Chunk k goes through slot k % nslots. */
+	*rc = CUDA_SUCCESS;
+	for (int i = 0; i < nslots && *rc == CUDA_SUCCESS; i++)
+		*rc = wait_slot(&ring[i]);
+	size_t nchunks = (n + chunk - 1) / chunk, issued = 0;
+	for (size_t k = 0; k < nchunks && *rc == CUDA_SUCCESS; k++) {
+		/* keep every slot busy: queue the DMAs of the chunks ahead */
+		while (issued < nchunks && issued < k + (size_t)nslots && *rc == CUDA_SUCCESS) {
+			struct slot *sl = &ring[issued % (size_t)nslots];
+			size_t off = issued * chunk, len = n - off < chunk ? n - off : chunk;
+			if ((*rc = async(sl->mem, d + off, len, s)) == CUDA_SUCCESS &&
+			    (*rc = drv.event_record[variant](sl->ev, s)) == CUDA_SUCCESS)
+				sl->pending = true;
+			issued++;
+		}
+		struct slot *sl = &ring[k % (size_t)nslots];
+		size_t off = k * chunk, len = n - off < chunk ? n - off : chunk;
+		if (*rc == CUDA_SUCCESS && (*rc = wait_slot(sl)) == CUDA_SUCCESS)
+			hmo_real.memcpy((char *)h + off, sl->mem, len);
+	}
+	next = 0;
+	st.dtoh++;
+	st.dtoh_bytes += n;
+	pthread_mutex_unlock(&mu);
+	return true;
+}
+
+void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out)
+{
+	pthread_mutex_lock(&mu);
+	*out = st;
+	pthread_mutex_unlock(&mu);
+}
