@@ -46,8 +46,8 @@ int main(int argc, char **argv)
 		printf("no libcuda: %s\n", dlerror());
 		return 0;
 	}
+	/* NULL on the real driver (scripts/gpu-check): the checks that need it are left out */
 	*(void **)&count = dlsym(h, "fakecuda_count");
-	CHECK(count);
 	if (!strcmp(mode, "dlsym")) {
 		*(void **)&d.init = dlsym(h, "cuInit");
 		*(void **)&d.alloc = dlsym(h, "cuMemAlloc_v2");
@@ -91,10 +91,10 @@ int main(int argc, char **argv)
 	size_t size = 0;
 	char src[4096], back[4096];
 	CHECK(d.alloc(&a, 3 << 20) == 0);
-	unsigned long allocs = count("cuMemAlloc_v2");
+	unsigned long allocs = count ? count("cuMemAlloc_v2") : 0;
 	CHECK(d.free_(a) == 0);
 	CHECK(d.alloc(&b, 3 << 20) == 0);
-	if (count("cuMemAlloc_v2") == allocs && b == a)
+	if ((!count || count("cuMemAlloc_v2") == allocs) && b == a)
 		printf("hmo-pooled\n");
 	/* a pooled block's range is what was asked for, from its start or inside it */
 	CHECK(d.range(&base, &size, b + 100) == 0 && base == b && size == (size_t)3 << 20);
@@ -109,14 +109,14 @@ int main(int argc, char **argv)
 	CHECK(memcmp(src, back, sizeof src) == 0);
 	CHECK(d.htod_async(b, src, sizeof src, NULL) == 0 && d.sync(NULL) == 0);
 	/* the variant asked for is the one that ran */
-	if (!strcmp(mode, "gpa"))
+	if (!strcmp(mode, "gpa") && count)
 		CHECK(count("cuMemcpyHtoDAsync_v2_ptsz") == 1 && count("cuMemcpyHtoDAsync_v2") == 0);
 	/* a block exported through IPC is freed for real, never cached */
 	char handle[64];
 	CHECK(d.ipc(handle, b) == 0);
-	unsigned long frees = count("cuMemFree_v2");
+	unsigned long frees = count ? count("cuMemFree_v2") : 0;
 	CHECK(d.free_(b) == 0);
-	CHECK(count("cuMemFree_v2") == frees + 1);
+	CHECK(!count || count("cuMemFree_v2") == frees + 1);
 	printf("%s ok\n", mode);
 	return 0;
 }

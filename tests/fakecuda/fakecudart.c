@@ -79,6 +79,7 @@ API cudaError_t cudaHostUnregister(void *p) { READY(); return drv.unregister(p);
 API cudaError_t cudaStreamCreate(cudaStream_t *s) { READY(); return drv.stream_create(s, 0); }
 API cudaError_t cudaStreamSynchronize(cudaStream_t s) { READY(); return drv.stream_sync(s); }
 API cudaError_t cudaDeviceSynchronize(void) { READY(); return drv.ctx_sync(); }
+API cudaError_t cudaMemset(void *p, int c, size_t n) { READY(); memset(p, c, n); return 0; }
 API cudaError_t cudaDeviceReset(void) { READY(); return drv.reset(0); }
 API cudaError_t cudaMemGetInfo(size_t *f, size_t *t) { READY(); return drv.mem_info(f, t); }
 
