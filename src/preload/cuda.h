@@ -14,14 +14,17 @@ enum cu_op {
 	CU_INIT, CU_MEM_ALLOC, CU_MEM_FREE, CU_MEM_ALLOC_HOST, CU_MEM_HOST_ALLOC, CU_MEM_FREE_HOST,
 	CU_HTOD, CU_DTOH, CU_HTOD_ASYNC, CU_DTOH_ASYNC, CU_2D, CU_2D_ASYNC,
 	CU_RANGE, CU_PTR_ATTR, CU_MEM_INFO, CU_IPC_GET, CU_STREAM_CREATE, CU_STREAM_CREATE_PRIO,
-	CU_CTX_DESTROY, CU_PRIMARY_RESET, CU_PRIMARY_RELEASE,
+	CU_CTX_DESTROY, CU_PRIMARY_RESET, CU_PRIMARY_RELEASE, CU_PTR_ATTRS,
+	CU_MEM_ALLOC_ASYNC, CU_MEM_FREE_ASYNC, CU_MEM_ALLOC_MANAGED, CU_MEM_CREATE, CU_MEM_MAP,
 	CU_GPA, CU_GPA2,
 	CU_COUNT
 };
 
-/* Per driver function: calls, bytes moved or allocated, and time spent in the call. */
+/* Per driver function: calls, bytes moved or allocated, and time spent in the call;
+ * of those, the copies that hmo staged from or to pageable memory. */
 struct hmo_cu_stat {
 	uint64_t calls, bytes, ns, errors;
+	uint64_t staged, staged_bytes, staged_ns;
 };
 extern struct hmo_cu_stat hmo_cu_stats[CU_COUNT];
 const char *hmo_cu_name(enum cu_op op);
@@ -74,6 +77,14 @@ CUresult cu_wrap_stream_create_prio(CUstream *s, unsigned flags, int prio);
 CUresult cu_wrap_ctx_destroy(CUcontext c);
 CUresult cu_wrap_primary_reset(CUdevice d);
 CUresult cu_wrap_primary_release(CUdevice d);
+CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p);
+CUresult cu_wrap_mem_alloc_async(CUdeviceptr *p, size_t n, CUstream s);
+CUresult cu_wrap_mem_alloc_async_pt(CUdeviceptr *p, size_t n, CUstream s);
+CUresult cu_wrap_mem_free_async(CUdeviceptr p, CUstream s);
+CUresult cu_wrap_mem_free_async_pt(CUdeviceptr p, CUstream s);
+CUresult cu_wrap_mem_alloc_managed(CUdeviceptr *p, size_t n, unsigned flags);
+CUresult cu_wrap_mem_create(unsigned long long *h, size_t n, const void *prop, unsigned long long flags);
+CUresult cu_wrap_mem_map(CUdeviceptr p, size_t n, size_t off, unsigned long long h, unsigned long long flags);
 CUresult cu_wrap_gpa(const char *sym, void **pfn, int version, cuuint64_t flags);
 CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags, int *status);
 

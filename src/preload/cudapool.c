@@ -91,6 +91,17 @@ static void note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
 		__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
 }
 
+/* A copy that went through the staging ring. */
+static void note_staged(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
+{
+	struct hmo_cu_stat *s = &hmo_cu_stats[op];
+
+	__atomic_fetch_add(&s->staged, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->staged_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->staged_ns, now_ns() - t0, __ATOMIC_RELAXED);
+	note(op, bytes, t0, rc);
+}
+
 int hmo_cu_state(void)
 {
 	return __atomic_load_n(&ps.state, __ATOMIC_ACQUIRE);
@@ -391,6 +402,59 @@ CUresult cu_wrap_mem_free_host(void *p)
 	return rc;
 }
 
+/* ---- memory hmo does not pool: counted, passed through ---------------------------------
+ * Stream-ordered allocation (cudaMallocAsync and mempools), managed memory, and the
+ * virtual memory management calls keep their own semantics. */
+
+#define PASS(name, op, v, params, args, bytes)                               \
+	CUresult name params                                                 \
+	{                                                                    \
+		CUresult (*real) params = hmo_cu_next(op, v);                \
+		uint64_t t0 = now_ns();                                      \
+		if (!real)                                                   \
+			return CUDA_ERROR_NOT_INITIALIZED;                   \
+		CUresult rc = real args;                                     \
+		note(op, bytes, t0, rc);                                     \
+		return rc;                                                   \
+	}
+
+PASS(cu_wrap_mem_alloc_async, CU_MEM_ALLOC_ASYNC, 0, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s), n)
+PASS(cu_wrap_mem_alloc_async_pt, CU_MEM_ALLOC_ASYNC, 1, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s), n)
+PASS(cu_wrap_mem_free_async, CU_MEM_FREE_ASYNC, 0, (CUdeviceptr p, CUstream s), (p, s), 0)
+PASS(cu_wrap_mem_free_async_pt, CU_MEM_FREE_ASYNC, 1, (CUdeviceptr p, CUstream s), (p, s), 0)
+PASS(cu_wrap_mem_alloc_managed, CU_MEM_ALLOC_MANAGED, 0, (CUdeviceptr *p, size_t n, unsigned f), (p, n, f), n)
+PASS(cu_wrap_mem_create, CU_MEM_CREATE, 0,
+     (unsigned long long *h, size_t n, const void *prop, unsigned long long f), (h, n, prop, f), n)
+PASS(cu_wrap_mem_map, CU_MEM_MAP, 0,
+     (CUdeviceptr p, size_t n, size_t off, unsigned long long h, unsigned long long f), (p, n, off, h, f), n)
+
+/* cudaPointerGetAttributes reaches this: the range attributes of a pooled block are
+ * the pool's, the others the driver's. */
+CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p)
+{
+	CUresult (*real)(unsigned, int *, void **, CUdeviceptr) = hmo_cu_next(CU_PTR_ATTRS, 0);
+	uint64_t t0 = now_ns();
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	CUresult rc = real(n, attrs, data, p);
+	if (rc == CUDA_SUCCESS && attrs && data) {
+		pthread_mutex_lock(&mu);
+		struct block *b = find_block((uintptr_t)p, false, true);
+		for (unsigned i = 0; b && i < n; i++) {
+			if (!data[i])
+				continue;
+			if (attrs[i] == CU_POINTER_ATTRIBUTE_RANGE_START_ADDR)
+				*(CUdeviceptr *)data[i] = (CUdeviceptr)b->p;
+			else if (attrs[i] == CU_POINTER_ATTRIBUTE_RANGE_SIZE)
+				*(size_t *)data[i] = b->want;
+		}
+		pthread_mutex_unlock(&mu);
+	}
+	note(CU_PTR_ATTRS, 0, t0, rc);
+	return rc;
+}
+
 /* ---- contexts going away ------------------------------------------------------------ */
 
 /* The driver frees a context's memory with it: the pool forgets every block (all of
@@ -467,14 +531,16 @@ static CUresult htod(enum cu_op op, int v, CUdeviceptr d, const void *h, size_t 
 	uint64_t t0 = now_ns();
 	CUresult rc;
 
-	if (!hmo_stage_htod(async_fn(CU_HTOD_ASYNC, v), v, d, h, n, s, &rc)) {
-		if (op == CU_HTOD_ASYNC) {
-			CUresult (*real)(CUdeviceptr, const void *, size_t, CUstream) = hmo_cu_next(op, v);
-			rc = real ? real(d, h, n, s) : CUDA_ERROR_NOT_INITIALIZED;
-		} else {
-			CUresult (*real)(CUdeviceptr, const void *, size_t) = hmo_cu_next(op, v);
-			rc = real ? real(d, h, n) : CUDA_ERROR_NOT_INITIALIZED;
-		}
+	if (hmo_stage_htod(async_fn(CU_HTOD_ASYNC, v), v, d, h, n, s, &rc)) {
+		note_staged(op, n, t0, rc);
+		return rc;
+	}
+	if (op == CU_HTOD_ASYNC) {
+		CUresult (*real)(CUdeviceptr, const void *, size_t, CUstream) = hmo_cu_next(op, v);
+		rc = real ? real(d, h, n, s) : CUDA_ERROR_NOT_INITIALIZED;
+	} else {
+		CUresult (*real)(CUdeviceptr, const void *, size_t) = hmo_cu_next(op, v);
+		rc = real ? real(d, h, n) : CUDA_ERROR_NOT_INITIALIZED;
 	}
 	note(op, n, t0, rc);
 	return rc;
@@ -485,14 +551,16 @@ static CUresult dtoh(enum cu_op op, int v, void *h, CUdeviceptr d, size_t n, CUs
 	uint64_t t0 = now_ns();
 	CUresult rc;
 
-	if (!hmo_stage_dtoh(async_fn(CU_DTOH_ASYNC, v), v, h, d, n, s, &rc)) {
-		if (op == CU_DTOH_ASYNC) {
-			CUresult (*real)(void *, CUdeviceptr, size_t, CUstream) = hmo_cu_next(op, v);
-			rc = real ? real(h, d, n, s) : CUDA_ERROR_NOT_INITIALIZED;
-		} else {
-			CUresult (*real)(void *, CUdeviceptr, size_t) = hmo_cu_next(op, v);
-			rc = real ? real(h, d, n) : CUDA_ERROR_NOT_INITIALIZED;
-		}
+	if (hmo_stage_dtoh(async_fn(CU_DTOH_ASYNC, v), v, h, d, n, s, &rc)) {
+		note_staged(op, n, t0, rc);
+		return rc;
+	}
+	if (op == CU_DTOH_ASYNC) {
+		CUresult (*real)(void *, CUdeviceptr, size_t, CUstream) = hmo_cu_next(op, v);
+		rc = real ? real(h, d, n, s) : CUDA_ERROR_NOT_INITIALIZED;
+	} else {
+		CUresult (*real)(void *, CUdeviceptr, size_t) = hmo_cu_next(op, v);
+		rc = real ? real(h, d, n) : CUDA_ERROR_NOT_INITIALIZED;
 	}
 	note(op, n, t0, rc);
 	return rc;
@@ -680,6 +748,14 @@ EXPORT_ALIAS(cuPointerGetAttribute, cu_wrap_ptr_attr);
 EXPORT_ALIAS(cuMemGetInfo_v2, cu_wrap_mem_info);
 EXPORT_ALIAS(cuIpcGetMemHandle, cu_wrap_ipc_get);
 EXPORT_ALIAS(cuStreamCreate, cu_wrap_stream_create);
+EXPORT_ALIAS(cuPointerGetAttributes, cu_wrap_ptr_attrs);
+EXPORT_ALIAS(cuMemAllocAsync, cu_wrap_mem_alloc_async);
+EXPORT_ALIAS(cuMemAllocAsync_ptsz, cu_wrap_mem_alloc_async_pt);
+EXPORT_ALIAS(cuMemFreeAsync, cu_wrap_mem_free_async);
+EXPORT_ALIAS(cuMemFreeAsync_ptsz, cu_wrap_mem_free_async_pt);
+EXPORT_ALIAS(cuMemAllocManaged, cu_wrap_mem_alloc_managed);
+EXPORT_ALIAS(cuMemCreate, cu_wrap_mem_create);
+EXPORT_ALIAS(cuMemMap, cu_wrap_mem_map);
 EXPORT_ALIAS(cuCtxDestroy_v2, cu_wrap_ctx_destroy);
 EXPORT_ALIAS(cuDevicePrimaryCtxReset_v2, cu_wrap_primary_reset);
 EXPORT_ALIAS(cuDevicePrimaryCtxRelease_v2, cu_wrap_primary_release);

@@ -449,6 +449,8 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 	cell_str(b, "calls", W_CALLS, true);
 	cell_str(b, "bytes", W_BYTES, true);
 	cell_str(b, "mean time", W_MEAN + 4, true);
+	cell_str(b, "GB/s", W_LARGE, true);
+	cell_str(b, "staged", W_LARGE, true);
 	cell_str(b, "errors", W_LARGE, true);
 	emit_line(fd, b);
 	for (int i = 0; i < CU_COUNT; i++) {
@@ -466,6 +468,13 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		fmt_fixed(b, __atomic_load_n(&s->ns, __ATOMIC_RELAXED) / calls, 1000, 1);
 		fmt_str(b, " us");
 		fmt_pad(b, start, W_MEAN + 4, true);
+		/* achieved rate of the copies: bytes over the time spent in the calls */
+		uint64_t bytes = __atomic_load_n(&s->bytes, __ATOMIC_RELAXED), ns = __atomic_load_n(&s->ns, __ATOMIC_RELAXED);
+		start = b->len;
+		if (i >= CU_HTOD && i <= CU_2D_ASYNC && ns)
+			fmt_fixed(b, bytes * 100 / ns, 100, 2);
+		fmt_pad(b, start, W_LARGE, true);
+		cell_u64(b, __atomic_load_n(&s->staged, __ATOMIC_RELAXED), W_LARGE);
 		cell_u64(b, __atomic_load_n(&s->errors, __ATOMIC_RELAXED), W_LARGE);
 		emit_line(fd, b);
 	}

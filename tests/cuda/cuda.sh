@@ -53,6 +53,9 @@ grep -q hmo-pooled out.hmo || fail "dlsym'd cuMemAlloc_v2 did not pool"
 rm -f stats
 both "driver cuGetProcAddress" "$t/t_driver" gpa
 grep -q hmo-pooled out.hmo || fail "cuGetProcAddress'd cuMemAlloc did not pool"
+for f in cuMemAllocAsync cuMemFreeAsync cuMemAllocManaged cuPointerGetAttributes; do
+	grep -q "^hmo: $f " stats || { cat stats; fail "$f not counted"; }
+done
 rm -f stats
 # HMO_CUDA_POOL=off: counted, not pooled.
 HMO_CUDA_POOL=off HMO_STATS="$WORK/stats" run_hmo "$t/t_cudart" pool >out 2>&1 || { cat out; fail "HMO_CUDA_POOL=off"; }

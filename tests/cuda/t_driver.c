@@ -31,6 +31,10 @@ static struct {
 	CUresult (*range)(CUdeviceptr *, size_t *, CUdeviceptr);
 	CUresult (*attr)(void *, int, CUdeviceptr);
 	CUresult (*ipc)(void *, CUdeviceptr);
+	CUresult (*attrs)(unsigned, int *, void **, CUdeviceptr);
+	CUresult (*alloc_async)(CUdeviceptr *, size_t, CUstream);
+	CUresult (*free_async)(CUdeviceptr, CUstream);
+	CUresult (*managed)(CUdeviceptr *, size_t, unsigned);
 } d;
 
 int main(int argc, char **argv)
@@ -74,6 +78,10 @@ int main(int argc, char **argv)
 		CHECK(gpa("cuMemGetAddressRange", (void **)&d.range, 13000, 0, NULL) == 0);
 		CHECK(gpa("cuPointerGetAttribute", (void **)&d.attr, 13000, 0, NULL) == 0);
 		CHECK(gpa("cuIpcGetMemHandle", (void **)&d.ipc, 13000, 0, NULL) == 0);
+		CHECK(gpa("cuPointerGetAttributes", (void **)&d.attrs, 13000, 0, NULL) == 0);
+		CHECK(gpa("cuMemAllocAsync", (void **)&d.alloc_async, 13000, 0, NULL) == 0);
+		CHECK(gpa("cuMemFreeAsync", (void **)&d.free_async, 13000, 0, NULL) == 0);
+		CHECK(gpa("cuMemAllocManaged", (void **)&d.managed, 13000, 0, NULL) == 0);
 		/* flags 2: the per-thread default stream variant, and exactly that one */
 		void *plain = NULL;
 		CHECK(gpa("cuMemcpyHtoDAsync", &plain, 13000, 0, NULL) == 0 && plain);
@@ -102,6 +110,24 @@ int main(int argc, char **argv)
 	size_t rsize = 0;
 	CHECK(d.attr(&start, CU_POINTER_ATTRIBUTE_RANGE_START_ADDR, b + 4096) == 0 && start == b);
 	CHECK(d.attr(&rsize, CU_POINTER_ATTRIBUTE_RANGE_SIZE, b) == 0 && rsize == (size_t)3 << 20);
+	if (d.attrs) {
+		/* several at once, as cudaPointerGetAttributes asks: the range from the pool,
+		 * the memory type from the driver */
+		int which[3] = { CU_POINTER_ATTRIBUTE_RANGE_START_ADDR, CU_POINTER_ATTRIBUTE_RANGE_SIZE,
+				 CU_POINTER_ATTRIBUTE_MEMORY_TYPE };
+		CUdeviceptr s0 = 0;
+		size_t s1 = 0;
+		unsigned type = 0;
+		void *out[3] = { &s0, &s1, &type };
+		CHECK(d.attrs(3, which, out, b + 8) == 0);
+		CHECK(s0 == b && s1 == (size_t)3 << 20 && type == CU_MEMORYTYPE_DEVICE);
+	}
+	if (d.alloc_async && d.free_async && d.managed) {
+		/* not pooled: they pass straight through */
+		CUdeviceptr x, y;
+		CHECK(d.alloc_async(&x, 1 << 20, NULL) == 0 && d.free_async(x, NULL) == 0);
+		CHECK(d.managed(&y, 1 << 20, 1) == 0 && d.free_(y) == 0);
+	}
 	for (int i = 0; i < 4096; i++)
 		src[i] = (char)(i * 7);
 	CHECK(d.htod(b, src, sizeof src) == 0);

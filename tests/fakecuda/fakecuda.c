@@ -493,6 +493,43 @@ API CUresult cuPointerGetAttribute(void *out, int attr, CUdeviceptr p)
 	LEAVE(0);
 }
 
+API CUresult cuPointerGetAttributes(unsigned n, int *attrs, void **data, CUdeviceptr p)
+{
+	for (unsigned i = 0; i < n; i++) {
+		CUresult rc = cuPointerGetAttribute(data[i], attrs[i], p);
+		if (rc != CUDA_SUCCESS)
+			return rc;
+	}
+	count("cuPointerGetAttributes");
+	return CUDA_SUCCESS;
+}
+
+/* Stream-ordered, managed and VMM allocations: device memory like any other here. */
+static CUresult plain_alloc(CUdeviceptr *p, size_t n)
+{
+	return cuMemAlloc_v2(p, n);
+}
+API CUresult cuMemAllocAsync(CUdeviceptr *p, size_t n, CUstream s) { (void)s; count("cuMemAllocAsync"); return plain_alloc(p, n); }
+API CUresult cuMemAllocAsync_ptsz(CUdeviceptr *p, size_t n, CUstream s) { (void)s; count("cuMemAllocAsync_ptsz"); return plain_alloc(p, n); }
+API CUresult cuMemFreeAsync(CUdeviceptr p, CUstream s) { (void)s; count("cuMemFreeAsync"); return cuMemFree_v2(p); }
+API CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s) { (void)s; count("cuMemFreeAsync_ptsz"); return cuMemFree_v2(p); }
+API CUresult cuMemAllocManaged(CUdeviceptr *p, size_t n, unsigned f) { (void)f; count("cuMemAllocManaged"); return plain_alloc(p, n); }
+API CUresult cuMemCreate(unsigned long long *h, size_t n, const void *prop, unsigned long long f)
+{
+	(void)prop; (void)f;
+	count("cuMemCreate");
+	CUdeviceptr p;
+	CUresult rc = plain_alloc(&p, n);
+	*h = p;
+	return rc;
+}
+API CUresult cuMemMap(CUdeviceptr p, size_t n, size_t off, unsigned long long h, unsigned long long f)
+{
+	(void)p; (void)n; (void)off; (void)h; (void)f;
+	count("cuMemMap");
+	return CUDA_SUCCESS;
+}
+
 API CUresult cuMemGetInfo_v2(size_t *free_, size_t *total)
 {
 	ENTER("cuMemGetInfo_v2");
@@ -542,6 +579,9 @@ static const struct entry table[] = {
 	E("cuEventSynchronize", cuEventSynchronize), E("cuMemGetAddressRange", cuMemGetAddressRange_v2),
 	E("cuPointerGetAttribute", cuPointerGetAttribute), E("cuMemGetInfo", cuMemGetInfo_v2),
 	E("cuIpcGetMemHandle", cuIpcGetMemHandle), E("cuGetErrorString", cuGetErrorString),
+	E("cuPointerGetAttributes", cuPointerGetAttributes),
+	EP("cuMemAllocAsync", cuMemAllocAsync, cuMemAllocAsync_ptsz), EP("cuMemFreeAsync", cuMemFreeAsync, cuMemFreeAsync_ptsz),
+	E("cuMemAllocManaged", cuMemAllocManaged), E("cuMemCreate", cuMemCreate), E("cuMemMap", cuMemMap),
 };
 
 API CUresult cuGetProcAddress_v2(const char *sym, void **pfn, int version, cuuint64_t flags, int *status);
