@@ -55,6 +55,7 @@ enum hmo_rec_type {
 	HMO_REC_SAMPLE = 6,	/* struct hmo_rec_sample */
 	HMO_REC_COUNTERS = 7,	/* struct hmo_rec_counters, then nfn struct hmo_rec_fn */
 	HMO_REC_END = 8,	/* struct hmo_rec_end: the process finished its trace cleanly */
+	HMO_REC_CUDA = 9,	/* struct hmo_rec_cuda: a CUDA driver call hmo wrapped */
 };
 
 /* The functions hmo counts. Their numbers are part of the format: new ones go at
@@ -66,6 +67,18 @@ enum hmo_fn {
 	FN_MMAP, FN_MMAP64, FN_MUNMAP, FN_MREMAP,
 	FN_MEMCPY, FN_MEMMOVE, FN_MEMSET, FN_MEMCPY_CHK, FN_MEMMOVE_CHK, FN_MEMSET_CHK,
 	FN_COUNT
+};
+
+/* The CUDA driver functions hmo wraps, by the name the driver exports (cuMemAlloc_v2
+ * for CU_MEM_ALLOC). Their numbers are part of the format: new ones go at the end. */
+enum cu_op {
+	CU_INIT, CU_MEM_ALLOC, CU_MEM_FREE, CU_MEM_ALLOC_HOST, CU_MEM_HOST_ALLOC, CU_MEM_FREE_HOST,
+	CU_HTOD, CU_DTOH, CU_HTOD_ASYNC, CU_DTOH_ASYNC, CU_2D, CU_2D_ASYNC,
+	CU_RANGE, CU_PTR_ATTR, CU_MEM_INFO, CU_IPC_GET, CU_STREAM_CREATE, CU_STREAM_CREATE_PRIO,
+	CU_CTX_DESTROY, CU_PRIMARY_RESET, CU_PRIMARY_RELEASE, CU_PTR_ATTRS,
+	CU_MEM_ALLOC_ASYNC, CU_MEM_FREE_ASYNC, CU_MEM_ALLOC_MANAGED, CU_MEM_CREATE, CU_MEM_MAP,
+	CU_GPA, CU_GPA2,
+	CU_COUNT
 };
 
 /* Process: what ran and with which options. The strings follow in this order, each
@@ -156,6 +169,18 @@ struct hmo_rec_fn {
 struct hmo_rec_counters {
 	uint32_t tid;		/* 0 for the whole process */
 	uint32_t nfn;
+};
+
+/* A CUDA driver call: its API time on the host, the bytes it allocated or moved, the
+ * device or host pointer it concerned. */
+enum { HMO_CUDA_STAGED = 1, HMO_CUDA_POOL_HIT = 2, HMO_CUDA_POOL_NEW = 4 };
+struct hmo_rec_cuda {
+	uint64_t t, dur, size, ptr;
+	uint32_t tid, stack;
+	uint16_t op;		/* enum cu_op */
+	uint8_t flags;		/* HMO_CUDA_* */
+	uint8_t pad;
+	int32_t result;		/* the CUresult it returned */
 };
 
 enum hmo_end_how { HMO_END_EXIT = 1, HMO_END__EXIT = 2, HMO_END_SIGNAL = 3 };

@@ -7,18 +7,12 @@
 #include <stdint.h>
 
 #include "cudadefs.h"
+#include "../common/trace.h"
 
 #pragma GCC visibility push(hidden)
 
-enum cu_op {
-	CU_INIT, CU_MEM_ALLOC, CU_MEM_FREE, CU_MEM_ALLOC_HOST, CU_MEM_HOST_ALLOC, CU_MEM_FREE_HOST,
-	CU_HTOD, CU_DTOH, CU_HTOD_ASYNC, CU_DTOH_ASYNC, CU_2D, CU_2D_ASYNC,
-	CU_RANGE, CU_PTR_ATTR, CU_MEM_INFO, CU_IPC_GET, CU_STREAM_CREATE, CU_STREAM_CREATE_PRIO,
-	CU_CTX_DESTROY, CU_PRIMARY_RESET, CU_PRIMARY_RELEASE, CU_PTR_ATTRS,
-	CU_MEM_ALLOC_ASYNC, CU_MEM_FREE_ASYNC, CU_MEM_ALLOC_MANAGED, CU_MEM_CREATE, CU_MEM_MAP,
-	CU_GPA, CU_GPA2,
-	CU_COUNT
-};
+/* The driver functions hmo wraps: enum cu_op in ../common/trace.h, whose numbers
+ * are part of the trace format. */
 
 /* Per driver function: calls, bytes moved or allocated, and time spent in the call;
  * of those, the copies that hmo staged from or to pageable memory. */

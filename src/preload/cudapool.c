@@ -80,7 +80,9 @@ static uint64_t now_ns(void)
 	return hmo_now_ns();
 }
 
-static void note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
+/* Counts a call, and traces it when HMO_TRACE is on: ptr is the device (or pinned
+ * host) pointer it concerned, flags HMO_CUDA_*. */
+static void note_ex(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t ptr, unsigned flags)
 {
 	struct hmo_cu_stat *s = &hmo_cu_stats[op];
 
@@ -89,17 +91,24 @@ static void note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
 	__atomic_fetch_add(&s->ns, now_ns() - t0, __ATOMIC_RELAXED);
 	if (rc != CUDA_SUCCESS)
 		__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
+	if (HMO_UNLIKELY(hmo_tracing))
+		hmo_trace_cuda(op, t0, bytes, ptr, flags, rc);
+}
+
+static void note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
+{
+	note_ex(op, bytes, t0, rc, 0, 0);
 }
 
 /* A copy that went through the staging ring. */
-static void note_staged(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
+static void note_staged(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t dev)
 {
 	struct hmo_cu_stat *s = &hmo_cu_stats[op];
 
 	__atomic_fetch_add(&s->staged, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->staged_bytes, bytes, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->staged_ns, now_ns() - t0, __ATOMIC_RELAXED);
-	note(op, bytes, t0, rc);
+	note_ex(op, bytes, t0, rc, dev, HMO_CUDA_STAGED);
 }
 
 int hmo_cu_state(void)
@@ -267,7 +276,7 @@ CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
 		b->want = n;
 		*p = (CUdeviceptr)b->p;
 		pthread_mutex_unlock(&mu);
-		note(CU_MEM_ALLOC, n, t0, CUDA_SUCCESS);
+		note_ex(CU_MEM_ALLOC, n, t0, CUDA_SUCCESS, *p, HMO_CUDA_POOL_HIT);
 		return CUDA_SUCCESS;
 	}
 	CUdeviceptr d = 0;
@@ -290,7 +299,7 @@ CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
 		*p = d;		/* no room to record it: the program's, unpooled */
 	}
 	pthread_mutex_unlock(&mu);
-	note(CU_MEM_ALLOC, n, t0, rc);
+	note_ex(CU_MEM_ALLOC, n, t0, rc, d, rc == CUDA_SUCCESS ? HMO_CUDA_POOL_NEW : 0);
 	return rc;
 }
 
@@ -307,7 +316,7 @@ CUresult cu_wrap_mem_free(CUdeviceptr p)
 		resolve_driver();
 		cache(b);
 		pthread_mutex_unlock(&mu);
-		note(CU_MEM_FREE, 0, t0, CUDA_SUCCESS);
+		note_ex(CU_MEM_FREE, 0, t0, CUDA_SUCCESS, p, 0);
 		return CUDA_SUCCESS;
 	}
 	if (b)
@@ -346,7 +355,7 @@ static CUresult host_alloc(enum cu_op op, void **p, size_t n, unsigned flags)
 		b->want = n;
 		*p = (void *)b->p;
 		pthread_mutex_unlock(&mu);
-		note(op, n, t0, CUDA_SUCCESS);
+		note_ex(op, n, t0, CUDA_SUCCESS, (uintptr_t)*p, HMO_CUDA_POOL_HIT);
 		return CUDA_SUCCESS;
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -366,7 +375,7 @@ static CUresult host_alloc(enum cu_op op, void **p, size_t n, unsigned flags)
 	if (rc == CUDA_SUCCESS)
 		*p = h;
 	pthread_mutex_unlock(&mu);
-	note(op, n, t0, rc);
+	note_ex(op, n, t0, rc, (uintptr_t)h, rc == CUDA_SUCCESS ? HMO_CUDA_POOL_NEW : 0);
 	return rc;
 }
 
@@ -532,7 +541,7 @@ static CUresult htod(enum cu_op op, int v, CUdeviceptr d, const void *h, size_t 
 	CUresult rc;
 
 	if (hmo_stage_htod(async_fn(CU_HTOD_ASYNC, v), v, d, h, n, s, &rc)) {
-		note_staged(op, n, t0, rc);
+		note_staged(op, n, t0, rc, d);
 		return rc;
 	}
 	if (op == CU_HTOD_ASYNC) {
@@ -542,7 +551,7 @@ static CUresult htod(enum cu_op op, int v, CUdeviceptr d, const void *h, size_t 
 		CUresult (*real)(CUdeviceptr, const void *, size_t) = hmo_cu_next(op, v);
 		rc = real ? real(d, h, n) : CUDA_ERROR_NOT_INITIALIZED;
 	}
-	note(op, n, t0, rc);
+	note_ex(op, n, t0, rc, d, 0);
 	return rc;
 }
 
@@ -552,7 +561,7 @@ static CUresult dtoh(enum cu_op op, int v, void *h, CUdeviceptr d, size_t n, CUs
 	CUresult rc;
 
 	if (hmo_stage_dtoh(async_fn(CU_DTOH_ASYNC, v), v, h, d, n, s, &rc)) {
-		note_staged(op, n, t0, rc);
+		note_staged(op, n, t0, rc, d);
 		return rc;
 	}
 	if (op == CU_DTOH_ASYNC) {
@@ -562,7 +571,7 @@ static CUresult dtoh(enum cu_op op, int v, void *h, CUdeviceptr d, size_t n, CUs
 		CUresult (*real)(void *, CUdeviceptr, size_t) = hmo_cu_next(op, v);
 		rc = real ? real(h, d, n) : CUDA_ERROR_NOT_INITIALIZED;
 	}
-	note(op, n, t0, rc);
+	note_ex(op, n, t0, rc, d, 0);
 	return rc;
 }
 

@@ -334,6 +334,30 @@ void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst,
 	errno = saved_errno;
 }
 
+void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsigned flags, int result)
+{
+	void *ips[MAX_DEPTH + SKIP_MAX];
+	int saved_errno = errno;
+	uint64_t t1 = hmo_now_ns();
+
+	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED) || hmo_tls.guard)
+		return;
+	hmo_guard_enter();
+	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
+		start_sampler();
+	int n = capture(ips);
+	struct hmo_tbuf *b = my_buf();
+	struct hmo_rec_cuda c = {
+		.t = t0, .dur = t1 - t0, .size = size, .ptr = ptr, .tid = (uint32_t)tid(), .op = (uint16_t)op,
+		.flags = (uint8_t)flags, .result = result,
+	};
+	c.stack = stack_id(ips, n, b);
+	put(b, HMO_REC_CUDA, &c, sizeof c, NULL, 0);
+	unlock(b);
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
 static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct hmo_tbuf *b = arg;

@@ -172,6 +172,20 @@ int export_perfetto(struct report *r, const char *path)
 				struct hmo_rec_copy c;
 				tr_get(&c, sizeof c, pl, size);
 				pf_copy(&p, r, pi, &c);
+			} else if (type == HMO_REC_CUDA) {
+				struct hmo_rec_cuda c;
+				tr_get(&c, sizeof c, pl, size);
+				if (c.op >= CU_COUNT)
+					continue;
+				pf_begin(&p);
+				fputs("{\"name\":", o);
+				jstr(o, report_cu_name(c.op));
+				fprintf(o, ",\"cat\":\"cuda\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
+					"\"args\":{\"size\":%llu,\"ptr\":\"0x%llx\",\"result\":%d%s%s}}",
+					us(&p, c.t), (double)c.dur / 1e3, pr->pid, c.tid, (unsigned long long)c.size,
+					(unsigned long long)c.ptr, c.result,
+					c.flags & HMO_CUDA_STAGED ? ",\"staged\":true" : "",
+					c.flags & HMO_CUDA_POOL_HIT ? ",\"pool\":\"hit\"" : c.flags & HMO_CUDA_POOL_NEW ? ",\"pool\":\"new\"" : "");
 			} else if (type == HMO_REC_SAMPLE) {
 				struct hmo_rec_sample s;
 				tr_get(&s, sizeof s, pl, size);

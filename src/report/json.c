@@ -217,6 +217,33 @@ static void copies(FILE *o, const struct model *m)
 	fputs("]}", o);
 }
 
+static void cuda(FILE *o, const struct model *m)
+{
+	bool first = true;
+
+	fputs(",\"cuda\":[", o);
+	for (unsigned i = 0; i < CU_COUNT; i++) {
+		const struct cuda_stats *x = &m->cuda[i];
+		bool f = true;
+		if (!x->count)
+			continue;
+		fputs(first ? "{" : ",{", o);
+		first = false;
+		jtext(o, &f, "function", report_cu_name(i));
+		jnum(o, &f, "count", x->count);
+		jnum(o, &f, "bytes", x->bytes);
+		jnum(o, &f, "ns", x->ns);
+		jnum(o, &f, "errors", x->errors);
+		jnum(o, &f, "staged", x->staged);
+		jnum(o, &f, "staged_bytes", x->staged_bytes);
+		jnum(o, &f, "pool_hits", x->pool_hits);
+		jnum(o, &f, "pool_new", x->pool_new);
+		quantiles(o, &f, "latency_ns", &x->lat);
+		fputc('}', o);
+	}
+	fputc(']', o);
+}
+
 static void sites(FILE *o, struct report *r)
 {
 	static const char *const names[NORDERS] = { "by_bytes", "by_calls", "by_faults", "by_copy_bytes",
@@ -267,6 +294,7 @@ void report_json(FILE *o, struct report *r)
 	calls(o, r);
 	large(o, r->m);
 	copies(o, r->m);
+	cuda(o, r->m);
 	sites(o, r);
 	fputs(",\"advice\":[", o);
 	for (unsigned i = 0; i < r->nadvice; i++) {

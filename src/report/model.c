@@ -318,6 +318,25 @@ static void on_copy(struct model *m, uint32_t pi, const struct hmo_rec_copy *c)
 	}
 }
 
+static void on_cuda(struct model *m, const struct hmo_rec_cuda *c)
+{
+	if (c->op >= CU_COUNT)
+		return;
+	struct cuda_stats *x = &m->cuda[c->op];
+	m->cuda_events++;
+	x->count++;
+	x->bytes += c->size;
+	x->ns += c->dur;
+	x->errors += c->result != 0;
+	if (c->flags & HMO_CUDA_STAGED) {
+		x->staged++;
+		x->staged_bytes += c->size;
+	}
+	x->pool_hits += (c->flags & HMO_CUDA_POOL_HIT) != 0;
+	x->pool_new += (c->flags & HMO_CUDA_POOL_NEW) != 0;
+	lh_add(&x->lat, c->dur);
+}
+
 static void on_process(struct proc *p, const void *pl, uint32_t size)
 {
 	struct hmo_rec_process r;
@@ -452,7 +471,7 @@ static uint64_t rec_time(unsigned type, const void *pl, uint32_t size)
 	uint64_t t = 0;
 
 	if ((type == HMO_REC_EVENT || type == HMO_REC_COPY || type == HMO_REC_SAMPLE ||
-	     type == HMO_REC_END) && size >= 8)
+	     type == HMO_REC_END || type == HMO_REC_CUDA) && size >= 8)
 		memcpy(&t, pl, 8);
 	return t;
 }
@@ -525,6 +544,12 @@ int model_read(struct model *m, const char *path)
 		case HMO_REC_COUNTERS:
 			on_counters(p, pl, size);
 			break;
+		case HMO_REC_CUDA: {
+			struct hmo_rec_cuda c;
+			tr_get(&c, sizeof c, pl, size);
+			on_cuda(m, &c);
+			break;
+		}
 		case HMO_REC_END:
 			tr_get(&p->end, sizeof p->end, pl, size);
 			p->ended = true;

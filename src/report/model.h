@@ -89,6 +89,13 @@ struct proc {
 	bool partial;				/* the file was cut short */
 };
 
+/* Per CUDA driver function, from HMO_REC_CUDA records. */
+struct cuda_stats {
+	uint64_t count, bytes, errors, staged, staged_bytes, pool_hits, pool_new;
+	struct lhist lat;	/* API time, ns */
+	uint64_t ns;
+};
+
 struct model {
 	struct proc *procs;
 	size_t nprocs, capprocs;
@@ -101,6 +108,8 @@ struct model {
 	/* live pool blocks, open addressing on (proc, addr): stack id and size */
 	struct live { uint64_t key, size; uint32_t proc, stack; } *live;
 	size_t nlive, caplive;
+	struct cuda_stats cuda[CU_COUNT];
+	uint64_t cuda_events;
 	uint64_t events, large_frees;
 	uint64_t files, files_failed, warnings;
 	uint64_t time_series;			/* samples seen, all processes */

@@ -20,6 +20,21 @@ const char *report_fn_name(unsigned fn)
 	return fn < FN_COUNT ? fn_names[fn] : "?";
 }
 
+static const char *const cu_names[CU_COUNT] = {
+	"cuInit", "cuMemAlloc_v2", "cuMemFree_v2", "cuMemAllocHost_v2", "cuMemHostAlloc", "cuMemFreeHost",
+	"cuMemcpyHtoD_v2", "cuMemcpyDtoH_v2", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuMemcpy2D_v2",
+	"cuMemcpy2DAsync_v2", "cuMemGetAddressRange_v2", "cuPointerGetAttribute", "cuMemGetInfo_v2",
+	"cuIpcGetMemHandle", "cuStreamCreate", "cuStreamCreateWithPriority", "cuCtxDestroy_v2",
+	"cuDevicePrimaryCtxReset_v2", "cuDevicePrimaryCtxRelease_v2", "cuPointerGetAttributes",
+	"cuMemAllocAsync", "cuMemFreeAsync", "cuMemAllocManaged", "cuMemCreate", "cuMemMap",
+	"cuGetProcAddress", "cuGetProcAddress_v2",
+};
+
+const char *report_cu_name(unsigned op)
+{
+	return op < CU_COUNT ? cu_names[op] : "?";
+}
+
 bool is_free_fn(unsigned f)
 {
 	return f == FN_FREE || f == FN_FREE_SIZED || f == FN_FREE_ALIGNED_SIZED;

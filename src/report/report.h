@@ -35,6 +35,8 @@ void report_frame(struct report *r, const struct site *s, unsigned i, char *buf,
 uint64_t report_rest(const struct report *r, enum site_order o, size_t *count);
 
 const char *report_fn_name(unsigned fn);
+/* The exported name of a CUDA driver function (enum cu_op). */
+const char *report_cu_name(unsigned op);
 bool is_free_fn(unsigned fn);
 bool is_map_fn(unsigned fn);
 

@@ -220,6 +220,31 @@ static void copies(FILE *o, const struct model *m)
 	}
 }
 
+static void cuda(FILE *o, const struct model *m)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+
+	if (!m->cuda_events)
+		return;
+	heading(o, "cuda");
+	fprintf(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", "driver call", "count", "bytes", "p50", "p99",
+		"GB/s", "staged", "pool hit");
+	for (unsigned i = 0; i < CU_COUNT; i++) {
+		const struct cuda_stats *x = &m->cuda[i];
+		if (!x->count)
+			continue;
+		char rate[16] = "", hit[16] = "";
+		if (i >= CU_HTOD && i <= CU_2D_ASYNC && x->ns)
+			snprintf(rate, sizeof rate, "%.2f", (double)x->bytes / (double)x->ns);
+		if (x->pool_hits + x->pool_new)
+			snprintf(hit, sizeof hit, "%.1f%%", report_pct(x->pool_hits, x->pool_hits + x->pool_new));
+		fprintf(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", report_cu_name(i), fmt_grouped(a, x->count),
+			report_bytes(b, x->bytes), report_ns(c, lh_quantile(&x->lat, 0.5)),
+			report_ns(d, lh_quantile(&x->lat, 0.99)), rate, x->staged ? fmt_grouped(e, x->staged) : "",
+			hit);
+	}
+}
+
 static void stack(FILE *o, struct report *r, const struct site *s)
 {
 	char buf[512];
@@ -322,6 +347,7 @@ void report_text(FILE *o, struct report *r)
 	allocations(o, r);
 	latency(o, r);
 	copies(o, m);
+	cuda(o, m);
 	sites(o, r, BY_BYTES, "top call sites by bytes (large blocks)");
 	sites(o, r, BY_CALLS, "top call sites by calls (large blocks)");
 	sites(o, r, BY_FAULTS, "top call sites by page faults (estimated)");

@@ -57,6 +57,21 @@ for f in cuMemAllocAsync cuMemFreeAsync cuMemAllocManaged cuPointerGetAttributes
 	grep -q "^hmo: $f " stats || { cat stats; fail "$f not counted"; }
 done
 rm -f stats
+# Traced: the report's cuda section has the calls, the pool hits and the staged copies.
+if command -v python3 >/dev/null; then
+	mkdir tr
+	HMO_TRACE="$WORK/tr" run_hmo "$t/t_cudart" copies >/dev/null || fail "t_cudart copies traced"
+	"$BUILDDIR/hmo-report" --json tr >r.json || fail "hmo-report of a CUDA trace"
+	python3 - r.json <<'PY' || fail "the report's cuda section is wrong"
+import json, sys
+c = {x["function"]: x for x in json.load(open(sys.argv[1]))["cuda"]}
+assert c["cuMemAlloc_v2"]["count"] == 8 and c["cuMemAlloc_v2"]["pool_hits"] >= 1, c["cuMemAlloc_v2"]
+assert c["cuMemcpyHtoD_v2"]["staged"] >= 1 and c["cuMemcpyDtoH_v2"]["staged"] >= 1
+assert c["cuMemcpyHtoD_v2"]["count"] == 7 and c["cuMemcpyDtoH_v2"]["count"] == 14
+PY
+	"$BUILDDIR/hmo-report" tr | grep -q '^== cuda' || fail "no cuda section in the text report"
+fi
+
 # HMO_CUDA_POOL=off: counted, not pooled.
 HMO_CUDA_POOL=off HMO_STATS="$WORK/stats" run_hmo "$t/t_cudart" pool >out 2>&1 || { cat out; fail "HMO_CUDA_POOL=off"; }
 ! grep -q hmo-pooled out || fail "HMO_CUDA_POOL=off still pooled"

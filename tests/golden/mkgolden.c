@@ -6,7 +6,8 @@
  * encoder.trace: one process ("enc") that allocates twelve 48 MiB frames from one
  * call site (2 new, 10 reused from the pool), frees eleven, maps and unmaps a 16 MiB
  * buffer, makes 20 copies of 12 MiB at 10 GB/s and 4 of 300 KiB at 2 GB/s, with two
- * samples, its counters and a clean end.
+ * samples, four CUDA calls (a device frame new, freed, reused; a staged upload), its
+ * counters and a clean end.
  * killed.trace: a process killed in the middle: 3 frames, no end, a torn last record.
  * The module paths do not exist, so frames print as object+offset everywhere. */
 #include <stdio.h>
@@ -123,6 +124,16 @@ static void encoder(void)
 	event(t + 60000000, 20000, FN_MMAP, 16 * MiB, 0x7d0000000000, 4, HMO_OUT_NONE, HMO_BACK_NONE);
 	event(t + 61000000, 15000, FN_MUNMAP, 16 * MiB, 0x7d0000000000, 0, HMO_OUT_NONE, HMO_BACK_NONE);
 	sample(t + 62000000, 260 * MiB, 6100, 240 * MiB, 48 * MiB, 48 * MiB);
+
+	/* CUDA: a device frame allocated new, freed, then from the pool; a staged upload */
+	struct hmo_rec_cuda cu[] = {
+		{ t + 63000000, 900000, 48 * MiB, 0x900000000, 1001, 1, CU_MEM_ALLOC, HMO_CUDA_POOL_NEW, 0, 0 },
+		{ t + 64000000, 300, 0, 0x900000000, 1001, 1, CU_MEM_FREE, 0, 0, 0 },
+		{ t + 65000000, 400, 48 * MiB, 0x900000000, 1001, 1, CU_MEM_ALLOC, HMO_CUDA_POOL_HIT, 0, 0 },
+		{ t + 66000000, 4000000, 48 * MiB, 0x900000000, 1001, 2, CU_HTOD, HMO_CUDA_STAGED, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof cu / sizeof cu[0]; i++)
+		rec(HMO_REC_CUDA, &cu[i], sizeof cu[i], NULL, 0);
 
 	/* counters of the one thread: every call, large or not */
 	struct hmo_rec_counters c = { 1001, 3 };
