@@ -63,6 +63,17 @@ static struct { uint64_t hash; uint32_t id, pad; } *stacks;
 static uint32_t next_stack;
 static uint32_t module_gen;
 static pid_t sampler_pid;
+/* In a forked child: the module map is written at its first traced event, not from
+ * the fork handler (dl_iterate_phdr there could wait on a loader lock that another
+ * thread of the parent held when it forked). */
+static bool modules_due;
+
+static void modules_if_due(void)
+{
+	if (HMO_UNLIKELY(__atomic_load_n(&modules_due, __ATOMIC_RELAXED)) &&
+	    __atomic_exchange_n(&modules_due, false, __ATOMIC_ACQ_REL))
+		hmo_trace_modules();
+}
 static __thread pid_t my_tid __attribute__((tls_model("initial-exec")));
 
 static pid_t tid(void)
@@ -293,6 +304,7 @@ void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *add
 		return;
 	if (!t0)	/* the call started before tracing did */
 		t0 = t1;
+	modules_if_due();
 	hmo_guard_enter();
 	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
 		start_sampler();
@@ -318,6 +330,7 @@ void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst,
 
 	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED))
 		return;
+	modules_if_due();
 	hmo_guard_enter();
 	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
 		start_sampler();
@@ -342,6 +355,7 @@ void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsig
 
 	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED) || hmo_tls.guard)
 		return;
+	modules_if_due();
 	hmo_guard_enter();
 	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
 		start_sampler();
@@ -690,8 +704,7 @@ void hmo_trace_child(void)
 		close(trace_fd);
 	trace_fd = -1;
 	write_start();
-	if (hmo_tracing)
-		hmo_trace_modules();
+	modules_due = hmo_tracing;
 }
 
 /* The calling thread's slot is being given up: its records go out now. */
