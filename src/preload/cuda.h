@@ -86,6 +86,7 @@ CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags
 struct hmo_cu_pool_stats {
 	uint64_t dev_hits, dev_misses, dev_cached, dev_peak_cached, dev_released, dev_oom_retries;
 	uint64_t host_hits, host_misses, host_cached;
+	uint64_t mem_free, mem_total;	/* at the program's last cuMemGetInfo */
 	int state;	/* 0 not started, 1 on, else the error of the first cuInit */
 };
 void hmo_cu_pool_stats(struct hmo_cu_pool_stats *out);
@@ -97,6 +98,8 @@ bool hmo_stage_htod(CUresult (*async)(CUdeviceptr, const void *, size_t, CUstrea
 		    const void *h, size_t n, CUstream s, CUresult *rc);
 bool hmo_stage_dtoh(CUresult (*async)(void *, CUdeviceptr, size_t, CUstream), int variant, void *h,
 		    CUdeviceptr d, size_t n, CUstream s, CUresult *rc);
+bool hmo_stage_2d(CUresult (*async)(const CUDA_MEMCPY2D *, CUstream), int variant, const CUDA_MEMCPY2D *c,
+		  CUstream s, CUresult *rc);
 struct hmo_cu_stage_stats {
 	uint64_t htod, htod_bytes, dtoh, dtoh_bytes, pinned;
 };

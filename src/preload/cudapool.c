@@ -596,12 +596,38 @@ CUresult cu_wrap_dtoh_async_pt(void *h, CUdeviceptr d, size_t n, CUstream s)
 	return dtoh(CU_DTOH_ASYNC, 1, h, d, n, s);
 }
 
-COPY(cu_wrap_copy2d, CU_2D, 0, (const CUDA_MEMCPY2D *c), (c), c ? c->WidthInBytes * c->Height : 0)
-COPY(cu_wrap_copy2d_pt, CU_2D, 1, (const CUDA_MEMCPY2D *c), (c), c ? c->WidthInBytes * c->Height : 0)
-COPY(cu_wrap_copy2d_async, CU_2D_ASYNC, 0, (const CUDA_MEMCPY2D *c, CUstream s), (c, s),
-     c ? c->WidthInBytes * c->Height : 0)
-COPY(cu_wrap_copy2d_async_pt, CU_2D_ASYNC, 1, (const CUDA_MEMCPY2D *c, CUstream s), (c, s),
-     c ? c->WidthInBytes * c->Height : 0)
+/* cuMemcpy2D and its Async form: staged between pageable memory and the device. */
+static CUresult copy2d(enum cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
+{
+	static void *async[2];
+	uint64_t t0 = now_ns(), n = c ? c->WidthInBytes * c->Height : 0;
+	CUresult rc;
+
+	if (!__atomic_load_n(&async[v], __ATOMIC_ACQUIRE)) {
+		void *p = hmo_cu_real[CU_2D_ASYNC][v];
+		if (!p)
+			p = hmo_cu_driver("cuMemcpy2DAsync", v ? "cuMemcpy2DAsync_v2_ptsz" : "cuMemcpy2DAsync_v2", v);
+		__atomic_store_n(&async[v], p, __ATOMIC_RELEASE);
+	}
+	if (hmo_stage_2d(async[v], v, c, s, &rc)) {
+		note_staged(op, n, t0, rc, c->srcMemoryType == CU_MEMORYTYPE_DEVICE ? c->srcDevice : c->dstDevice);
+		return rc;
+	}
+	if (op == CU_2D_ASYNC) {
+		CUresult (*real)(const CUDA_MEMCPY2D *, CUstream) = hmo_cu_next(op, v);
+		rc = real ? real(c, s) : CUDA_ERROR_NOT_INITIALIZED;
+	} else {
+		CUresult (*real)(const CUDA_MEMCPY2D *) = hmo_cu_next(op, v);
+		rc = real ? real(c) : CUDA_ERROR_NOT_INITIALIZED;
+	}
+	note(op, n, t0, rc);
+	return rc;
+}
+
+CUresult cu_wrap_copy2d(const CUDA_MEMCPY2D *c) { return copy2d(CU_2D, 0, c, NULL); }
+CUresult cu_wrap_copy2d_pt(const CUDA_MEMCPY2D *c) { return copy2d(CU_2D, 1, c, NULL); }
+CUresult cu_wrap_copy2d_async(const CUDA_MEMCPY2D *c, CUstream s) { return copy2d(CU_2D_ASYNC, 0, c, s); }
+CUresult cu_wrap_copy2d_async_pt(const CUDA_MEMCPY2D *c, CUstream s) { return copy2d(CU_2D_ASYNC, 1, c, s); }
 
 /* ---- queries ----------------------------------------------------------------------------- */
 
@@ -660,6 +686,12 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
 		return CUDA_ERROR_NOT_INITIALIZED;
 	CUresult rc = real(free_, total);
 	note(CU_MEM_INFO, 0, t0, rc);
+	if (rc == CUDA_SUCCESS && free_ && total) {
+		pthread_mutex_lock(&mu);
+		ps.mem_free = *free_;
+		ps.mem_total = *total;
+		pthread_mutex_unlock(&mu);
+	}
 	if (rc == CUDA_SUCCESS && free_ && total && *total && *free_ < *total / 10 &&
 	    !__atomic_exchange_n(&warned_full, true, __ATOMIC_RELAXED) && hmo_opt.stats.kind != HMO_OUT_OFF) {
 		char line[160];

@@ -189,6 +189,90 @@ bool hmo_stage_dtoh(CUresult (*async)(void *, CUdeviceptr, size_t, CUstream), in
 	return true;
 }
 
+/* 2D copies between pageable host memory and the device: blocks of whole rows go
+ * through the slots, packed at the width of a row. A row wider than a chunk, array
+ * memory, or unified addressing pass straight through. */
+bool hmo_stage_2d(CUresult (*async)(const CUDA_MEMCPY2D *, CUstream), int variant, const CUDA_MEMCPY2D *c,
+		  CUstream s, CUresult *rc)
+{
+	if (!async || !c || !c->WidthInBytes || !c->Height)
+		return false;
+	bool up = c->srcMemoryType == CU_MEMORYTYPE_HOST && c->dstMemoryType == CU_MEMORYTYPE_DEVICE;
+	bool down = c->srcMemoryType == CU_MEMORYTYPE_DEVICE && c->dstMemoryType == CU_MEMORYTYPE_HOST;
+	size_t w = c->WidthInBytes, n = w * c->Height;
+	if (!(up || down) || c->Height > SIZE_MAX / w)
+		return false;
+	const void *host = up ? (const char *)c->srcHost + c->srcY * c->srcPitch + c->srcXInBytes
+			      : (const char *)c->dstHost + c->dstY * c->dstPitch + c->dstXInBytes;
+	if (!wanted(host, n, s))
+		return false;
+	pthread_mutex_lock(&mu);
+	if (!ring_ready() || w > chunk) {
+		pthread_mutex_unlock(&mu);
+		return false;
+	}
+	size_t rows = chunk / w, nblocks = (c->Height + rows - 1) / rows;
+	*rc = CUDA_SUCCESS;
+	if (up) {
+		for (size_t k = 0; k < nblocks && *rc == CUDA_SUCCESS; k++) {
+			struct slot *sl = &ring[next];
+			size_t y0 = k * rows, r = c->Height - y0 < rows ? c->Height - y0 : rows;
+			next = (next + 1) % nslots;
+			if ((*rc = wait_slot(sl)) != CUDA_SUCCESS)
+				break;
+			for (size_t i = 0; i < r; i++)
+				hmo_real.memcpy((char *)sl->mem + i * w,
+						(const char *)c->srcHost + (c->srcY + y0 + i) * c->srcPitch + c->srcXInBytes, w);
+			CUDA_MEMCPY2D b = *c;
+			b.srcHost = sl->mem;
+			b.srcPitch = w;
+			b.srcXInBytes = 0;
+			b.srcY = 0;
+			b.dstY = c->dstY + y0;
+			b.Height = r;
+			if ((*rc = async(&b, s)) != CUDA_SUCCESS)
+				break;
+			*rc = drv.event_record[variant](sl->ev, s);
+			sl->pending = *rc == CUDA_SUCCESS;
+		}
+		st.htod++;
+		st.htod_bytes += n;
+	} else {
+		for (int i = 0; i < nslots && *rc == CUDA_SUCCESS; i++)
+			*rc = wait_slot(&ring[i]);
+		size_t issued = 0;
+		for (size_t k = 0; k < nblocks && *rc == CUDA_SUCCESS; k++) {
+			while (issued < nblocks && issued < k + (size_t)nslots && *rc == CUDA_SUCCESS) {
+				struct slot *sl = &ring[issued % (size_t)nslots];
+				size_t y0 = issued * rows, r = c->Height - y0 < rows ? c->Height - y0 : rows;
+				CUDA_MEMCPY2D b = *c;
+				b.dstHost = sl->mem;
+				b.dstPitch = w;
+				b.dstXInBytes = 0;
+				b.dstY = 0;
+				b.srcY = c->srcY + y0;
+				b.Height = r;
+				if ((*rc = async(&b, s)) == CUDA_SUCCESS &&
+				    (*rc = drv.event_record[variant](sl->ev, s)) == CUDA_SUCCESS)
+					sl->pending = true;
+				issued++;
+			}
+			struct slot *sl = &ring[k % (size_t)nslots];
+			size_t y0 = k * rows, r = c->Height - y0 < rows ? c->Height - y0 : rows;
+			if (*rc != CUDA_SUCCESS || (*rc = wait_slot(sl)) != CUDA_SUCCESS)
+				break;
+			for (size_t i = 0; i < r; i++)
+				hmo_real.memcpy((char *)c->dstHost + (c->dstY + y0 + i) * c->dstPitch + c->dstXInBytes,
+						(const char *)sl->mem + i * w, w);
+		}
+		next = 0;
+		st.dtoh++;
+		st.dtoh_bytes += n;
+	}
+	pthread_mutex_unlock(&mu);
+	return true;
+}
+
 void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out)
 {
 	pthread_mutex_lock(&mu);

@@ -506,6 +506,13 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		fmt_str(b, " retries after out-of-memory");
 		emit_line(fd, b);
 	}
+	if (ps.mem_total) {
+		fmt_str(b, "hmo: cuda: GPU memory at the program's last cuMemGetInfo: ");
+		fmt_bytes(b, ps.mem_free);
+		fmt_str(b, " free of ");
+		fmt_bytes(b, ps.mem_total);
+		emit_line(fd, b);
+	}
 	struct hmo_cu_stage_stats ss;
 	hmo_cu_stage_stats(&ss);
 	if (ss.htod + ss.dtoh) {

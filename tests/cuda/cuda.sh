@@ -43,6 +43,7 @@ both "cudart streams" "$t/t_cudart" streams
 rm -f stats
 FAKECUDA_MEM=$((64 << 20)) both "cudart out-of-memory" "$t/t_cudart" oom
 grep -q 'retries after out-of-memory' stats || fail "no out-of-memory line"
+grep -q "GPU memory at the program's last cuMemGetInfo: .* free of 64.0 MiB" stats || { cat stats; fail "no GPU memory line"; }
 [ "$(sed -n 's/.* \([0-9]*\) retries after out-of-memory/\1/p' stats)" -ge 1 ] || { cat stats; fail "out-of-memory: no release and retry"; }
 rm -f stats
 both "cudart device reset" "$t/t_cudart" reset
@@ -65,7 +66,7 @@ if command -v python3 >/dev/null; then
 	python3 - r.json <<'PY' || fail "the report's cuda section is wrong"
 import json, sys
 c = {x["function"]: x for x in json.load(open(sys.argv[1]))["cuda"]}
-assert c["cuMemAlloc_v2"]["count"] == 8 and c["cuMemAlloc_v2"]["pool_hits"] >= 1, c["cuMemAlloc_v2"]
+assert c["cuMemAlloc_v2"]["count"] == 9 and c["cuMemAlloc_v2"]["pool_hits"] >= 1, c["cuMemAlloc_v2"]
 assert c["cuMemcpyHtoD_v2"]["staged"] >= 1 and c["cuMemcpyDtoH_v2"]["staged"] >= 1
 assert c["cuMemcpyHtoD_v2"]["count"] == 7 and c["cuMemcpyDtoH_v2"]["count"] == 14
 PY

@@ -139,6 +139,31 @@ static void copies(void)
 	CHECK(cudaFree(d) == 0);
 	free(src);
 	free(back);
+	/* 2D large enough to be staged (1.5 MB of rows, more than one chunk), both ways,
+	 * synchronous and on a stream */
+	h = 1500;
+	src = malloc(1003 * h);
+	back = calloc(1009, h);
+	fill(src, 1003 * h, 11);
+	CHECK(cudaMalloc(&d, 1024 * h) == 0);
+	CHECK(cudaMemcpy2D(d, 1024, src, 1003, w, h, cudaMemcpyHostToDevice) == 0);
+	memset(src, 0xee, 1003 * h);	/* the source may change once the call is back */
+	CHECK(cudaMemcpy2D(back, 1009, d, 1024, w, h, cudaMemcpyDeviceToHost) == 0);
+	fill(src, 1003 * h, 11);
+	for (size_t y = 0; y < h; y++)
+		CHECK(memcmp(src + y * 1003, back + y * 1009, w) == 0);
+	cudaStream_t s2;
+	CHECK(cudaStreamCreate(&s2) == 0);
+	fill(src, 1003 * h, 12);
+	memset(back, 0, 1009 * h);
+	CHECK(cudaMemcpy2DAsync(d, 1024, src, 1003, w, h, cudaMemcpyHostToDevice, s2) == 0);
+	CHECK(cudaMemcpy2DAsync(back, 1009, d, 1024, w, h, cudaMemcpyDeviceToHost, s2) == 0);
+	CHECK(cudaStreamSynchronize(s2) == 0);
+	for (size_t y = 0; y < h; y++)
+		CHECK(memcmp(src + y * 1003, back + y * 1009, w) == 0);
+	CHECK(cudaFree(d) == 0);
+	free(src);
+	free(back);
 	printf("copies ok\n");
 }
 
@@ -174,6 +199,8 @@ static void oom(void)
 		CHECK(cudaMalloc(&p[i], 10 << 20) == 0);
 	for (int i = 0; i < 6; i++)
 		CHECK(cudaFree(p[i]) == 0);
+	size_t f = 0, t = 0;
+	CHECK(cudaMemGetInfo(&f, &t) == 0 && t > 0);
 	void *big;
 	CHECK(cudaMalloc(&big, 60 << 20) == 0);
 	CHECK(cudaFree(big) == 0);
