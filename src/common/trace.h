@@ -173,7 +173,7 @@ struct hmo_rec_counters {
 
 /* A CUDA driver call: its API time on the host, the bytes it allocated or moved, the
  * device or host pointer it concerned. */
-enum { HMO_CUDA_STAGED = 1, HMO_CUDA_POOL_HIT = 2, HMO_CUDA_POOL_NEW = 4 };
+enum { HMO_CUDA_STAGED = 1, HMO_CUDA_POOL_HIT = 2, HMO_CUDA_POOL_NEW = 4, HMO_CUDA_REGISTERED = 8 };
 struct hmo_rec_cuda {
 	uint64_t t, dur, size, ptr;
 	uint32_t tid, stack;

@@ -100,8 +100,19 @@ bool hmo_stage_dtoh(CUresult (*async)(void *, CUdeviceptr, size_t, CUstream), in
 		    CUdeviceptr d, size_t n, CUstream s, CUresult *rc);
 bool hmo_stage_2d(CUresult (*async)(const CUDA_MEMCPY2D *, CUstream), int variant, const CUDA_MEMCPY2D *c,
 		  CUstream s, CUresult *rc);
+/* HMO_PIN=auto|register: whether [h, h+n) lies in one frame-pool region that is
+ * registered with the driver (registering it now if the policy says so), so that a
+ * copy from or to it goes straight to the driver as pinned memory. */
+bool hmo_pin_registered(const void *h, size_t n);
+/* After an asynchronous copy from or to registered memory: waits for it, so that the
+ * program sees what a pageable copy gives (the source free to reuse, the data in
+ * place) on return. */
+CUresult hmo_pin_wait(CUstream s, int variant);
+/* Unregisters every registered region (a context is going away). */
+void hmo_pin_forget(void);
 struct hmo_cu_stage_stats {
 	uint64_t htod, htod_bytes, dtoh, dtoh_bytes, pinned;
+	uint64_t registered, registered_bytes, register_refused, direct;
 };
 void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out);
 

@@ -472,6 +472,7 @@ CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p)
  * real first, while their context still exists. */
 static void forget_all(void)
 {
+	hmo_pin_forget();
 	pthread_mutex_lock(&mu);
 	if (drv.ctx_sync)
 		drv.ctx_sync();
@@ -540,18 +541,21 @@ static CUresult htod(enum cu_op op, int v, CUdeviceptr d, const void *h, size_t 
 	uint64_t t0 = now_ns();
 	CUresult rc;
 
-	if (hmo_stage_htod(async_fn(CU_HTOD_ASYNC, v), v, d, h, n, s, &rc)) {
+	bool reg = hmo_pin_registered(h, n);
+	if (!reg && hmo_stage_htod(async_fn(CU_HTOD_ASYNC, v), v, d, h, n, s, &rc)) {
 		note_staged(op, n, t0, rc, d);
 		return rc;
 	}
 	if (op == CU_HTOD_ASYNC) {
 		CUresult (*real)(CUdeviceptr, const void *, size_t, CUstream) = hmo_cu_next(op, v);
 		rc = real ? real(d, h, n, s) : CUDA_ERROR_NOT_INITIALIZED;
+		if (reg && rc == CUDA_SUCCESS)
+			rc = hmo_pin_wait(s, v);	/* the source is the program's again on return */
 	} else {
 		CUresult (*real)(CUdeviceptr, const void *, size_t) = hmo_cu_next(op, v);
 		rc = real ? real(d, h, n) : CUDA_ERROR_NOT_INITIALIZED;
 	}
-	note_ex(op, n, t0, rc, d, 0);
+	note_ex(op, n, t0, rc, d, reg ? HMO_CUDA_REGISTERED : 0);
 	return rc;
 }
 
@@ -560,18 +564,21 @@ static CUresult dtoh(enum cu_op op, int v, void *h, CUdeviceptr d, size_t n, CUs
 	uint64_t t0 = now_ns();
 	CUresult rc;
 
-	if (hmo_stage_dtoh(async_fn(CU_DTOH_ASYNC, v), v, h, d, n, s, &rc)) {
+	bool reg = hmo_pin_registered(h, n);
+	if (!reg && hmo_stage_dtoh(async_fn(CU_DTOH_ASYNC, v), v, h, d, n, s, &rc)) {
 		note_staged(op, n, t0, rc, d);
 		return rc;
 	}
 	if (op == CU_DTOH_ASYNC) {
 		CUresult (*real)(void *, CUdeviceptr, size_t, CUstream) = hmo_cu_next(op, v);
 		rc = real ? real(h, d, n, s) : CUDA_ERROR_NOT_INITIALIZED;
+		if (reg && rc == CUDA_SUCCESS)
+			rc = hmo_pin_wait(s, v);	/* the data is in place on return */
 	} else {
 		CUresult (*real)(void *, CUdeviceptr, size_t) = hmo_cu_next(op, v);
 		rc = real ? real(h, d, n) : CUDA_ERROR_NOT_INITIALIZED;
 	}
-	note_ex(op, n, t0, rc, d, 0);
+	note_ex(op, n, t0, rc, d, reg ? HMO_CUDA_REGISTERED : 0);
 	return rc;
 }
 
@@ -609,13 +616,24 @@ static CUresult copy2d(enum cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
 			p = hmo_cu_driver("cuMemcpy2DAsync", v ? "cuMemcpy2DAsync_v2_ptsz" : "cuMemcpy2DAsync_v2", v);
 		__atomic_store_n(&async[v], p, __ATOMIC_RELEASE);
 	}
-	if (hmo_stage_2d(async[v], v, c, s, &rc)) {
+	/* the host side of a host<->device 2D copy, when it lies in one registered region */
+	bool reg = false;
+	if (c && c->Height && c->srcMemoryType != c->dstMemoryType) {
+		bool up = c->srcMemoryType == CU_MEMORYTYPE_HOST;
+		const char *h = up ? (const char *)c->srcHost + c->srcY * c->srcPitch + c->srcXInBytes
+				   : (const char *)c->dstHost + c->dstY * c->dstPitch + c->dstXInBytes;
+		size_t span = (c->Height - 1) * (up ? c->srcPitch : c->dstPitch) + c->WidthInBytes;
+		reg = (up || c->dstMemoryType == CU_MEMORYTYPE_HOST) && hmo_pin_registered(h, span);
+	}
+	if (!reg && hmo_stage_2d(async[v], v, c, s, &rc)) {
 		note_staged(op, n, t0, rc, c->srcMemoryType == CU_MEMORYTYPE_DEVICE ? c->srcDevice : c->dstDevice);
 		return rc;
 	}
 	if (op == CU_2D_ASYNC) {
 		CUresult (*real)(const CUDA_MEMCPY2D *, CUstream) = hmo_cu_next(op, v);
 		rc = real ? real(c, s) : CUDA_ERROR_NOT_INITIALIZED;
+		if (reg && rc == CUDA_SUCCESS)
+			rc = hmo_pin_wait(s, v);
 	} else {
 		CUresult (*real)(const CUDA_MEMCPY2D *) = hmo_cu_next(op, v);
 		rc = real ? real(c) : CUDA_ERROR_NOT_INITIALIZED;

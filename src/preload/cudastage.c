@@ -19,11 +19,15 @@
  * for copies below HMO_THRESHOLD, from or to memory that is already pinned, or on a
  * stream being captured into a graph; if a chunk cannot be pinned, the copy passes
  * straight through. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "cuda.h"
 #include "internal.h"
+#include "pool.h"
 
 struct slot {
 	void *mem;
@@ -46,6 +50,8 @@ static struct {
 	CUresult (*event_sync)(CUevent);
 	CUresult (*ptr_attr)(void *, int, CUdeviceptr);
 	CUresult (*capturing)(CUstream, int *);
+	CUresult (*host_register)(void *, size_t, unsigned);
+	CUresult (*host_unregister)(void *);
 	bool done;
 } drv;
 
@@ -69,6 +75,8 @@ static void resolve(void)
 	if (!drv.ptr_attr)
 		*(void **)&drv.ptr_attr = hmo_cu_driver("cuPointerGetAttribute", "cuPointerGetAttribute", false);
 	*(void **)&drv.capturing = hmo_cu_driver("cuStreamIsCapturing", "cuStreamIsCapturing", false);
+	*(void **)&drv.host_register = hmo_cu_driver("cuMemHostRegister", "cuMemHostRegister_v2", false);
+	*(void **)&drv.host_unregister = hmo_cu_driver("cuMemHostUnregister", "cuMemHostUnregister", false);
 	drv.done = true;
 }
 
@@ -271,6 +279,138 @@ bool hmo_stage_2d(CUresult (*async)(const CUDA_MEMCPY2D *, CUstream), int varian
 	}
 	pthread_mutex_unlock(&mu);
 	return true;
+}
+
+/* ---- registration of frame-pool memory (HMO_PIN=auto|register) -----------------
+ * A frame that hmo's pool handed out lies in a region that ext_alloc mapped, which
+ * lives as long as the process: it is registered whole, once, and every later copy
+ * from or to it is a direct DMA. auto waits for a region's second copy (pinning costs
+ * about 1 s per GiB: not worth it for memory copied once); register pins at the
+ * first. Registered memory is capped by HMO_PIN_MAX and RLIMIT_MEMLOCK, and the pool
+ * never purges it (pool.c). */
+static uint64_t pinned_regions;
+static bool warned_refused;
+
+/* RLIMIT_MEMLOCK, or no limit for a process with CAP_IPC_LOCK (root), as the kernel
+ * itself counts it. */
+static uint64_t memlock_limit(void)
+{
+	struct rlimit rl;
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		const char *p = strstr(buf, "CapEff:");
+		if (p) {
+			uint64_t caps = 0;
+			for (p += 7; *p == ' ' || *p == '\t'; p++)
+				;
+			for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+				caps = caps * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+			if (caps & (1ull << 14))	/* CAP_IPC_LOCK */
+				return UINT64_MAX;
+		}
+	}
+	return getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : UINT64_MAX;
+}
+
+static void refuse(uintptr_t start, const char *why, CUresult rc)
+{
+	pool_region_mark(start, false, true);
+	st.register_refused++;
+	if (hmo_opt.stats.kind == HMO_OUT_OFF || __atomic_exchange_n(&warned_refused, true, __ATOMIC_RELAXED))
+		return;
+	char line[200];
+	struct fmt_buf w;
+	fmt_init(&w, line, sizeof line);
+	fmt_str(&w, "hmo: a frame region was not registered with the GPU (");
+	fmt_str(&w, why);
+	if (rc) {
+		fmt_str(&w, ", error ");
+		fmt_u64(&w, (uint64_t)rc);
+	}
+	fmt_str(&w, "): its copies are staged");
+	hmo_warn(w.p);
+}
+
+bool hmo_pin_registered(const void *h, size_t n)
+{
+	struct pool_region r;
+
+	if ((hmo_opt.pin != HMO_PIN_AUTO && hmo_opt.pin != HMO_PIN_REGISTER) || !h || n < hmo_opt.threshold ||
+	    !hmo_pool_owns(h) || hmo_cu_state() != 1 || !pool_region_use(h, n, &r))
+		return false;
+	if (r.registered)
+		return true;
+	if (r.refused || (hmo_opt.pin == HMO_PIN_AUTO && r.uses < 2))
+		return false;
+	pthread_mutex_lock(&mu);
+	resolve();
+	bool ok = false;
+	uint64_t memlock = memlock_limit();
+	if (!drv.host_register) {
+		refuse(r.start, "no cuMemHostRegister", 0);
+	} else if (pinned_regions + r.len > hmo_opt.pin_max) {
+		refuse(r.start, "over HMO_PIN_MAX", 0);
+	} else if (pinned_regions + r.len > memlock) {
+		refuse(r.start, "over RLIMIT_MEMLOCK", 0);
+	} else {
+		CUresult rc = drv.host_register((void *)r.start, r.len, 1 /* CU_MEMHOSTREGISTER_PORTABLE */);
+		if (rc == CUDA_SUCCESS) {
+			pool_region_mark(r.start, true, false);
+			pinned_regions += r.len;
+			st.registered++;
+			st.registered_bytes += r.len;
+			ok = true;
+		} else {
+			refuse(r.start, "the driver refused", rc);
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	return ok;
+}
+
+static CUevent wait_ev[2];
+
+CUresult hmo_pin_wait(CUstream s, int variant)
+{
+	CUresult rc;
+
+	pthread_mutex_lock(&mu);
+	resolve();
+	st.direct++;
+	if (!wait_ev[variant] && (!drv.event_create || drv.event_create(&wait_ev[variant], 2) != CUDA_SUCCESS)) {
+		pthread_mutex_unlock(&mu);
+		return CUDA_ERROR_NOT_INITIALIZED;
+	}
+	rc = drv.event_record[variant](wait_ev[variant], s);
+	if (rc == CUDA_SUCCESS)
+		rc = drv.event_sync(wait_ev[variant]);
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
+static void unregister_one(uintptr_t start, size_t len)
+{
+	if (drv.host_unregister)
+		(void)drv.host_unregister((void *)start);
+	pinned_regions -= len;
+}
+
+void hmo_pin_forget(void)
+{
+	pthread_mutex_lock(&mu);
+	resolve();
+	pool_regions_unregister(unregister_one);
+	/* the ring and the wait events go with the context */
+	nslots = 0;
+	broken = false;
+	wait_ev[0] = wait_ev[1] = NULL;
+	pthread_mutex_unlock(&mu);
 }
 
 void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out)

@@ -48,6 +48,26 @@ grep -q "GPU memory at the program's last cuMemGetInfo: .* free of 64.0 MiB" sta
 rm -f stats
 both "cudart device reset" "$t/t_cudart" reset
 rm -f stats
+# Frames from hmo's pool: registered whole (auto: on their second copy; register:
+# at once), copies keep pageable semantics, and a registered region is never purged.
+both "cudart frames" "$t/t_cudart" frames
+grep -q '^registered [1-9]' out.hmo || { cat out.hmo stats; fail "HMO_PIN=auto registered no frame region"; }
+grep -q '^registered 0' out.plain || fail "registered without hmo?"
+grep -q '^hmo: cuda pinning: [1-9][0-9]* frame regions registered' stats || { cat stats; fail "no pinning line"; }
+rm -f stats
+HMO_PIN=register HMO_POOL_DECAY=0 HMO_STATS="$WORK/stats" run_hmo "$t/t_cudart" frames >out 2>&1 || { cat out; fail "HMO_PIN=register"; }
+grep -q '^registered [1-9]' out || fail "HMO_PIN=register registered nothing"
+! grep -q '^zeroed' out || { cat out stats; fail "a registered frame region was purged"; }
+rm -f stats
+HMO_PIN=staging HMO_POOL_DECAY=0 HMO_STATS="$WORK/stats" run_hmo "$t/t_cudart" frames >out 2>&1 || { cat out; fail "HMO_PIN=staging frames"; }
+grep -q '^registered 0' out || fail "HMO_PIN=staging registered"
+rm -f stats
+# A cap of 1 MiB refuses every region: the copies are staged, and right.
+HMO_PIN=register HMO_PIN_MAX=1M HMO_STATS="$WORK/stats" run_hmo "$t/t_cudart" frames >out 2>&1 || { cat out; fail "HMO_PIN_MAX=1M"; }
+grep -q '^registered 0' out || fail "HMO_PIN_MAX=1M still registered"
+grep -q 'refused' stats || { cat stats; fail "no refusal counted under HMO_PIN_MAX"; }
+rm -f stats
+
 # The driver by dlopen + dlsym (FFmpeg), and by cuGetProcAddress.
 both "driver dlsym" "$t/t_driver" dlsym
 grep -q hmo-pooled out.hmo || fail "dlsym'd cuMemAlloc_v2 did not pool"

@@ -4,7 +4,7 @@
  * bytes; a block freed with work still queued on a stream is not handed out before
  * that work is done.
  *
- *   t_cudart [pool|copies|streams|oom|reset|nodev]
+ *   t_cudart [pool|copies|streams|oom|reset|frames|nodev]
  * Prints "hmo-pooled" when device blocks came back from a pool (a cudaFree then a
  * cudaMalloc of the same size gave the same pointer without a driver allocation).
  * On the real runtime and driver (scripts/gpu-check) the checks that only the fake
@@ -223,6 +223,48 @@ static void reset(void)
 	printf("reset ok\n");
 }
 
+/* Frames from the program's malloc (hmo's frame pool under hmo), copied again and
+ * again: under HMO_PIN=auto or register their regions get registered, and every copy
+ * keeps pageable semantics (an async H2D's source is free on return, an async D2H's
+ * data is in place on return). Then a frame is freed and allocated again: prints
+ * "kept" when its bytes survived (a registered region is never purged) or
+ * "zeroed" when the pool gave its pages back (HMO_POOL_DECAY=0). */
+static void frames(void)
+{
+	const size_t n = 8 << 20;
+	unsigned char *f = malloc(n), *back = malloc(n);
+	void *d;
+	cudaStream_t s;
+
+	CHECK(f && back && cudaMalloc(&d, n) == 0 && cudaStreamCreate(&s) == 0);
+	for (int i = 0; i < 4; i++) {
+		fill(f, n, (unsigned)i);
+		CHECK(cudaMemcpy(d, f, n, cudaMemcpyHostToDevice) == 0);
+		memset(back, 0, n);
+		CHECK(cudaMemcpy(back, d, n, cudaMemcpyDeviceToHost) == 0);
+		CHECK(memcmp(f, back, n) == 0);
+	}
+	fill(f, n, 9);
+	memcpy(back, f, n);
+	CHECK(cudaMemcpyAsync(d, f, n, cudaMemcpyHostToDevice, s) == 0);
+	memset(f, 0xee, n);	/* free to reuse at once, as with any pageable source */
+	CHECK(cudaMemcpy(f, d, n, cudaMemcpyDeviceToHost) == 0);
+	CHECK(memcmp(f, back, n) == 0);
+	memset(f, 0, n);
+	CHECK(cudaMemcpyAsync(f, d, n, cudaMemcpyDeviceToHost, s) == 0);
+	CHECK(memcmp(f, back, n) == 0);	/* in place on return, no synchronisation */
+	if (fake_count)
+		printf("registered %lu\n", fake_count("cuMemHostRegister_v2"));
+	free(f);
+	unsigned char *g = malloc(n);
+	if (g == f)
+		printf("%s\n", memcmp(g, back, n) == 0 ? "kept" : "zeroed");
+	free(g);
+	free(back);
+	CHECK(cudaFree(d) == 0);
+	printf("frames ok\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "pool";
@@ -257,5 +299,7 @@ int main(int argc, char **argv)
 		oom();
 	else if (!strcmp(mode, "reset"))
 		reset();
+	else if (!strcmp(mode, "frames"))
+		frames();
 	return 0;
 }
