@@ -157,5 +157,15 @@ API void __cudaRegisterFatBinaryEnd(void **h) { (void)h; }
 API void __cudaUnregisterFatBinary(void **h) { (void)h; }
 API void __cudaRegisterFunction(void **h, const char *f, char *d, const char *n, int t, void *a, void *b, void *c,
 				void *e, int *s) { (void)h; (void)f; (void)d; (void)n; (void)t; (void)a; (void)b; (void)c; (void)e; (void)s; }
+API void __cudaInitModule(void **h) { (void)h; }
+API unsigned __cudaPushCallConfiguration(void *grid, void *block, size_t shmem, void *stream)
+{ (void)grid; (void)block; (void)shmem; (void)stream; return 0; }
+API cudaError_t __cudaPopCallConfiguration(void *grid, void *block, size_t *shmem, void *stream)
+{ (void)grid; (void)block; (void)shmem; (void)stream; return 0; }
+API cudaError_t __cudaGetKernel(void **k, const void *f) { (void)f; *k = NULL; return 0; }
+API cudaError_t __cudaLaunchKernel(const void *f, void *grid, void *block, void **args, size_t shmem, void *stream)
+{ (void)f; (void)grid; (void)block; (void)args; (void)shmem; (void)stream; return 98; /* no kernels here */ }
+API cudaError_t cudaLaunchKernel(const void *f, void *grid, void *block, void **args, size_t shmem, void *stream)
+{ (void)f; (void)grid; (void)block; (void)args; (void)shmem; (void)stream; return 98; }
 API void __cudaRegisterVar(void **h, char *hv, char *dv, const char *n, int ext, size_t sz, int c, int g)
 { (void)h; (void)hv; (void)dv; (void)n; (void)ext; (void)sz; (void)c; (void)g; }
