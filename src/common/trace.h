@@ -56,6 +56,13 @@ enum hmo_rec_type {
 	HMO_REC_COUNTERS = 7,	/* struct hmo_rec_counters, then nfn struct hmo_rec_fn */
 	HMO_REC_END = 8,	/* struct hmo_rec_end: the process finished its trace cleanly */
 	HMO_REC_CUDA = 9,	/* struct hmo_rec_cuda: a CUDA driver call hmo wrapped */
+	/* What the GPU saw (libhmo-cupti, from CUPTI activity records; device clock) */
+	HMO_REC_GPU_COPY = 10,	/* struct hmo_rec_gpu_copy */
+	HMO_REC_GPU_MEMSET = 11,	/* struct hmo_rec_gpu_memset */
+	HMO_REC_GPU_KERNEL = 12,	/* struct hmo_rec_gpu_kernel, then its name */
+	HMO_REC_GPU_MEMORY = 13,	/* struct hmo_rec_gpu_memory */
+	HMO_REC_GPU_API = 14,	/* struct hmo_rec_gpu_api */
+	HMO_REC_GPU_INFO = 15,	/* struct hmo_rec_gpu_info */
 };
 
 /* The functions hmo counts. Their numbers are part of the format: new ones go at
@@ -181,6 +188,57 @@ struct hmo_rec_cuda {
 	uint8_t flags;		/* HMO_CUDA_* */
 	uint8_t pad;
 	int32_t result;		/* the CUresult it returned */
+};
+
+/* GPU activity. Times are CUPTI's timestamps (ns); durations are what the report
+ * uses, and correlation ids join device work to the API call that asked for it. */
+enum hmo_gpu_dir { HMO_GPU_HTOD = 1, HMO_GPU_DTOH, HMO_GPU_DTOD, HMO_GPU_HTOH, HMO_GPU_PTOP, HMO_GPU_OTHER };
+enum hmo_gpu_mem { HMO_GPU_MEM_UNKNOWN, HMO_GPU_MEM_PAGEABLE, HMO_GPU_MEM_PINNED, HMO_GPU_MEM_DEVICE,
+		   HMO_GPU_MEM_MANAGED, HMO_GPU_MEM_ARRAY };
+
+struct hmo_rec_gpu_copy {
+	uint64_t start, end, bytes;
+	uint32_t correlation, stream, device;
+	uint8_t dir;		/* enum hmo_gpu_dir */
+	uint8_t src, dst;	/* enum hmo_gpu_mem */
+	uint8_t async;
+};
+
+struct hmo_rec_gpu_memset {
+	uint64_t start, end, bytes;
+	uint32_t correlation, stream, device, value;
+	uint8_t mem;		/* enum hmo_gpu_mem */
+	uint8_t pad[7];
+};
+
+struct hmo_rec_gpu_kernel {
+	uint64_t start, end;
+	uint32_t correlation, stream, device;
+	uint32_t name_len;
+};
+
+enum { HMO_GPU_ALLOC = 1, HMO_GPU_FREE = 2 };
+struct hmo_rec_gpu_memory {
+	uint64_t t, address, bytes;
+	uint32_t correlation, device;
+	uint8_t op;		/* HMO_GPU_ALLOC or HMO_GPU_FREE */
+	uint8_t mem;		/* enum hmo_gpu_mem */
+	uint8_t pad[6];
+};
+
+enum { HMO_GPU_API_RUNTIME = 1, HMO_GPU_API_DRIVER = 2 };
+struct hmo_rec_gpu_api {
+	uint64_t start, end;
+	uint32_t correlation, cbid, tid;
+	uint8_t domain;		/* HMO_GPU_API_* */
+	uint8_t pad[3];
+};
+
+/* The collector's own figures, at its flushes and at exit. */
+struct hmo_rec_gpu_info {
+	uint64_t dropped;	/* activity records CUPTI could not buffer */
+	uint32_t cupti_version;
+	uint32_t pad;
 };
 
 enum hmo_end_how { HMO_END_EXIT = 1, HMO_END__EXIT = 2, HMO_END_SIGNAL = 3 };

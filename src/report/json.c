@@ -244,6 +244,42 @@ static void cuda(FILE *o, const struct model *m)
 	fputc(']', o);
 }
 
+static void gpu(FILE *o, const struct model *m)
+{
+	const struct gpu *g = &m->gpu;
+	bool first = true, f = true;
+
+	fputs(",\"gpu\":{\"copies\":[", o);
+	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
+		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
+			for (int k = 0; k < 65; k++) {
+				const struct gpu_copies *x = g->copies[dir][mem][k];
+				bool h = true;
+				if (!x)
+					continue;
+				fputs(first ? "{" : ",{", o);
+				first = false;
+				jtext(o, &h, "direction", report_gpu_dir(dir));
+				jtext(o, &h, "host_memory", report_gpu_mem(mem));
+				jnum(o, &h, "min_bytes", k ? (uint64_t)1 << (k - 1) : 0);
+				jnum(o, &h, "max_bytes", k < 64 ? ((uint64_t)1 << k) - 1 : UINT64_MAX);
+				jnum(o, &h, "count", x->count);
+				jnum(o, &h, "bytes", x->bytes);
+				jnum(o, &h, "ns", x->ns);
+				quantiles(o, &h, "device_ns", &x->dur);
+				fputc('}', o);
+			}
+	fputs("]", o);
+	f = false;
+	jnum(o, &f, "memsets", g->memsets);
+	jnum(o, &f, "memset_bytes", g->memset_bytes);
+	jnum(o, &f, "kernels", g->kernels);
+	jnum(o, &f, "kernel_ns", g->kernel_ns);
+	jnum(o, &f, "device_allocations", g->allocs[HMO_GPU_MEM_DEVICE]);
+	jnum(o, &f, "dropped_records", g->dropped);
+	fputc('}', o);
+}
+
 static void sites(FILE *o, struct report *r)
 {
 	static const char *const names[NORDERS] = { "by_bytes", "by_calls", "by_faults", "by_copy_bytes",
@@ -295,6 +331,7 @@ void report_json(FILE *o, struct report *r)
 	large(o, r->m);
 	copies(o, r->m);
 	cuda(o, r->m);
+	gpu(o, r->m);
 	sites(o, r);
 	fputs(",\"advice\":[", o);
 	for (unsigned i = 0; i < r->nadvice; i++) {

@@ -337,6 +337,107 @@ static void on_cuda(struct model *m, const struct hmo_rec_cuda *c)
 	lh_add(&x->lat, c->dur);
 }
 
+/* ---- GPU activity ----------------------------------------------------------------- */
+
+static uint8_t host_side(const struct hmo_rec_gpu_copy *c)
+{
+	uint8_t k = c->dir == HMO_GPU_DTOH ? c->dst : c->src;
+	return k < GPU_MEMS ? k : HMO_GPU_MEM_UNKNOWN;
+}
+
+static void join(struct gpu *g, uint32_t corr, int dir, unsigned mem, uint64_t api, uint64_t dev)
+{
+	if (!corr)
+		return;
+	if (!g->join)
+		g->join = xcalloc(GPU_JOIN, sizeof *g->join);
+	struct gpu_join *j = &g->join[mix(corr) & (GPU_JOIN - 1)];
+	if (j->corr != corr)
+		*j = (struct gpu_join){ .corr = corr };
+	if (dir >= 0) {
+		j->dir = (uint8_t)dir;
+		j->mem = (uint8_t)mem;
+		j->dev_ns += dev;
+		j->have_dev = 1;
+	} else {
+		j->api_ns = api;
+		j->have_api = 1;
+	}
+	if (j->have_api && j->have_dev && j->dir < GPU_DIRS && j->mem < GPU_MEMS) {
+		g->api_ns[j->dir][j->mem] += j->api_ns;
+		g->dev_ns[j->dir][j->mem] += j->dev_ns;
+		g->joined[j->dir][j->mem]++;
+		j->corr = 0;
+	}
+}
+
+static void on_gpu(struct model *m, unsigned type, const void *pl, uint32_t size)
+{
+	struct gpu *g = &m->gpu;
+
+	g->records++;
+	switch (type) {
+	case HMO_REC_GPU_COPY: {
+		struct hmo_rec_gpu_copy c;
+		tr_get(&c, sizeof c, pl, size);
+		uint64_t ns = c.end > c.start ? c.end - c.start : 0;
+		unsigned dir = c.dir < GPU_DIRS ? c.dir : 0, mem = host_side(&c);
+		unsigned cls = c.bytes ? 64u - (unsigned)__builtin_clzll(c.bytes) : 0;
+		struct gpu_copies **x = &g->copies[dir][mem][cls];
+		if (!*x)
+			*x = xcalloc(1, sizeof **x);
+		(*x)->count++;
+		(*x)->bytes += c.bytes;
+		(*x)->ns += ns;
+		lh_add(&(*x)->dur, ns);
+		join(g, c.correlation, (int)dir, mem, 0, ns);
+		break;
+	}
+	case HMO_REC_GPU_MEMSET: {
+		struct hmo_rec_gpu_memset s;
+		tr_get(&s, sizeof s, pl, size);
+		g->memsets++;
+		g->memset_bytes += s.bytes;
+		g->memset_ns += s.end > s.start ? s.end - s.start : 0;
+		break;
+	}
+	case HMO_REC_GPU_KERNEL: {
+		struct hmo_rec_gpu_kernel k;
+		tr_get(&k, sizeof k, pl, size);
+		g->kernels++;
+		g->kernel_ns += k.end > k.start ? k.end - k.start : 0;
+		break;
+	}
+	case HMO_REC_GPU_MEMORY: {
+		struct hmo_rec_gpu_memory a;
+		tr_get(&a, sizeof a, pl, size);
+		unsigned mem = a.mem < GPU_MEMS ? a.mem : 0;
+		if (a.op == HMO_GPU_ALLOC) {
+			g->allocs[mem]++;
+			g->alloc_bytes[mem] += a.bytes;
+		} else {
+			g->frees[mem]++;
+		}
+		break;
+	}
+	case HMO_REC_GPU_API: {
+		struct hmo_rec_gpu_api a;
+		tr_get(&a, sizeof a, pl, size);
+		join(g, a.correlation, -1, 0, a.end > a.start ? a.end - a.start : 0, 0);
+		break;
+	}
+	case HMO_REC_GPU_INFO: {
+		struct hmo_rec_gpu_info i;
+		tr_get(&i, sizeof i, pl, size);
+		if (i.dropped > g->dropped)
+			g->dropped = i.dropped;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 static void on_process(struct proc *p, const void *pl, uint32_t size)
 {
 	struct hmo_rec_process r;
@@ -544,6 +645,14 @@ int model_read(struct model *m, const char *path)
 		case HMO_REC_COUNTERS:
 			on_counters(p, pl, size);
 			break;
+		case HMO_REC_GPU_COPY:
+		case HMO_REC_GPU_MEMSET:
+		case HMO_REC_GPU_KERNEL:
+		case HMO_REC_GPU_MEMORY:
+		case HMO_REC_GPU_API:
+		case HMO_REC_GPU_INFO:
+			on_gpu(m, type, pl, size);
+			break;
 		case HMO_REC_CUDA: {
 			struct hmo_rec_cuda c;
 			tr_get(&c, sizeof c, pl, size);
@@ -606,5 +715,10 @@ void model_free(struct model *m)
 	}
 	free(m->sites);
 	free(m->live);
+	for (int d = 0; d < GPU_DIRS; d++)
+		for (int k = 0; k < GPU_MEMS; k++)
+			for (int c = 0; c < 65; c++)
+				free(m->gpu.copies[d][k][c]);
+	free(m->gpu.join);
 	memset(m, 0, sizeof *m);
 }

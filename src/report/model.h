@@ -96,6 +96,27 @@ struct cuda_stats {
 	uint64_t ns;
 };
 
+/* What the GPU saw (CUPTI): copies by direction, host memory kind and log2 size. */
+struct gpu_copies {
+	uint64_t count, bytes, ns;
+	struct lhist dur;	/* device ns */
+};
+#define GPU_DIRS 7
+#define GPU_MEMS 6
+/* An API call and its device work, joined by correlation id (a bounded table: an
+ * entry is overwritten by a later id that lands on it). */
+struct gpu_join { uint32_t corr; uint8_t dir, mem, have_api, have_dev; uint64_t api_ns, dev_ns; };
+#define GPU_JOIN (1u << 16)
+struct gpu {
+	struct gpu_copies *copies[GPU_DIRS][GPU_MEMS][65];	/* made on first use */
+	uint64_t api_ns[GPU_DIRS][GPU_MEMS], dev_ns[GPU_DIRS][GPU_MEMS], joined[GPU_DIRS][GPU_MEMS];
+	struct gpu_join *join;
+	uint64_t memsets, memset_bytes, memset_ns;
+	uint64_t kernels, kernel_ns;
+	uint64_t allocs[GPU_MEMS], alloc_bytes[GPU_MEMS], frees[GPU_MEMS];
+	uint64_t dropped, records;
+};
+
 struct model {
 	struct proc *procs;
 	size_t nprocs, capprocs;
@@ -109,6 +130,7 @@ struct model {
 	struct live { uint64_t key, size; uint32_t proc, stack; } *live;
 	size_t nlive, caplive;
 	struct cuda_stats cuda[CU_COUNT];
+	struct gpu gpu;
 	uint64_t cuda_events;
 	uint64_t events, large_frees;
 	uint64_t files, files_failed, warnings;

@@ -30,6 +30,18 @@ static const char *const cu_names[CU_COUNT] = {
 	"cuGetProcAddress", "cuGetProcAddress_v2",
 };
 
+const char *report_gpu_dir(unsigned dir)
+{
+	static const char *const n[GPU_DIRS] = { "?", "HtoD", "DtoH", "DtoD", "HtoH", "PtoP", "other" };
+	return dir < GPU_DIRS ? n[dir] : "?";
+}
+
+const char *report_gpu_mem(unsigned mem)
+{
+	static const char *const n[GPU_MEMS] = { "unknown", "pageable", "pinned", "device", "managed", "array" };
+	return mem < GPU_MEMS ? n[mem] : "?";
+}
+
 const char *report_cu_name(unsigned op)
 {
 	return op < CU_COUNT ? cu_names[op] : "?";
@@ -248,6 +260,51 @@ static void advise(struct report *r)
 			break;
 		}
 	}
+	/* GPU: pageable copies, with the pinned rate measured in the same run. */
+	for (unsigned dir = HMO_GPU_HTOD; dir <= HMO_GPU_DTOH; dir++) {
+		uint64_t pb = 0, pns = 0, qb = 0, qns = 0, all = 0;
+		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
+			for (int k = 0; k < 65; k++) {
+				const struct gpu_copies *x = m->gpu.copies[dir][mem][k];
+				if (!x)
+					continue;
+				all += x->bytes;
+				if (mem == HMO_GPU_MEM_PAGEABLE)
+					pb += x->bytes, pns += x->ns;
+				else if (mem == HMO_GPU_MEM_PINNED)
+					qb += x->bytes, qns += x->ns;
+			}
+		if (!pb || !pns || report_pct(pb, all) < 10)
+			continue;
+		if (qb && qns)
+			say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s; pinned copies here ran at %.1f GB/s: "
+			    "HMO_PIN=register (frames) or staging", report_pct(pb, all), report_gpu_dir(dir),
+			    (double)pb / (double)pns, (double)qb / (double)qns);
+		else
+			say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s: pinned memory (HMO_PIN=register or "
+			    "staging) usually runs about twice as fast", report_pct(pb, all), report_gpu_dir(dir),
+			    (double)pb / (double)pns);
+	}
+	/* GPU: many small copies. */
+	uint64_t small = 0, copies = 0;
+	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
+		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
+			for (int k = 0; k < 65; k++) {
+				const struct gpu_copies *x = m->gpu.copies[dir][mem][k];
+				if (!x)
+					continue;
+				copies += x->count;
+				if (k <= 16)	/* under 64 KiB */
+					small += x->count;
+			}
+	if (small >= 1000 && small * 2 > copies)
+		say(r, "%s of %s GPU copies were under 64 KiB: each costs a launch; coalesce them into larger ones",
+		    fmt_grouped(a, small), fmt_grouped(b, copies));
+	/* GPU: device memory allocated over and over. */
+	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= 100)
+		say(r, "device memory was allocated %s times: a caching allocator (HMO_CUDA_POOL=on, or the "
+		    "program's own) avoids the driver call and its implicit synchronisation",
+		    fmt_grouped(a, m->gpu.allocs[HMO_GPU_MEM_DEVICE]));
 	if (r->norder[BY_LEAK]) {
 		uint64_t leaked = 0;
 		for (size_t i = 0; i < r->norder[BY_LEAK]; i++)

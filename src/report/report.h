@@ -35,6 +35,9 @@ void report_frame(struct report *r, const struct site *s, unsigned i, char *buf,
 uint64_t report_rest(const struct report *r, enum site_order o, size_t *count);
 
 const char *report_fn_name(unsigned fn);
+/* GPU copy directions and memory kinds (trace.h enums), as the report writes them. */
+const char *report_gpu_dir(unsigned dir);
+const char *report_gpu_mem(unsigned mem);
 /* The exported name of a CUDA driver function (enum cu_op). */
 const char *report_cu_name(unsigned op);
 bool is_free_fn(unsigned fn);

@@ -245,6 +245,58 @@ static void cuda(FILE *o, const struct model *m)
 	}
 }
 
+/* What the GPU saw: copies by direction, host memory kind and size class. */
+static void gpu(FILE *o, const struct model *m)
+{
+	const struct gpu *g = &m->gpu;
+	char a[32], b[32], c[32], d[32], e[32], f[32], range[48];
+
+	if (!g->records)
+		return;
+	heading(o, "gpu (CUPTI)");
+	fprintf(o, "%-5s %-9s %-17s %8s %10s %10s %9s %9s %9s %7s\n", "copy", "host", "size", "count", "bytes",
+		"device", "median", "p99", "mean", "GB/s");
+	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
+		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
+			for (int k = 0; k < 65; k++) {
+				const struct gpu_copies *x = g->copies[dir][mem][k];
+				if (!x)
+					continue;
+				snprintf(range, sizeof range, "%s-%s", report_bytes(a, k ? (uint64_t)1 << (k - 1) : 0),
+					 report_bytes(b, k < 64 ? ((uint64_t)1 << k) : UINT64_MAX));
+				char rate[16] = "";
+				if (x->ns)
+					snprintf(rate, sizeof rate, "%.2f", (double)x->bytes / (double)x->ns);
+				fprintf(o, "%-5s %-9s %-17s %8s %10s %10s %9s %9s %9s %7s\n", report_gpu_dir(dir),
+					dir == HMO_GPU_DTOD || dir == HMO_GPU_PTOP ? "" : report_gpu_mem(mem), range,
+					fmt_grouped(c, x->count), report_bytes(d, x->bytes), report_ns(e, x->ns),
+					report_ns(f, lh_quantile(&x->dur, 0.5)), report_ns(a, lh_quantile(&x->dur, 0.99)),
+					report_ns(b, x->ns / x->count), rate);
+			}
+	/* API time against device time: where the host waited beyond the copy itself */
+	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
+		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
+			if (g->joined[dir][mem])
+				fprintf(o, "%s %s: %s calls joined to their device work: API time %s, device time %s "
+					"(%.0f%%)\n", report_gpu_dir(dir), report_gpu_mem(mem),
+					fmt_grouped(a, g->joined[dir][mem]), report_ns(b, g->api_ns[dir][mem]),
+					report_ns(c, g->dev_ns[dir][mem]),
+					report_pct(g->dev_ns[dir][mem], g->api_ns[dir][mem]));
+	if (g->memsets)
+		fprintf(o, "memset: %s, %s in %s\n", fmt_grouped(a, g->memsets), report_bytes(b, g->memset_bytes),
+			report_ns(c, g->memset_ns));
+	if (g->kernels)
+		fprintf(o, "kernels: %s, %s on the device\n", fmt_grouped(a, g->kernels), report_ns(b, g->kernel_ns));
+	for (unsigned mem = 0; mem < GPU_MEMS; mem++)
+		if (g->allocs[mem] || g->frees[mem])
+			fprintf(o, "%s memory: %s allocations (%s), %s frees\n", report_gpu_mem(mem),
+				fmt_grouped(a, g->allocs[mem]), report_bytes(b, g->alloc_bytes[mem]),
+				fmt_grouped(c, g->frees[mem]));
+	if (g->dropped)
+		fprintf(o, "%s activity records were dropped by CUPTI (its buffers were full)\n",
+			fmt_grouped(a, g->dropped));
+}
+
 static void stack(FILE *o, struct report *r, const struct site *s)
 {
 	char buf[512];
@@ -348,6 +400,7 @@ void report_text(FILE *o, struct report *r)
 	latency(o, r);
 	copies(o, m);
 	cuda(o, m);
+	gpu(o, m);
 	sites(o, r, BY_BYTES, "top call sites by bytes (large blocks)");
 	sites(o, r, BY_CALLS, "top call sites by calls (large blocks)");
 	sites(o, r, BY_FAULTS, "top call sites by page faults (estimated)");

@@ -9,6 +9,7 @@ fuzzer="$BUILDDIR/tests/fuzz/fuzz_reader"
 cd "$WORK" || exit 99
 mkdir corpus seeds
 cp "$SRCDIR"/tests/golden/*.trace seeds/
+[ -x "$BUILDDIR/tests/cupti/mkgpu" ] && "$BUILDDIR/tests/cupti/mkgpu" seeds/gpu.trace
 mkdir tr
 HMO_TRACE=tr HMO_BACKTRACE=4 run_hmo "$T/t_trace" >/dev/null && cp tr/*.trace seeds/t_trace.trace
 # The crashes found so far, as regression inputs.

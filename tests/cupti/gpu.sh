@@ -1,0 +1,18 @@
+#!/bin/sh
+# hmo-report's GPU section, golden: synthetic CUPTI activity records (Memcpy6,
+# Memset4, Memory4, Kernel10, API) go through hmo's converter into a trace
+# (tests/cupti/mkgpu), and the report must print exactly tests/cupti/gpu.txt (and
+# gpu.json). After a deliberate change: make update-golden. SKIP without CUPTI headers.
+. "$SRCDIR/tests/lib.sh"
+mk="$BUILDDIR/tests/cupti/mkgpu"
+[ -x "$mk" ] || skip "no CUPTI headers when configure ran (the CUDA toolkit is not installed)"
+cd "$WORK" || exit 99
+"$mk" gpu.trace || fail "mkgpu"
+"$BUILDDIR/hmo-report" gpu.trace >gpu.txt 2>gpu.err || { cat gpu.err; fail "hmo-report of gpu.trace"; }
+"$BUILDDIR/hmo-report" --json gpu.trace >gpu.json 2>>gpu.err || fail "hmo-report --json of gpu.trace"
+status=0
+for k in txt json; do
+	diff -u "$SRCDIR/tests/cupti/gpu.$k" "gpu.$k" || { echo "FAIL: gpu.$k differs from tests/cupti/gpu.$k"; status=1; }
+done
+[ ! -s gpu.err ] || { cat gpu.err; echo "FAIL: hmo-report warned"; status=1; }
+exit $status
