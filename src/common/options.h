@@ -73,6 +73,7 @@ struct hmo_options {
 	uint64_t cuda_host_pool_max;
 	unsigned pin;		/* enum hmo_pin */
 	uint64_t pin_max;
+	bool cupti;
 	uint64_t staging_chunk;
 	uint64_t staging_slots;
 };

@@ -25,6 +25,7 @@
  *
  * Everything here holds one mutex: these calls cost microseconds in the driver
  * anyway, and a pool hit stays well under one. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -235,6 +236,42 @@ static void cache(struct block *b)
 
 /* ---- device memory ------------------------------------------------------------------- */
 
+/* HMO_CUPTI: libhmo-cupti.so, beside libhmo, started once CUDA is up. */
+static void start_cupti(void)
+{
+	static int once;
+	Dl_info info;
+	char path[4096];
+
+	if (!hmo_opt.cupti || __atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (!dladdr((void *)&start_cupti, &info) || !info.dli_fname) {
+		hmo_warn("hmo: CUPTI unavailable: cannot tell where libhmo is");
+		return;
+	}
+	const char *slash = strrchr(info.dli_fname, '/');
+	size_t dir = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
+	if (dir + sizeof "libhmo-cupti.so" > sizeof path)
+		return;
+	memcpy(path, info.dli_fname, dir);
+	memcpy(path + dir, "libhmo-cupti.so", sizeof "libhmo-cupti.so");
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	int (*start)(void) = h ? (int (*)(void))dlsym(h, "hmo_cupti_start") : NULL;
+	if (!start) {
+		char line[4200];
+		struct fmt_buf w;
+		fmt_init(&w, line, sizeof line);
+		fmt_str(&w, "hmo: CUPTI unavailable: cannot load ");
+		fmt_str(&w, path);
+		fmt_str(&w, " (");
+		fmt_str(&w, dlerror() ? "see dlerror" : "no hmo_cupti_start");
+		fmt_str(&w, "); the GPU is not traced");
+		hmo_warn(w.p);
+		return;
+	}
+	(void)start();	/* it says itself why it could not start */
+}
+
 CUresult cu_wrap_init(unsigned flags)
 {
 	CUresult (*real)(unsigned) = hmo_cu_next(CU_INIT, 0);
@@ -248,6 +285,8 @@ CUresult cu_wrap_init(unsigned flags)
 		ps.state = rc == CUDA_SUCCESS ? 1 : rc;	/* decided once */
 	pthread_mutex_unlock(&mu);
 	note(CU_INIT, 0, t0, rc);
+	if (rc == CUDA_SUCCESS)
+		start_cupti();
 	return rc;
 }
 

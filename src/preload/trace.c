@@ -372,6 +372,27 @@ void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsig
 	errno = saved_errno;
 }
 
+/* For libhmo-cupti: one record of the GPU's into this process's trace. type 0 only
+ * asks whether tracing is on. 0 when written (or on), -1 when not tracing. */
+HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size);
+HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size)
+{
+	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED))
+		return -1;
+	if (type == 0)
+		return 0;
+	if (size > HMO_REC_MAX)
+		return -1;
+	int saved_errno = errno;
+	hmo_guard_enter();
+	struct hmo_tbuf *b = my_buf();
+	put(b, type, payload, size, NULL, 0);
+	unlock(b);
+	hmo_guard_leave();
+	errno = saved_errno;
+	return 0;
+}
+
 static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct hmo_tbuf *b = arg;

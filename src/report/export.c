@@ -131,6 +131,73 @@ static void pf_sample(struct pf *p, uint32_t pid, const struct hmo_rec_sample *s
 	*last_flt = s->minflt;
 }
 
+/* GPU tracks: device work on a track per stream (tid 1,000,000 + stream), API calls
+ * on their thread, and a flow arrow from each call to the work it launched. CUPTI's
+ * clock is used as it is: hmo's host events and the GPU's are aligned only as well as
+ * the two clocks agree. */
+static uint64_t gpu_base;
+
+static void pf_gpu(struct pf *p, uint32_t pid, unsigned type, const void *pl, uint32_t size)
+{
+	char sz[32], name[96];
+	uint64_t start = 0, end = 0;
+	uint32_t corr = 0, tid = 0;
+	const char *cat = "gpu";
+
+	switch (type) {
+	case HMO_REC_GPU_COPY: {
+		struct hmo_rec_gpu_copy c;
+		tr_get(&c, sizeof c, pl, size);
+		snprintf(name, sizeof name, "%s %s %s", report_gpu_dir(c.dir), report_gpu_mem(c.dir == HMO_GPU_DTOH ? c.dst : c.src),
+			 report_bytes(sz, c.bytes));
+		start = c.start, end = c.end, corr = c.correlation, tid = 1000000 + c.stream;
+		cat = "gpu copy";
+		break;
+	}
+	case HMO_REC_GPU_MEMSET: {
+		struct hmo_rec_gpu_memset s;
+		tr_get(&s, sizeof s, pl, size);
+		snprintf(name, sizeof name, "memset %s", report_bytes(sz, s.bytes));
+		start = s.start, end = s.end, corr = s.correlation, tid = 1000000 + s.stream;
+		break;
+	}
+	case HMO_REC_GPU_KERNEL: {
+		struct hmo_rec_gpu_kernel k;
+		tr_get(&k, sizeof k, pl, size);
+		uint32_t n = size > sizeof k && k.name_len <= size - sizeof k ? k.name_len : 0;
+		snprintf(name, sizeof name, "%.*s", (int)(n < 90 ? n : 90), (const char *)pl + sizeof k);
+		start = k.start, end = k.end, corr = k.correlation, tid = 1000000 + k.stream;
+		cat = "gpu kernel";
+		break;
+	}
+	case HMO_REC_GPU_API: {
+		struct hmo_rec_gpu_api a;
+		tr_get(&a, sizeof a, pl, size);
+		snprintf(name, sizeof name, "%s API %u", a.domain == HMO_GPU_API_RUNTIME ? "runtime" : "driver", a.cbid);
+		start = a.start, end = a.end, corr = a.correlation, tid = a.tid;
+		cat = "cuda api";
+		break;
+	}
+	default:
+		return;
+	}
+	if (!gpu_base)
+		gpu_base = start;
+	double ts = start >= gpu_base ? (double)(start - gpu_base) / 1e3 : 0;
+	pf_begin(p);
+	fputs("{\"name\":", p->o);
+	jstr(p->o, name);
+	fprintf(p->o, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
+		"\"args\":{\"correlation\":%u}}", cat, ts, end > start ? (double)(end - start) / 1e3 : 0, pid, tid, corr);
+	if (corr && type != HMO_REC_GPU_MEMORY) {
+		/* the flow: starts at the API call, ends at its device work */
+		pf_begin(p);
+		fprintf(p->o, "{\"name\":\"launch\",\"cat\":\"flow\",\"ph\":\"%s\",\"id\":%u,\"ts\":%.3f,"
+			"\"pid\":%u,\"tid\":%u%s}", type == HMO_REC_GPU_API ? "s" : "f", corr, ts, pid, tid,
+			type == HMO_REC_GPU_API ? "" : ",\"bp\":\"e\"");
+	}
+}
+
 int export_perfetto(struct report *r, const char *path)
 {
 	struct model *m = r->m;
@@ -186,6 +253,8 @@ int export_perfetto(struct report *r, const char *path)
 					(unsigned long long)c.ptr, c.result,
 					c.flags & HMO_CUDA_STAGED ? ",\"staged\":true" : "",
 					c.flags & HMO_CUDA_POOL_HIT ? ",\"pool\":\"hit\"" : c.flags & HMO_CUDA_POOL_NEW ? ",\"pool\":\"new\"" : "");
+			} else if (type >= HMO_REC_GPU_COPY && type <= HMO_REC_GPU_API) {
+				pf_gpu(&p, pr->pid, type, pl, size);
 			} else if (type == HMO_REC_SAMPLE) {
 				struct hmo_rec_sample s;
 				tr_get(&s, sizeof s, pl, size);

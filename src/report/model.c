@@ -390,6 +390,10 @@ static void on_gpu(struct model *m, unsigned type, const void *pl, uint32_t size
 		(*x)->bytes += c.bytes;
 		(*x)->ns += ns;
 		lh_add(&(*x)->dur, ns);
+		if (!c.async && dir != HMO_GPU_DTOD && dir != HMO_GPU_PTOP) {
+			g->sync_copies++;
+			g->sync_bytes += c.bytes;
+		}
 		join(g, c.correlation, (int)dir, mem, 0, ns);
 		break;
 	}

@@ -111,6 +111,7 @@ struct gpu {
 	struct gpu_copies *copies[GPU_DIRS][GPU_MEMS][65];	/* made on first use */
 	uint64_t api_ns[GPU_DIRS][GPU_MEMS], dev_ns[GPU_DIRS][GPU_MEMS], joined[GPU_DIRS][GPU_MEMS];
 	struct gpu_join *join;
+	uint64_t sync_copies, sync_bytes;	/* copies that were not asynchronous */
 	uint64_t memsets, memset_bytes, memset_ns;
 	uint64_t kernels, kernel_ns;
 	uint64_t allocs[GPU_MEMS], alloc_bytes[GPU_MEMS], frees[GPU_MEMS];

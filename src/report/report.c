@@ -300,6 +300,11 @@ static void advise(struct report *r)
 	if (small >= 1000 && small * 2 > copies)
 		say(r, "%s of %s GPU copies were under 64 KiB: each costs a launch; coalesce them into larger ones",
 		    fmt_grouped(a, small), fmt_grouped(b, copies));
+	/* GPU: synchronous host<->device copies, which stall the host and the stream. */
+	if (m->gpu.sync_copies >= 100)
+		say(r, "%s host<->device copies (%s) were synchronous (cudaMemcpy): each waits for the GPU; "
+		    "cudaMemcpyAsync on a stream of its own lets copies overlap compute",
+		    fmt_grouped(a, m->gpu.sync_copies), report_bytes(b, m->gpu.sync_bytes));
 	/* GPU: device memory allocated over and over. */
 	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= 100)
 		say(r, "device memory was allocated %s times: a caching allocator (HMO_CUDA_POOL=on, or the "

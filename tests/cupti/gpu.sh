@@ -15,4 +15,18 @@ for k in txt json; do
 	diff -u "$SRCDIR/tests/cupti/gpu.$k" "gpu.$k" || { echo "FAIL: gpu.$k differs from tests/cupti/gpu.$k"; status=1; }
 done
 [ ! -s gpu.err ] || { cat gpu.err; echo "FAIL: hmo-report warned"; status=1; }
+# Perfetto: device work on GPU stream tracks, and flows from the API calls to it.
+"$BUILDDIR/hmo-report" --perfetto gpu.perfetto.json gpu.trace >/dev/null || fail "--perfetto of gpu.trace"
+python3 - <<'PY' || status=1
+import json, sys
+ev = json.load(open("gpu.perfetto.json"))["traceEvents"]
+copies = [e for e in ev if e.get("cat") == "gpu copy"]
+kernels = [e for e in ev if e.get("cat") == "gpu kernel"]
+starts = {e["id"] for e in ev if e["ph"] == "s"}
+ends = {e["id"] for e in ev if e["ph"] == "f"}
+ok = len(copies) == 27 and len(kernels) == 4 and all(e["tid"] >= 1000000 for e in copies) and len(starts & ends) == 20
+if not ok:
+    print("FAIL: perfetto GPU tracks: %d copies, %d kernels, %d joined flows" % (len(copies), len(kernels), len(starts & ends)))
+    sys.exit(1)
+PY
 exit $status

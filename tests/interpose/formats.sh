@@ -29,7 +29,7 @@ for e in ev:
         fail("X event without ts, dur or tid: %r" % e)
     if e["ph"] == "C" and not (isinstance(e.get("args"), dict) and e["args"] and "ts" in e):
         fail("C event without ts or args: %r" % e)
-    if e["ph"] not in ("X", "C", "M"):
+    if e["ph"] not in ("X", "C", "M", "s", "f"):
         fail("unexpected phase %r" % e["ph"])
 x = [e for e in ev if e["ph"] == "X"]
 if sum(1 for e in x if e["name"].startswith("malloc ")) != 6:
