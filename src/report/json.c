@@ -275,6 +275,8 @@ static void gpu(FILE *o, const struct model *m)
 	jnum(o, &f, "memset_bytes", g->memset_bytes);
 	jnum(o, &f, "kernels", g->kernels);
 	jnum(o, &f, "kernel_ns", g->kernel_ns);
+	jkey(o, &f, "copy_kernel_overlap");
+	fprintf(o, "%.4f", g->overlap);
 	jnum(o, &f, "device_allocations", g->allocs[HMO_GPU_MEM_DEVICE]);
 	jnum(o, &f, "dropped_records", g->dropped);
 	fputc('}', o);

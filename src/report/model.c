@@ -371,6 +371,67 @@ static void join(struct gpu *g, uint32_t corr, int dir, unsigned mem, uint64_t a
 	}
 }
 
+static void keep_span(struct gpu *g, bool kernel, uint64_t a, uint64_t b)
+{
+	struct span **v = kernel ? &g->kernel_spans : &g->copy_spans;
+	size_t *n = kernel ? &g->nkernel_spans : &g->ncopy_spans;
+
+	if (b <= a)
+		return;
+	if (!*v)
+		*v = xcalloc(GPU_SPANS, sizeof **v);
+	if (*n == GPU_SPANS) {
+		g->spans_cut = true;
+		return;
+	}
+	(*v)[(*n)++] = (struct span){ a, b };
+}
+
+static int by_start(const void *x, const void *y)
+{
+	const struct span *a = x, *b = y;
+	return a->a < b->a ? -1 : a->a > b->a;
+}
+
+/* The share of copy time during which some kernel ran: kernels merged into a union
+ * of intervals, each copy measured against it. */
+static void overlap(struct gpu *g)
+{
+	size_t nk = 0;
+	uint64_t total = 0, over = 0;
+
+	if (!g->ncopy_spans || !g->nkernel_spans)
+		return;
+	qsort(g->kernel_spans, g->nkernel_spans, sizeof *g->kernel_spans, by_start);
+	for (size_t i = 0; i < g->nkernel_spans; i++) {
+		struct span k = g->kernel_spans[i];
+		if (nk && k.a <= g->kernel_spans[nk - 1].b) {
+			if (k.b > g->kernel_spans[nk - 1].b)
+				g->kernel_spans[nk - 1].b = k.b;
+		} else {
+			g->kernel_spans[nk++] = k;
+		}
+	}
+	for (size_t i = 0; i < g->ncopy_spans; i++) {
+		struct span c = g->copy_spans[i];
+		size_t lo = 0, hi = nk;
+		total += c.b - c.a;
+		while (lo < hi) {	/* the first union interval that ends after the copy starts */
+			size_t mid = (lo + hi) / 2;
+			if (g->kernel_spans[mid].b <= c.a)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < nk && g->kernel_spans[k].a < c.b; k++) {
+			uint64_t a = c.a > g->kernel_spans[k].a ? c.a : g->kernel_spans[k].a;
+			uint64_t b = c.b < g->kernel_spans[k].b ? c.b : g->kernel_spans[k].b;
+			over += b - a;
+		}
+	}
+	g->overlap = total ? (double)over / (double)total : 0;
+}
+
 static void on_gpu(struct model *m, unsigned type, const void *pl, uint32_t size)
 {
 	struct gpu *g = &m->gpu;
@@ -395,6 +456,8 @@ static void on_gpu(struct model *m, unsigned type, const void *pl, uint32_t size
 			g->sync_bytes += c.bytes;
 		}
 		join(g, c.correlation, (int)dir, mem, 0, ns);
+		if (dir != HMO_GPU_DTOD && dir != HMO_GPU_PTOP)
+			keep_span(g, false, c.start, c.end);
 		break;
 	}
 	case HMO_REC_GPU_MEMSET: {
@@ -410,6 +473,7 @@ static void on_gpu(struct model *m, unsigned type, const void *pl, uint32_t size
 		tr_get(&k, sizeof k, pl, size);
 		g->kernels++;
 		g->kernel_ns += k.end > k.start ? k.end - k.start : 0;
+		keep_span(g, true, k.start, k.end);
 		break;
 	}
 	case HMO_REC_GPU_MEMORY: {
@@ -685,6 +749,7 @@ int model_read(struct model *m, const char *path)
 
 void model_finish(struct model *m)
 {
+	overlap(&m->gpu);
 	for (size_t i = 0; i < m->caplive; i++) {
 		struct live *l = &m->live[i];
 		struct site *s;
@@ -724,5 +789,7 @@ void model_free(struct model *m)
 			for (int c = 0; c < 65; c++)
 				free(m->gpu.copies[d][k][c]);
 	free(m->gpu.join);
+	free(m->gpu.copy_spans);
+	free(m->gpu.kernel_spans);
 	memset(m, 0, sizeof *m);
 }

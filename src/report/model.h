@@ -116,7 +116,14 @@ struct gpu {
 	uint64_t kernels, kernel_ns;
 	uint64_t allocs[GPU_MEMS], alloc_bytes[GPU_MEMS], frees[GPU_MEMS];
 	uint64_t dropped, records;
+	/* intervals of copies and kernels, for copy/compute overlap: at most GPU_SPANS of
+	 * each are kept (the overlap is then of those) */
+	struct span { uint64_t a, b; } *copy_spans, *kernel_spans;
+	size_t ncopy_spans, nkernel_spans;
+	bool spans_cut;
+	double overlap;		/* share of copy time that overlapped kernels, after model_finish */
 };
+#define GPU_SPANS 200000
 
 struct model {
 	struct proc *procs;

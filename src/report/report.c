@@ -306,7 +306,7 @@ static void advise(struct report *r)
 		    "cudaMemcpyAsync on a stream of its own lets copies overlap compute",
 		    fmt_grouped(a, m->gpu.sync_copies), report_bytes(b, m->gpu.sync_bytes));
 	/* GPU: device memory allocated over and over. */
-	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= 100)
+	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= 100 && !m->cuda[CU_MEM_ALLOC].pool_hits)
 		say(r, "device memory was allocated %s times: a caching allocator (HMO_CUDA_POOL=on, or the "
 		    "program's own) avoids the driver call and its implicit synchronisation",
 		    fmt_grouped(a, m->gpu.allocs[HMO_GPU_MEM_DEVICE]));

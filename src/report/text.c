@@ -286,12 +286,20 @@ static void gpu(FILE *o, const struct model *m)
 		fprintf(o, "memset: %s, %s in %s\n", fmt_grouped(a, g->memsets), report_bytes(b, g->memset_bytes),
 			report_ns(c, g->memset_ns));
 	if (g->kernels)
-		fprintf(o, "kernels: %s, %s on the device\n", fmt_grouped(a, g->kernels), report_ns(b, g->kernel_ns));
+		fprintf(o, "kernels: %s, %s on the device; %.0f%% of host<->device copy time overlapped them%s\n",
+			fmt_grouped(a, g->kernels), report_ns(b, g->kernel_ns), g->overlap * 100,
+			g->spans_cut ? " (of the first 200,000 of each)" : "");
 	for (unsigned mem = 0; mem < GPU_MEMS; mem++)
 		if (g->allocs[mem] || g->frees[mem])
-			fprintf(o, "%s memory: %s allocations (%s), %s frees\n", report_gpu_mem(mem),
+			fprintf(o, "%s memory: %s allocations (%s), %s frees seen by the driver\n", report_gpu_mem(mem),
 				fmt_grouped(a, g->allocs[mem]), report_bytes(b, g->alloc_bytes[mem]),
 				fmt_grouped(c, g->frees[mem]));
+	/* hmo's pool hides the program's allocations that it serves from CUPTI: the
+	 * program's own count comes from hmo's records */
+	const struct cuda_stats *ca = &m->cuda[CU_MEM_ALLOC];
+	if (ca->count)
+		fprintf(o, "the program's device allocations: %s, of which hmo's pool served %s without the driver\n",
+			fmt_grouped(a, ca->count), fmt_grouped(b, ca->pool_hits));
 	if (g->dropped)
 		fprintf(o, "%s activity records were dropped by CUPTI (its buffers were full)\n",
 			fmt_grouped(a, g->dropped));

@@ -6,8 +6,9 @@
  *
  * 10 HtoD copies of 8 MiB from pageable memory at 12 GB/s and 10 from pinned memory
  * at 24 GB/s, each with its runtime API record; 5 DtoH of 4 MiB into pinned memory at
- * 25 GB/s; 2 DtoD of 16 MiB; 3 memsets of 1 MiB; 4 kernels; 120 device allocations of
- * 8 MiB and 119 frees. */
+ * 25 GB/s; 2 DtoD of 16 MiB; 3 memsets of 1 MiB; 4 kernels, and a fifth that runs
+ * during the first copy (300 us of overlap); 120 device allocations of 8 MiB and 119
+ * frees. */
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,18 @@ int main(int argc, char **argv)
 		k.name = "scale_kernel";
 		convert(&k);
 		t += 300000;
+	}
+	{
+		/* a kernel running during the first copy: 300 us of copy/compute overlap */
+		CUpti_ActivityKernel10 k;
+		memset(&k, 0, sizeof k);
+		k.kind = CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL;
+		k.start = 5000000000ull + 100000;
+		k.end = 5000000000ull + 400000;
+		k.streamId = 8;
+		k.correlationId = corr++;
+		k.name = "overlapping_kernel";
+		convert(&k);
 	}
 	for (int i = 0; i < 239; i++) {
 		CUpti_ActivityMemory4 a;
