@@ -136,6 +136,7 @@ static void pf_sample(struct pf *p, uint32_t pid, const struct hmo_rec_sample *s
  * clock is used as it is: hmo's host events and the GPU's are aligned only as well as
  * the two clocks agree. */
 static uint64_t gpu_base;
+static int64_t gpu_allocated;	/* device memory the driver handed out, for the counter */
 
 static void pf_gpu(struct pf *p, uint32_t pid, unsigned type, const void *pl, uint32_t size)
 {
@@ -169,6 +170,21 @@ static void pf_gpu(struct pf *p, uint32_t pid, unsigned type, const void *pl, ui
 		start = k.start, end = k.end, corr = k.correlation, tid = 1000000 + k.stream;
 		cat = "gpu kernel";
 		break;
+	}
+	case HMO_REC_GPU_MEMORY: {
+		/* the allocation timeline: a counter of device memory allocated */
+		struct hmo_rec_gpu_memory a;
+		tr_get(&a, sizeof a, pl, size);
+		if (a.mem != HMO_GPU_MEM_DEVICE)
+			return;
+		gpu_allocated += a.op == HMO_GPU_ALLOC ? (int64_t)a.bytes : -(int64_t)a.bytes;
+		if (!gpu_base)
+			gpu_base = a.t;
+		pf_begin(p);
+		fprintf(p->o, "{\"name\":\"GPU memory allocated (MiB)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,"
+			"\"args\":{\"device\":%.1f}}", a.t >= gpu_base ? (double)(a.t - gpu_base) / 1e3 : 0, pid,
+			(double)gpu_allocated / 1048576);
+		return;
 	}
 	case HMO_REC_GPU_API: {
 		struct hmo_rec_gpu_api a;
@@ -253,7 +269,7 @@ int export_perfetto(struct report *r, const char *path)
 					(unsigned long long)c.ptr, c.result,
 					c.flags & HMO_CUDA_STAGED ? ",\"staged\":true" : "",
 					c.flags & HMO_CUDA_POOL_HIT ? ",\"pool\":\"hit\"" : c.flags & HMO_CUDA_POOL_NEW ? ",\"pool\":\"new\"" : "");
-			} else if (type >= HMO_REC_GPU_COPY && type <= HMO_REC_GPU_API) {
+			} else if (type >= HMO_REC_GPU_COPY && type <= HMO_REC_GPU_API) {	/* incl. MEMORY */
 				pf_gpu(&p, pr->pid, type, pl, size);
 			} else if (type == HMO_REC_SAMPLE) {
 				struct hmo_rec_sample s;

@@ -24,7 +24,8 @@ copies = [e for e in ev if e.get("cat") == "gpu copy"]
 kernels = [e for e in ev if e.get("cat") == "gpu kernel"]
 starts = {e["id"] for e in ev if e["ph"] == "s"}
 ends = {e["id"] for e in ev if e["ph"] == "f"}
-ok = len(copies) == 27 and len(kernels) == 5 and all(e["tid"] >= 1000000 for e in copies) and len(starts & ends) == 20
+mem = [e for e in ev if e["ph"] == "C" and e["name"].startswith("GPU memory allocated")]
+ok = len(mem) == 239 and mem[-1]["args"]["device"] == 8.0 and len(copies) == 27 and len(kernels) == 5 and all(e["tid"] >= 1000000 for e in copies) and len(starts & ends) == 20
 if not ok:
     print("FAIL: perfetto GPU tracks: %d copies, %d kernels, %d joined flows" % (len(copies), len(kernels), len(starts & ends)))
     sys.exit(1)
