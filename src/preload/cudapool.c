@@ -511,10 +511,10 @@ CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p)
  * real first, while their context still exists. */
 static void forget_all(void)
 {
+	if (drv.ctx_sync)
+		drv.ctx_sync();	/* no DMA in flight from what is unregistered next */
 	hmo_pin_forget();
 	pthread_mutex_lock(&mu);
-	if (drv.ctx_sync)
-		drv.ctx_sync();
 	release(false, 0);
 	release(true, 0);
 	for (size_t i = 0; i < nblocks; i++) {

@@ -171,16 +171,26 @@ bool pool_registered_overlap(const void *p, size_t len)
 	return hit;
 }
 
+/* The callback runs without the lock held: the driver's unregister may allocate and
+ * free, and a free can reach the purge hook, which takes the lock. */
 void pool_regions_unregister(void (*fn)(uintptr_t start, size_t len))
 {
-	rlock();
-	for (size_t i = 0; i < nregions; i++) {
-		if (regions[i].registered) {
-			fn(regions[i].start, regions[i].len);
-			regions[i].registered = 0;
+	for (;;) {
+		struct pool_region batch[64];
+		size_t n = 0;
+		rlock();
+		for (size_t i = 0; i < nregions && n < 64; i++) {
+			if (regions[i].registered) {
+				batch[n++] = regions[i];
+				regions[i].registered = 0;
+			}
 		}
+		runlock();
+		if (!n)
+			return;
+		for (size_t k = 0; k < n; k++)
+			fn(batch[k].start, batch[k].len);
 	}
-	runlock();
 }
 
 /* ---- extent hooks --------------------------------------------------------
