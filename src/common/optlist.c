@@ -3,6 +3,7 @@
  *   hmo-options            a plain-text list: NAME TYPE DEFAULT HELP
  *   hmo-options --markdown the table that README.md carries between its markers
  *   hmo-options --hmo-run  the options of hmo-run --help (--threshold=SIZE ...)
+ *   hmo-options --man      the hmo(7) manual page, in roff
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,52 @@ static void run_help(void)
 	}
 }
 
+/* roff text: a leading dot or quote escaped, backslashes and hyphens doubled up. */
+static void roff(const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", stdout);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", stdout);
+		else if (*s == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+static void man(void)
+{
+	puts(".TH HMO 7 \"\" \"hmo\" \"hmo\"");
+	puts(".SH NAME");
+	puts("hmo \\- the HMO_* environment variables of libhmo.so");
+	puts(".SH DESCRIPTION");
+	puts("libhmo.so reads these variables once, at start\\-up, with");
+	puts(".BR secure_getenv (3).");
+	puts("Sizes take K, M, G or T suffixes (powers of 1024); durations take ms (the default), s or m,");
+	puts("or never; booleans take 1/0, on/off, yes/no.");
+	puts("A bad value prints one line starting with hmo: that names the variable, the value and the default");
+	puts("used, and the program goes on; so does an unknown HMO_* name.");
+	puts(".BR hmo\\-run (1)");
+	puts("takes each as an option: HMO_THRESHOLD=2M is \\-\\-threshold=2M.");
+	puts(".SH VARIABLES");
+	for (size_t i = 0; i < hmo_option_count; i++) {
+		const struct hmo_option_desc *d = &hmo_option_table[i];
+		printf(".TP\n.B ");
+		roff(d->name);
+		printf("\n(%s, default ", hmo_opt_type_name(d->type));
+		roff(d->def);
+		printf(")\n");
+		roff(d->help);
+		printf("\n");
+	}
+	puts(".SH SEE ALSO");
+	puts(".BR hmo\\-run (1),");
+	puts(".BR hmo\\-report (1),");
+	puts(".BR hmo (3)");
+}
+
 int main(int argc, char **argv)
 {
 	int md = argc > 1 && strcmp(argv[1], "--markdown") == 0;
@@ -47,8 +94,12 @@ int main(int argc, char **argv)
 		run_help();
 		return 0;
 	}
+	if (argc > 1 && strcmp(argv[1], "--man") == 0) {
+		man();
+		return 0;
+	}
 	if (argc > 1 && !md) {
-		fprintf(stderr, "usage: hmo-options [--markdown|--hmo-run]\n");
+		fprintf(stderr, "usage: hmo-options [--markdown|--hmo-run|--man]\n");
 		return 2;
 	}
 	if (md) {

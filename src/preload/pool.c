@@ -700,6 +700,16 @@ void pool_get_stats(struct pool_stats *out)
 	*out = st;
 }
 
+int pool_backing_of(const void *p)
+{
+	const struct backing *b;
+
+	if (!hmo_pool_owns(p))
+		return HMO_BACK_NONE;
+	b = backing_of(p);
+	return b->hugetlb_page ? HMO_BACK_HUGETLB : b->thp ? HMO_BACK_THP : HMO_BACK_4K;
+}
+
 uint64_t pool_cached_bytes(void)
 {
 	uint64_t dirty = 0, epoch = 1;

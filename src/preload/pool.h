@@ -100,6 +100,9 @@ bool pool_registered_overlap(const void *p, size_t len);
 /* Calls fn on each registered region and marks it unregistered. */
 void pool_regions_unregister(void (*fn)(uintptr_t start, size_t len));
 
+/* The backing of a pool block (trace.h's enum hmo_backing). */
+int pool_backing_of(const void *p);
+
 /* Sets hmo_pool_threshold from the options; the pool itself starts on first use. */
 void pool_configure(void);
 

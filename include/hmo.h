@@ -1,0 +1,112 @@
+/* hmo.h: the explicit API of libhmo.so.
+ *
+ * A program that wants control over its frames asks libhmo for them here; a program
+ * that only preloads libhmo gets the same pool and the same statistics without
+ * asking. Linking with -lhmo (pkg-config --cflags --libs hmo) and preloading
+ * libhmo.so.0 give one library and one state.
+ *
+ * Every function returns 0 (or a value) on success, and on failure a negative errno
+ * value, with errno set to the same (positive) value. See hmo(3). */
+#ifndef HMO_H
+#define HMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HMO_VERSION_MAJOR 0
+#define HMO_VERSION_MINOR 1
+#define HMO_VERSION_PATCH 0
+#define HMO_VERSION ((HMO_VERSION_MAJOR * 10000) + (HMO_VERSION_MINOR * 100) + HMO_VERSION_PATCH)
+
+/* ---- frames from the pool ------------------------------------------------------ */
+
+/* Any node: where the calling thread runs (HMO_NUMA's local placement). */
+#define HMO_NODE_ANY (-1)
+
+/* hmo_alloc flags. */
+#define HMO_ALLOC_PREFAULT 0x1u	/* populate the pages now, not at first touch */
+#define HMO_ALLOC_ZERO 0x2u	/* zeroed memory (fresh memory is zero already) */
+
+/* How a buffer's memory is backed. */
+enum hmo_buffer_backing { HMO_BACKING_HUGETLB = 1, HMO_BACKING_THP = 2, HMO_BACKING_SMALL_PAGES = 3 };
+
+struct hmo_buffer {
+	void *addr;	/* NULL when hmo_alloc failed */
+	size_t size;	/* what was asked for */
+	int node;	/* the NUMA node it was placed on; HMO_NODE_ANY when not bound */
+	int backing;	/* enum hmo_buffer_backing */
+};
+
+/* A buffer of `size` bytes, page-aligned (2 MiB-aligned from 2 MiB), from hmo's frame
+ * pool, on `node` (or HMO_NODE_ANY). On failure addr is NULL and errno says why:
+ * EINVAL (size 0, unknown flags, a node that does not exist), ENOMEM. */
+struct hmo_buffer hmo_alloc(size_t size, int node, unsigned flags);
+/* Gives a buffer back to the pool. -EINVAL for a buffer hmo_alloc did not make, or
+ * one already given back. */
+int hmo_free(struct hmo_buffer *buf);
+
+/* ---- caches ------------------------------------------------------------------------ */
+
+/* Loads [addr, addr+len) towards the CPU's caches (software prefetch). */
+int hmo_prefetch(const void *addr, size_t len);
+/* Writes [addr, addr+len) back from every cache level to memory and evicts it
+ * (clflushopt where the CPU has it, else clflush), then fences. */
+int hmo_flush(const void *addr, size_t len);
+
+/* ---- physical addresses ------------------------------------------------------------- */
+
+/* The physical address of addr, through /proc/self/pagemap. -EPERM when the kernel
+ * hides frame numbers (a process without CAP_SYS_ADMIN): never a wrong number.
+ * -ENOENT when the page is not resident. */
+int hmo_phys_addr(const void *addr, uint64_t *phys);
+
+/* ---- shared memory between processes -------------------------------------------- */
+
+#define HMO_SHM_NAME_MAX 200
+/* hmo_shm_create flags. */
+#define HMO_SHM_HUGE 0x1u	/* on hugetlb pages where /dev/hugepages has them */
+
+struct hmo_shm {
+	void *addr;
+	size_t size;
+	int fd;
+	int huge;			/* 1 when on hugetlb pages */
+	char name[HMO_SHM_NAME_MAX + 1];
+};
+
+/* Creates a segment of `size` bytes named `name` (letters, digits, '-', '_', '.';
+ * no slash), mapped shared. -EEXIST when the name is taken, -EINVAL for a bad name
+ * or size. */
+int hmo_shm_create(const char *name, size_t size, unsigned flags, struct hmo_shm *out);
+/* Maps an existing segment. -ENOENT when there is none by that name. */
+int hmo_shm_open(const char *name, struct hmo_shm *out);
+/* Unmaps the segment; with unlink, also removes its name (the memory goes once
+ * every process has closed it). */
+int hmo_shm_close(struct hmo_shm *shm, int unlink);
+
+/* ---- statistics ------------------------------------------------------------------------ */
+
+struct hmo_stats {
+	uint64_t alloc_calls, alloc_bytes;	/* the malloc family, every call */
+	uint64_t free_calls;
+	uint64_t frames, frames_reused;		/* served by the frame pool, and from reused memory */
+	uint64_t frame_fallbacks;		/* frames the pool could not serve */
+	uint64_t pool_live_bytes, pool_peak_bytes, pool_mapped_bytes;
+	double pool_hit_rate;			/* frames_reused / frames */
+	uint64_t faults_avoided;		/* estimated: 4 KiB pages of reused frames */
+	uint64_t copy_calls, copy_bytes;	/* memcpy, memmove, memset and their _chk forms */
+	uint64_t large_copy_calls, large_copy_bytes;
+};
+
+/* The same figures as the exit summary, now. */
+int hmo_stats(struct hmo_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
