@@ -57,6 +57,23 @@ int hmo_prefetch(const void *addr, size_t len);
  * (clflushopt where the CPU has it, else clflush), then fences. */
 int hmo_flush(const void *addr, size_t len);
 
+/* ---- copies --------------------------------------------------------------------------- */
+
+/* Copies len bytes with non-temporal stores where that beats memcpy (large copies,
+ * which would otherwise evict the caches), chosen at run time from the CPU (AVX-512,
+ * AVX2, SSE2); below that, memcpy. -EINVAL for NULL or overlapping ranges. */
+int hmo_copy_stream(void *dst, const void *src, size_t len);
+
+/* Queues a copy for the engine's HMO_COPY_THREADS workers, which take queued copies
+ * earliest deadline first (deadline: any clock, in any unit, as long as the caller
+ * is consistent; CLOCK_MONOTONIC ns fits). Copies of 8 MiB and more are split across
+ * the workers. Returns a handle (> 0), or a negative errno: -EINVAL for NULL or
+ * overlapping ranges. The ranges must stay valid until hmo_copy_wait returns. */
+int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64_t deadline);
+/* Waits until the copy is done, then forgets the handle: -EINVAL for a handle that is
+ * unknown or was waited on already. */
+int hmo_copy_wait(int64_t handle);
+
 /* ---- physical addresses ------------------------------------------------------------- */
 
 /* The physical address of addr, through /proc/self/pagemap. -EPERM when the kernel

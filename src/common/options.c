@@ -58,6 +58,8 @@ const struct hmo_option_desc hmo_option_table[] = {
 	{ "HMO_CUPTI", HMO_OPT_BOOL, "off", 0, 0, FIELD(cupti),
 	  "start the CUPTI collector (libhmo-cupti.so) once the program's cuInit succeeds, to trace what the GPU saw (hmo-run --gpu)",
 	  NULL },
+	{ "HMO_COPY_THREADS", HMO_OPT_UINT, "2", 1, 64, FIELD(copy_threads),
+	  "workers of hmo_copy_async (hmo.h), started at its first call", NULL },
 	{ "HMO_STAGING_CHUNK", HMO_OPT_SIZE, "4M", 64 * KiB, GiB, FIELD(staging_chunk),
 	  "size of each pinned chunk that staged copies go through", NULL },
 	{ "HMO_STAGING_SLOTS", HMO_OPT_UINT, "4", 2, 64, FIELD(staging_slots),

@@ -74,6 +74,7 @@ struct hmo_options {
 	unsigned pin;		/* enum hmo_pin */
 	uint64_t pin_max;
 	bool cupti;
+	uint64_t copy_threads;
 	uint64_t staging_chunk;
 	uint64_t staging_slots;
 };

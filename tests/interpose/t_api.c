@@ -2,6 +2,7 @@
  * -lhmo (and also run with libhmo preloaded: one library, one state).
  *   t_api        all the checks; prints "api ok"
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,69 @@ static void stats(void)
 		free(p[i]);
 }
 
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(((uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull) >> 56) ^ (unsigned char)seed;
+}
+
+/* hmo_copy_stream and hmo_copy_async: the same bytes as memcpy for sizes 0 to 1 GiB
+ * at odd alignments; bad input refused; earliest deadline first. */
+static void copies(void)
+{
+	size_t sizes[] = { 0, 1, 63, 65536 + 3, 9 * MiB + 5, 70 * MiB + 7, 0 };
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long avail = 0;
+	char line[128];
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "MemAvailable: %lu", &avail) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (avail >= 6ul << 20)	/* kB: 6 GiB free, for 1 GiB twice and then some */
+		sizes[6] = 1024 * MiB;
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		size_t n = sizes[k];
+		if (k == 6 && !n)
+			break;
+		unsigned char *src = malloc(n + 8), *dst = malloc(n + 8);
+		CHECK(src && dst);
+		fill(src + 3, n, (unsigned)k);
+		memset(dst, 0, n + 8);
+		CHECK(hmo_copy_stream(dst + 1, src + 3, n) == 0);
+		CHECK(memcmp(dst + 1, src + 3, n) == 0 && dst[0] == 0 && dst[n + 1] == 0);
+		memset(dst, 0, n + 8);
+		int64_t h = hmo_copy_async(dst + 1, src + 3, n, 100);
+		CHECK(h > 0 && hmo_copy_wait(h) == 0);
+		CHECK(memcmp(dst + 1, src + 3, n) == 0 && dst[0] == 0 && dst[n + 1] == 0);
+		CHECK(hmo_copy_wait(h) == -EINVAL && errno == EINVAL);	/* waited on already */
+		free(src);
+		free(dst);
+	}
+	char a[64], b[64];
+	CHECK(hmo_copy_stream(NULL, b, 1) == -EINVAL && hmo_copy_stream(a, a + 1, 8) == -EINVAL);
+	CHECK(hmo_copy_async(NULL, b, 1, 0) == -EINVAL && hmo_copy_async(a, a + 1, 8, 0) == -EINVAL);
+	CHECK(hmo_copy_wait(123456789) == -EINVAL && hmo_copy_wait(-1) == -EINVAL);
+
+	/* Earliest deadline first: with the workers paused, three copies queued with
+	 * deadlines 300, 100 and 200 start in the order 100, 200, 300. */
+	int (*test)(int, uint64_t *, int);
+	*(void **)&test = dlsym(RTLD_DEFAULT, "hmo__copy_test");
+	CHECK(test);
+	static unsigned char s3[3][MiB], d3[3][MiB];
+	test(1, NULL, 0);
+	int64_t h300 = hmo_copy_async(d3[0], s3[0], MiB, 300);
+	int64_t h100 = hmo_copy_async(d3[1], s3[1], MiB, 100);
+	int64_t h200 = hmo_copy_async(d3[2], s3[2], MiB, 200);
+	CHECK(h300 > 0 && h100 > 0 && h200 > 0);
+	test(0, NULL, 0);
+	CHECK(hmo_copy_wait(h300) == 0 && hmo_copy_wait(h100) == 0 && hmo_copy_wait(h200) == 0);
+	uint64_t ids[8];
+	int n = test(0, ids, 8);
+	CHECK(n == 3 && ids[0] == (uint64_t)h100 && ids[1] == (uint64_t)h200 && ids[2] == (uint64_t)h300);
+}
+
 int main(void)
 {
 	frames();
@@ -153,6 +217,7 @@ int main(void)
 	phys();
 	shm();
 	stats();
+	copies();
 	printf("api ok\n");
 	return 0;
 }

@@ -1,0 +1,323 @@
+/* copyeng.c: hmo_copy_stream and the asynchronous copy engine of hmo.h.
+ *
+ * hmo_copy_stream copies with non-temporal stores (AVX-512, AVX2 or SSE2, chosen at
+ * run time from the CPU), so that a copy larger than the last-level cache does not
+ * evict everything else; below HMO_STREAM_MIN it is glibc's memcpy, which wins there
+ * (bench/copy measures both).
+ *
+ * hmo_copy_async queues a copy with a deadline; HMO_COPY_THREADS workers, started on
+ * the first call (signals blocked), take the queued pieces earliest deadline first.
+ * A copy of 8 MiB or more is split into one piece per worker. hmo_copy_wait blocks
+ * until every piece of its copy is done, then forgets the handle: a second wait on it
+ * is -EINVAL. A forked child starts its own workers. The engine only exists in a
+ * program that calls the API; preloading libhmo starts no thread for it. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "../../include/hmo.h"
+#include "internal.h"
+
+#define STREAM_MIN ((size_t)64 << 20)	/* below this, memcpy (see bench/copy) */
+#define SPLIT_MIN ((size_t)8 << 20)
+
+/* ---- non-temporal copies ----------------------------------------------------------- */
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void nt_avx512(char *d, const char *s, size_t n)
+{
+	for (; n >= 256; n -= 256, d += 256, s += 256) {
+		__m512i a = _mm512_loadu_si512((const void *)s), b = _mm512_loadu_si512((const void *)(s + 64));
+		__m512i c = _mm512_loadu_si512((const void *)(s + 128)), e = _mm512_loadu_si512((const void *)(s + 192));
+		_mm512_stream_si512((void *)d, a);
+		_mm512_stream_si512((void *)(d + 64), b);
+		_mm512_stream_si512((void *)(d + 128), c);
+		_mm512_stream_si512((void *)(d + 192), e);
+	}
+	if (n)
+		hmo_real.memcpy(d, s, n);
+}
+
+__attribute__((target("avx2"))) static void nt_avx2(char *d, const char *s, size_t n)
+{
+	for (; n >= 128; n -= 128, d += 128, s += 128) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)s), b = _mm256_loadu_si256((const __m256i *)(s + 32));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(s + 64)), e = _mm256_loadu_si256((const __m256i *)(s + 96));
+		_mm256_stream_si256((__m256i *)d, a);
+		_mm256_stream_si256((__m256i *)(d + 32), b);
+		_mm256_stream_si256((__m256i *)(d + 64), c);
+		_mm256_stream_si256((__m256i *)(d + 96), e);
+	}
+	if (n)
+		hmo_real.memcpy(d, s, n);
+}
+
+static void nt_sse2(char *d, const char *s, size_t n)
+{
+	for (; n >= 64; n -= 64, d += 64, s += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)s), b = _mm_loadu_si128((const __m128i *)(s + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32)), e = _mm_loadu_si128((const __m128i *)(s + 48));
+		_mm_stream_si128((__m128i *)d, a);
+		_mm_stream_si128((__m128i *)(d + 16), b);
+		_mm_stream_si128((__m128i *)(d + 32), c);
+		_mm_stream_si128((__m128i *)(d + 48), e);
+	}
+	if (n)
+		hmo_real.memcpy(d, s, n);
+}
+
+static void (*nt_copy)(char *, const char *, size_t);
+
+static void pick(void)
+{
+	__builtin_cpu_init();
+	nt_copy = __builtin_cpu_supports("avx512f") ? nt_avx512 : __builtin_cpu_supports("avx2") ? nt_avx2 : nt_sse2;
+}
+#endif
+
+/* The copy itself: memcpy below STREAM_MIN, else the destination aligned to 64 bytes
+ * with memcpy and the rest streamed, then a fence so the stores are visible. */
+static void stream_copy(void *dst, const void *src, size_t n)
+{
+#if defined(__x86_64__)
+	if (n >= STREAM_MIN) {
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
+		pthread_once(&once, pick);
+		size_t head = (64 - (uintptr_t)dst % 64) % 64;
+		hmo_real.memcpy(dst, src, head);
+		nt_copy((char *)dst + head, (const char *)src + head, n - head);
+		_mm_sfence();
+		return;
+	}
+#endif
+	hmo_real.memcpy(dst, src, n);
+}
+
+static bool overlap(const void *d, const void *s, size_t n)
+{
+	uintptr_t a = (uintptr_t)d, b = (uintptr_t)s;
+	return n && (a < b ? b - a < n : a - b < n);
+}
+
+HMO_EXPORT int hmo_copy_stream(void *dst, const void *src, size_t len)
+{
+	if (len && (!dst || !src || overlap(dst, src, len))) {
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	if (!hmo_ready())
+		hmo_init();
+	stream_copy(dst, src, len);
+	return 0;
+}
+
+/* ---- the asynchronous engine -------------------------------------------------------- */
+
+struct job {
+	uint64_t id;
+	int pieces_left;
+	bool done;
+};
+
+struct piece {
+	uint64_t deadline, seq;	/* earliest deadline first; ties in order of arrival */
+	char *dst;
+	const char *src;
+	size_t len;
+	struct job *job;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
+static struct piece *heap;
+static size_t nheap, capheap;
+static struct job **jobs;	/* live handles */
+static size_t njobs, capjobs;
+static uint64_t next_id = 1, seq;
+static pid_t engine_pid;
+static int workers;
+static bool paused;		/* the test hook */
+static uint64_t order[64];	/* ids of the last pieces started, for the test hook */
+static size_t norder;
+
+static bool heap_less(const struct piece *a, const struct piece *b)
+{
+	return a->deadline != b->deadline ? a->deadline < b->deadline : a->seq < b->seq;
+}
+
+static bool heap_push(struct piece p)
+{
+	if (nheap == capheap) {
+		size_t cap = capheap ? capheap * 2 : 64;
+		struct piece *t = hmo_real.realloc(heap, cap * sizeof *t);
+		if (!t)
+			return false;
+		heap = t;
+		capheap = cap;
+	}
+	size_t i = nheap++;
+	heap[i] = p;
+	while (i && heap_less(&heap[i], &heap[(i - 1) / 2])) {
+		struct piece t = heap[i];
+		heap[i] = heap[(i - 1) / 2];
+		heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+	return true;
+}
+
+static struct piece heap_pop(void)
+{
+	struct piece top = heap[0];
+	heap[0] = heap[--nheap];
+	for (size_t i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < nheap && heap_less(&heap[l], &heap[m]))
+			m = l;
+		if (r < nheap && heap_less(&heap[r], &heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct piece t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+	return top;
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	for (;;) {
+		while (!nheap || paused)
+			pthread_cond_wait(&work, &mu);
+		struct piece p = heap_pop();
+		if (norder < sizeof order / sizeof order[0])
+			order[norder++] = p.job->id;
+		pthread_mutex_unlock(&mu);
+		stream_copy(p.dst, p.src, p.len);
+		pthread_mutex_lock(&mu);
+		if (--p.job->pieces_left == 0) {
+			p.job->done = true;
+			pthread_cond_broadcast(&finished);
+		}
+	}
+	return NULL;
+}
+
+/* Workers for this process (again in a forked child, which has none). mu held. */
+static int start_workers(void)
+{
+	pid_t me = getpid();
+	sigset_t all, old;
+
+	if (engine_pid == me && workers)
+		return 0;
+	if (engine_pid != me) {
+		/* a forked child: the parent's queue and handles are not its own */
+		nheap = 0;
+		njobs = 0;
+		workers = 0;
+		engine_pid = me;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (int i = 0; i < (int)hmo_opt.copy_threads; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, worker, NULL) == 0) {
+			pthread_detach(t);
+			workers++;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return workers ? 0 : -EAGAIN;
+}
+
+HMO_EXPORT int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64_t deadline)
+{
+	if (len && (!dst || !src || overlap(dst, src, len))) {
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	if (!hmo_ready())
+		hmo_init();
+	pthread_mutex_lock(&mu);
+	int rc = start_workers();
+	struct job *j = rc ? NULL : hmo_real.calloc(1, sizeof *j);
+	if (!j || (njobs == capjobs && !(jobs = hmo_real.realloc(jobs, (capjobs = capjobs ? capjobs * 2 : 64) *
+									   sizeof *jobs)))) {
+		pthread_mutex_unlock(&mu);
+		hmo_real.free(j);
+		errno = rc ? -rc : ENOMEM;
+		return rc ? rc : -ENOMEM;
+	}
+	j->id = next_id++;
+	int pieces = len >= SPLIT_MIN && workers > 1 ? workers : 1;
+	size_t each = (len / (size_t)pieces + 63) & ~(size_t)63;
+	j->pieces_left = 0;
+	for (size_t off = 0; off < len || (len == 0 && j->pieces_left == 0); off += each) {
+		size_t n = len - off < each ? len - off : each;
+		if (!heap_push((struct piece){ deadline, seq++, (char *)dst + off, (const char *)src + off, n, j }))
+			break;	/* the pieces queued still run; the rest is copied here */
+		j->pieces_left++;
+		if (len == 0)
+			break;
+	}
+	size_t queued = (size_t)j->pieces_left * each;
+	jobs[njobs++] = j;
+	pthread_cond_broadcast(&work);
+	pthread_mutex_unlock(&mu);
+	if (queued < len)
+		stream_copy((char *)dst + queued, (const char *)src + queued, len - queued);
+	return (int64_t)j->id;
+}
+
+HMO_EXPORT int hmo_copy_wait(int64_t handle)
+{
+	struct job *j = NULL;
+
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < njobs; i++) {
+		if ((int64_t)jobs[i]->id == handle) {
+			j = jobs[i];
+			jobs[i] = jobs[--njobs];
+			break;
+		}
+	}
+	if (!j) {
+		pthread_mutex_unlock(&mu);
+		errno = EINVAL;
+		return -EINVAL;	/* unknown, or waited on already */
+	}
+	while (!j->done)
+		pthread_cond_wait(&finished, &mu);
+	pthread_mutex_unlock(&mu);
+	hmo_real.free(j);
+	return 0;
+}
+
+/* Test hook (not in hmo.h): pause or resume the workers, and read the ids of the
+ * copies in the order their pieces started. */
+HMO_EXPORT int hmo__copy_test(int pause, uint64_t *ids, int max);
+HMO_EXPORT int hmo__copy_test(int pause, uint64_t *ids, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&mu);
+	paused = pause != 0;
+	if (!paused)
+		pthread_cond_broadcast(&work);
+	for (; ids && n < max && (size_t)n < norder; n++)
+		ids[n] = order[n];
+	if (pause)
+		norder = 0;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
