@@ -64,6 +64,13 @@ int hmo_flush(const void *addr, size_t len);
  * AVX2, SSE2); below that, memcpy. -EINVAL for NULL or overlapping ranges. */
 int hmo_copy_stream(void *dst, const void *src, size_t len);
 
+/* A copy whose destination is placed on dst_node: the whole pages inside
+ * [dst, dst+len) are bound there (pages already there are moved), then the bytes are
+ * copied as hmo_copy_stream copies them. src_node says where the source is (it is
+ * only checked: the source is never moved). -EINVAL for NULL or overlapping ranges,
+ * or a node that does not exist. */
+int hmo_copy_numa(void *dst, const void *src, size_t len, int src_node, int dst_node);
+
 /* Queues a copy for the engine's HMO_COPY_THREADS workers, which take queued copies
  * earliest deadline first (deadline: any clock, in any unit, as long as the caller
  * is consistent; CLOCK_MONOTONIC ns fits). Copies of 8 MiB and more are split across

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -22,6 +23,7 @@
 
 #include "../../include/hmo.h"
 #include "internal.h"
+#include "os.h"
 
 #define STREAM_MIN ((size_t)64 << 20)	/* below this, memcpy (see bench/copy) */
 #define SPLIT_MIN ((size_t)8 << 20)
@@ -112,6 +114,30 @@ HMO_EXPORT int hmo_copy_stream(void *dst, const void *src, size_t len)
 	}
 	if (!hmo_ready())
 		hmo_init();
+	stream_copy(dst, src, len);
+	return 0;
+}
+
+HMO_EXPORT int hmo_copy_numa(void *dst, const void *src, size_t len, int src_node, int dst_node)
+{
+	int nodes = os_numa_nodes();
+
+	if ((len && (!dst || !src || overlap(dst, src, len))) || src_node < 0 || dst_node < 0 || src_node >= nodes ||
+	    dst_node >= nodes || dst_node > 63) {
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	if (!hmo_ready())
+		hmo_init();
+	uintptr_t a = ((uintptr_t)dst + 4095) & ~(uintptr_t)4095, b = ((uintptr_t)dst + len) & ~(uintptr_t)4095;
+	if (b > a) {
+		unsigned long mask = 1ul << dst_node;
+		if (syscall(SYS_mbind, (void *)a, b - a, 2 /* MPOL_BIND */, &mask, 64, 2 /* MPOL_MF_MOVE */) != 0) {
+			int err = errno;
+			errno = err;
+			return -err;
+		}
+	}
 	stream_copy(dst, src, len);
 	return 0;
 }

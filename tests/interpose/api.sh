@@ -8,6 +8,10 @@ cd "$WORK" || exit 99
 grep -q '^api ok' out || fail "t_api did not finish"
 run_hmo "$T/t_api" >out 2>err || { cat out err; fail "t_api, linked and preloaded"; }
 grep -q '^api ok' out || fail "t_api under LD_PRELOAD did not finish"
+# shared memory between two unrelated processes
+name="t-api-between-$$"
+"$T/t_api" shm-writer "$name" | grep -q '^written' || fail "the writer of a segment"
+"$T/t_api" shm-reader "$name" | grep -q '^read' || fail "an unrelated process could not read the segment"
 # one copy of libhmo in the process, whichever way it came
 HMO_STATS="$WORK/stats" run_hmo "$T/t_api" >/dev/null 2>&1 || fail "t_api with HMO_STATS"
 [ "$(grep -c '^hmo: pid' stats)" -eq 1 ] || { cat stats; fail "expected one summary: two copies of hmo's state?"; }

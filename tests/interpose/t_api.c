@@ -192,6 +192,19 @@ static void copies(void)
 	CHECK(hmo_copy_async(NULL, b, 1, 0) == -EINVAL && hmo_copy_async(a, a + 1, 8, 0) == -EINVAL);
 	CHECK(hmo_copy_wait(123456789) == -EINVAL && hmo_copy_wait(-1) == -EINVAL);
 
+	/* NUMA copies: node 0 exists everywhere; a node past the last does not */
+	{
+		size_t n = 6 * MiB + 9;
+		unsigned char *src = malloc(n), *dst = malloc(n);
+		CHECK(src && dst);
+		fill(src, n, 5);
+		CHECK(hmo_copy_numa(dst, src, n, 0, 0) == 0 && memcmp(dst, src, n) == 0);
+		CHECK(hmo_copy_numa(dst, src, n, 0, 64) == -EINVAL && hmo_copy_numa(dst, src, n, -1, 0) == -EINVAL);
+		CHECK(hmo_copy_numa(dst, dst + 1, 16, 0, 0) == -EINVAL);
+		free(src);
+		free(dst);
+	}
+
 	/* Earliest deadline first: with the workers paused, three copies queued with
 	 * deadlines 300, 100 and 200 start in the order 100, 200, 300. */
 	int (*test)(int, uint64_t *, int);
@@ -210,8 +223,33 @@ static void copies(void)
 	CHECK(n == 3 && ids[0] == (uint64_t)h100 && ids[1] == (uint64_t)h200 && ids[2] == (uint64_t)h300);
 }
 
-int main(void)
+/* Two unrelated processes: the writer creates a segment and leaves; the reader, run
+ * afterwards, maps it by name, checks it and removes it. */
+static int shm_between(const char *mode, const char *name)
 {
+	struct hmo_shm s;
+
+	if (!strcmp(mode, "shm-writer")) {
+		CHECK(hmo_shm_create(name, 5 * MiB, HMO_SHM_HUGE, &s) == 0);
+		fill(s.addr, 5 * MiB, 42);
+		CHECK(hmo_shm_close(&s, 0) == 0);
+		printf("written\n");
+		return 0;
+	}
+	unsigned char *want = malloc(5 * MiB);
+	CHECK(want);
+	fill(want, 5 * MiB, 42);
+	CHECK(hmo_shm_open(name, &s) == 0 && s.size >= 5 * MiB && memcmp(s.addr, want, 5 * MiB) == 0);
+	CHECK(hmo_shm_close(&s, 1) == 0);
+	free(want);
+	printf("read\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3)
+		return shm_between(argv[1], argv[2]);
 	frames();
 	caches();
 	phys();
