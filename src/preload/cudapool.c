@@ -542,19 +542,7 @@ CTX_GONE(cu_wrap_ctx_destroy, CU_CTX_DESTROY, CUcontext)
 CTX_GONE(cu_wrap_primary_reset, CU_PRIMARY_RESET, CUdevice)
 CTX_GONE(cu_wrap_primary_release, CU_PRIMARY_RELEASE, CUdevice)
 
-/* ---- copies: counted, with their API time --------------------------------------------- */
-
-#define COPY(name, op, v, params, args, bytes)                               \
-	CUresult name params                                                 \
-	{                                                                    \
-		CUresult (*real) params = hmo_cu_next(op, v);                \
-		uint64_t t0 = now_ns();                                      \
-		if (!real)                                                   \
-			return CUDA_ERROR_NOT_INITIALIZED;                   \
-		CUresult rc = real args;                                     \
-		note(op, bytes, t0, rc);                                     \
-		return rc;                                                   \
-	}
+/* ---- copies: staged, registered or passed through; counted either way ---------------- */
 
 /* The asynchronous copies that staging queues, of the caller's variant. */
 static void *async_fn(enum cu_op op, int v)

@@ -16,6 +16,7 @@
  * Whatever fails (the file cannot be created, the disk is full) gives one hmo: line
  * and the program goes on untraced. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
@@ -293,83 +294,73 @@ static int capture(void **ips)
 
 /* ---- records -------------------------------------------------------------- */
 
-void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *addr, const void *old,
-		     unsigned outcome, unsigned backing, int node)
+/* Appends rec (len bytes) after filling its stack field, at stack_off, with the
+ * caller's interned call stack. The record types differ only in their fields; the
+ * work around them (the guard, the sampler, the stack, the buffer) is this. */
+static void put_with_stack(uint16_t type, void *rec, uint32_t len, size_t stack_off)
 {
 	void *ips[MAX_DEPTH + SKIP_MAX];
 	int saved_errno = errno;
-	uint64_t t1 = hmo_now_ns();
 
-	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED))
-		return;
-	if (!t0)	/* the call started before tracing did */
-		t0 = t1;
 	modules_if_due();
 	hmo_guard_enter();
 	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
 		start_sampler();
 	int n = capture(ips);
 	struct hmo_tbuf *b = my_buf();
+	*(uint32_t *)((char *)rec + stack_off) = stack_id(ips, n, b);
+	put(b, type, rec, len, NULL, 0);
+	unlock(b);
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+static bool recording(void)
+{
+	return hmo_tracing && !__atomic_load_n(&finished, __ATOMIC_RELAXED);
+}
+
+void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *addr, const void *old,
+		     unsigned outcome, unsigned backing, int node)
+{
+	uint64_t t1 = hmo_now_ns();
+
+	if (!recording())
+		return;
+	if (!t0)	/* the call started before tracing did */
+		t0 = t1;
 	struct hmo_rec_event e = {
 		.t = t0, .dur = t1 - t0, .size = size, .addr = (uintptr_t)addr, .old = (uintptr_t)old,
 		.tid = (uint32_t)tid(), .fn = (uint8_t)fn, .outcome = (uint8_t)outcome,
 		.backing = (uint8_t)backing, .node = (int8_t)node,
 	};
-	e.stack = stack_id(ips, n, b);
-	put(b, HMO_REC_EVENT, &e, sizeof e, NULL, 0);
-	unlock(b);
-	hmo_guard_leave();
-	errno = saved_errno;
+	put_with_stack(HMO_REC_EVENT, &e, sizeof e, offsetof(struct hmo_rec_event, stack));
 }
 
 void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst, const void *src)
 {
-	void *ips[MAX_DEPTH + SKIP_MAX];
-	int saved_errno = errno;
 	uint64_t t1 = hmo_now_ns();
 
-	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED))
+	if (!recording())
 		return;
-	modules_if_due();
-	hmo_guard_enter();
-	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
-		start_sampler();
-	int n = capture(ips);
-	struct hmo_tbuf *b = my_buf();
 	struct hmo_rec_copy c = {
 		.t = t0, .dur = t1 - t0, .size = size, .dst = (uintptr_t)dst, .src = (uintptr_t)src,
 		.tid = (uint32_t)tid(), .fn = (uint8_t)fn,
 	};
-	c.stack = stack_id(ips, n, b);
-	put(b, HMO_REC_COPY, &c, sizeof c, NULL, 0);
-	unlock(b);
-	hmo_guard_leave();
-	errno = saved_errno;
+	put_with_stack(HMO_REC_COPY, &c, sizeof c, offsetof(struct hmo_rec_copy, stack));
 }
 
 void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsigned flags, int result)
 {
-	void *ips[MAX_DEPTH + SKIP_MAX];
-	int saved_errno = errno;
 	uint64_t t1 = hmo_now_ns();
 
-	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED) || hmo_tls.guard)
+	if (!recording() || hmo_tls.guard)
 		return;
-	modules_if_due();
-	hmo_guard_enter();
-	if (HMO_UNLIKELY(__atomic_load_n(&sampler_pid, __ATOMIC_RELAXED) != hmo_pid))
-		start_sampler();
-	int n = capture(ips);
-	struct hmo_tbuf *b = my_buf();
 	struct hmo_rec_cuda c = {
 		.t = t0, .dur = t1 - t0, .size = size, .ptr = ptr, .tid = (uint32_t)tid(), .op = (uint16_t)op,
 		.flags = (uint8_t)flags, .result = result,
 	};
-	c.stack = stack_id(ips, n, b);
-	put(b, HMO_REC_CUDA, &c, sizeof c, NULL, 0);
-	unlock(b);
-	hmo_guard_leave();
-	errno = saved_errno;
+	put_with_stack(HMO_REC_CUDA, &c, sizeof c, offsetof(struct hmo_rec_cuda, stack));
 }
 
 /* For libhmo-cupti: one record of the GPU's into this process's trace. type 0 only
@@ -377,7 +368,7 @@ void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsig
 HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size);
 HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size)
 {
-	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_RELAXED))
+	if (!recording())
 		return -1;
 	if (type == 0)
 		return 0;

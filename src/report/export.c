@@ -19,20 +19,6 @@
 static const char *const outcome_name[] = { "", "pool hit", "pool new", "fallback", "failed" };
 static const char *const backing_name[] = { "", "hugetlb", "THP", "4 KiB" };
 
-static void jstr(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(o, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(o, "\\u%04x", *p);
-		else
-			fputc(*p, o);
-	}
-	fputc('"', o);
-}
-
 static const char *label(struct report *r, uint32_t proc, uint32_t stack)
 {
 	struct site *s = model_site(r->m, proc, stack);
@@ -74,7 +60,7 @@ static void pf_event(struct pf *p, struct report *r, uint32_t pi, const struct h
 	snprintf(name, sizeof name, "%s %s", report_fn_name(e->fn), report_bytes(sz, e->size));
 	pf_begin(p);
 	fprintf(p->o, "{\"name\":");
-	jstr(p->o, name);
+	report_json_str(p->o, name);
 	fprintf(p->o, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
 		"\"args\":{\"size\":%llu,\"addr\":\"0x%llx\"", is_map_fn(e->fn) ? "map" : "alloc",
 		us(p, e->t), (double)e->dur / 1e3, r->m->procs[pi].pid, e->tid, (unsigned long long)e->size,
@@ -89,7 +75,7 @@ static void pf_event(struct pf *p, struct report *r, uint32_t pi, const struct h
 		fprintf(p->o, ",\"node\":%d", e->node);
 	if (at) {
 		fputs(",\"site\":", p->o);
-		jstr(p->o, at);
+		report_json_str(p->o, at);
 	}
 	fputs("}}", p->o);
 }
@@ -103,13 +89,13 @@ static void pf_copy(struct pf *p, struct report *r, uint32_t pi, const struct hm
 	snprintf(name, sizeof name, "%s %s", report_fn_name(c->fn), report_bytes(sz, c->size));
 	pf_begin(p);
 	fputs("{\"name\":", p->o);
-	jstr(p->o, name);
+	report_json_str(p->o, name);
 	fprintf(p->o, ",\"cat\":\"copy\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
 		"\"args\":{\"size\":%llu,\"GB/s\":%.2f", us(p, c->t), (double)c->dur / 1e3,
 		r->m->procs[pi].pid, c->tid, (unsigned long long)c->size, gbs);
 	if (at) {
 		fputs(",\"site\":", p->o);
-		jstr(p->o, at);
+		report_json_str(p->o, at);
 	}
 	fputs("}}", p->o);
 	pf_begin(p);
@@ -202,7 +188,7 @@ static void pf_gpu(struct pf *p, uint32_t pid, unsigned type, const void *pl, ui
 	double ts = start >= gpu_base ? (double)(start - gpu_base) / 1e3 : 0;
 	pf_begin(p);
 	fputs("{\"name\":", p->o);
-	jstr(p->o, name);
+	report_json_str(p->o, name);
 	fprintf(p->o, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
 		"\"args\":{\"correlation\":%u}}", cat, ts, end > start ? (double)(end - start) / 1e3 : 0, pid, tid, corr);
 	if (corr && type != HMO_REC_GPU_MEMORY) {
@@ -236,7 +222,7 @@ int export_perfetto(struct report *r, const char *path)
 		snprintf(name, sizeof name, "%s %u", base ? base + 1 : pr->exe, pr->pid);
 		pf_begin(&p);
 		fprintf(o, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":", pr->pid);
-		jstr(o, name);
+		report_json_str(o, name);
 		fputs("}}", o);
 
 		struct tr_reader t;
@@ -262,7 +248,7 @@ int export_perfetto(struct report *r, const char *path)
 					continue;
 				pf_begin(&p);
 				fputs("{\"name\":", o);
-				jstr(o, report_cu_name(c.op));
+				report_json_str(o, report_cu_name(c.op));
 				fprintf(o, ",\"cat\":\"cuda\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
 					"\"args\":{\"size\":%llu,\"ptr\":\"0x%llx\",\"result\":%d%s%s}}",
 					us(&p, c.t), (double)c.dur / 1e3, pr->pid, c.tid, (unsigned long long)c.size,

@@ -10,25 +10,11 @@
 
 #define SCHEMA 1
 
-static void jstr(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(o, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(o, "\\u%04x", *p);
-		else
-			fputc(*p, o);
-	}
-	fputc('"', o);
-}
-
 static void jkey(FILE *o, bool *first, const char *k)
 {
 	fputs(*first ? "" : ",", o);
 	*first = false;
-	jstr(o, k);
+	report_json_str(o, k);
 	fputc(':', o);
 }
 
@@ -47,7 +33,7 @@ static void jint(FILE *o, bool *first, const char *k, int64_t v)
 static void jtext(FILE *o, bool *first, const char *k, const char *v)
 {
 	jkey(o, first, k);
-	jstr(o, v);
+	report_json_str(o, v);
 }
 
 static void jbool(FILE *o, bool *first, const char *k, bool v)
@@ -109,7 +95,7 @@ static void processes(FILE *o, const struct model *m)
 			snprintf(buf, sizeof buf, "%.*s", (int)(n < 1000 ? n : 1000), s);
 			fputs(fo ? "" : ",", o);
 			fo = false;
-			jstr(o, buf);
+			report_json_str(o, buf);
 			s += n + (s[n] == '\n');
 		}
 		fputs("]}", o);
@@ -316,7 +302,7 @@ static void sites(FILE *o, struct report *r)
 			for (uint32_t k = 0; s->pcs && k < s->depth; k++) {
 				report_frame(r, s, k, buf, sizeof buf);
 				fputs(k ? "," : "", o);
-				jstr(o, buf);
+				report_json_str(o, buf);
 			}
 			fputs("]}", o);
 		}
@@ -338,7 +324,7 @@ void report_json(FILE *o, struct report *r)
 	fputs(",\"advice\":[", o);
 	for (unsigned i = 0; i < r->nadvice; i++) {
 		fputs(i ? "," : "", o);
-		jstr(o, r->advice[i]);
+		report_json_str(o, r->advice[i]);
 	}
 	fputs("]}\n", o);
 }

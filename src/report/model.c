@@ -79,6 +79,16 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+static void *xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size);
+	if (!q) {
+		fputs("hmo-report: out of memory\n", stderr);
+		exit(1);
+	}
+	return q;
+}
+
 static char *xstrndup(const char *s, size_t n)
 {
 	char *p = xcalloc(1, n + 1);
@@ -543,12 +553,7 @@ static void on_module(struct proc *p, const void *pl, uint32_t size)
 			return;
 	if (p->nmods == p->capmods) {
 		p->capmods = p->capmods ? p->capmods * 2 : 64;
-		struct module *t = realloc(p->mods, p->capmods * sizeof *t);
-		if (!t) {
-			fputs("hmo-report: out of memory\n", stderr);
-			exit(1);
-		}
-		p->mods = t;
+		p->mods = xrealloc(p->mods, p->capmods * sizeof *p->mods);
 	}
 	p->mods[p->nmods++] = (struct module){ r.start, r.end, r.bias, xstrndup(path, r.path_len) };
 }
@@ -661,12 +666,7 @@ int model_read(struct model *m, const char *path)
 	}
 	if (m->nprocs == m->capprocs) {
 		m->capprocs = m->capprocs ? m->capprocs * 2 : 16;
-		struct proc *t = realloc(m->procs, m->capprocs * sizeof *t);
-		if (!t) {
-			fputs("hmo-report: out of memory\n", stderr);
-			exit(1);
-		}
-		m->procs = t;
+		m->procs = xrealloc(m->procs, m->capprocs * sizeof *m->procs);
 	}
 	uint32_t pi = (uint32_t)m->nprocs++;
 	struct proc *p = &m->procs[pi];

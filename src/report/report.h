@@ -50,6 +50,8 @@ const char *report_ns(char *buf, uint64_t ns);		/* 12.0 ms */
 const char *fmt_gbs(char *buf, uint64_t mbs);		/* MB/s as GB/s: 11.7 */
 const char *fmt_opt_size(char *buf, uint64_t v);	/* as an HMO_* size: 256K */
 double report_pct(uint64_t a, uint64_t b);
+/* s as a JSON string, quoted and escaped (json.c and export.c). */
+void report_json_str(FILE *o, const char *s);
 
 void report_text(FILE *o, struct report *r);
 void report_json(FILE *o, struct report *r);
