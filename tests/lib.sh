@@ -7,12 +7,21 @@ LIBS="$T/.libs"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hmo-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
+# hugetlb.sh reserves 2 MiB hugetlb pages, which are the whole machine's: while they
+# are there, every libhmo with HMO_HUGEPAGES=auto takes them, and a test running beside
+# it would take the pages it counts on. So the tests run under a shared lock, and
+# hugetlb.sh (HMO_TEST_LOCK=-x) under an exclusive one.
+exec 9>>"$BUILDDIR/tests/hugetlb.lock"
+# A process a test left running would hold it for ever: wait 10 minutes at most.
+flock -w 600 "${HMO_TEST_LOCK:--s}" 9 || { echo "ERROR: $BUILDDIR/tests/hugetlb.lock still held after 10 minutes (a process left running by a test?)"; exit 99; }
+
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 
 # run_hmo CMD...: runs CMD with libhmo preloaded (and nothing else of the caller's
 # HMO_* environment).
-run_hmo() { env LD_PRELOAD="$LIBHMO${EXTRA_PRELOAD:+ $EXTRA_PRELOAD}" "$@"; }
+# The command does not get the lock's descriptor (see above).
+run_hmo() { env LD_PRELOAD="$LIBHMO${EXTRA_PRELOAD:+ $EXTRA_PRELOAD}" "$@" 9>&-; }
 
 # field FILE FUNCTION COLUMN: a number from an HMO_STATS summary, commas removed.
 # Columns: 1 calls, 2 bytes, 4 calls >= threshold, 5 their bytes.

@@ -4,7 +4,7 @@
  * must neither crash, nor hang, nor leak.
  *
  *   fuzz_reader [libFuzzer options] [CORPUS...]   (tests/fuzz/fuzz.sh runs it) */
-#define _GNU_SOURCE
+/* _GNU_SOURCE comes from config.h, which the build includes first. */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The frame pool on explicit hugetlb pages, and its fallback when they run out.
 # Reserves 16 pages of 2 MiB for the test and gives the old count back afterwards.
+HMO_TEST_LOCK=-x	# alone: no other test's libhmo may take the pages reserved here
 . "$SRCDIR/tests/lib.sh"
 knob=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 [ "$(id -u)" -eq 0 ] || skip "reserving hugetlb pages needs root"

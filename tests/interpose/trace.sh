@@ -82,13 +82,15 @@ check r.json 'calls("malloc")["latency_samples"] >= 1' \
 
 # ---- a process killed by SIGKILL: the trace reads up to its last flush -----------------
 rm -f tr/* ready
-HMO_TRACE=tr HMO_INTERVAL=20ms run_hmo "$T/t_trace" hang ready >/dev/null 2>&1 &
+# A simple command, so that $! is the traced process itself and not a subshell.
+env LD_PRELOAD="$LIBHMO" HMO_TRACE=tr HMO_INTERVAL=20ms "$T/t_trace" hang ready >/dev/null 2>&1 9>&- &
 pid=$!
 for _ in $(seq 100); do [ -e ready ] && break; sleep 0.1; done
 [ -e ready ] || { kill -9 $pid; fail "t_trace hang never got ready"; }
 sleep 0.5
 kill -9 $pid
-wait $pid 2>/dev/null
+wait $pid 2>/dev/null; rc=$?
+[ $rc -eq 137 ] || fail "t_trace hang: status $rc, expected 137 (killed by SIGKILL)"
 "$report" --json tr >r.json 2>rerr || { cat rerr; fail "no report for a killed process"; }
 check r.json 'r["processes"][0]["ended"] == False' \
 	'large("malloc")["count"] == 6' \
