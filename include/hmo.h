@@ -115,19 +115,40 @@ int hmo_shm_close(struct hmo_shm *shm, int unlink);
 /* ---- statistics ------------------------------------------------------------------------ */
 
 struct hmo_stats {
-	uint64_t alloc_calls, alloc_bytes;	/* the malloc family, every call */
+	/* The malloc family, every call (under hmo, or linked without LD_PRELOAD). */
+	uint64_t alloc_calls, alloc_bytes;	/* bytes asked for */
 	uint64_t free_calls;
-	uint64_t frames, frames_reused;		/* served by the frame pool, and from reused memory */
+	/* Frames: the blocks of HMO_THRESHOLD and more that the frame pool serves,
+	 * hmo_alloc's buffers included. Bytes are the usable sizes. */
+	uint64_t frames, frames_reused;		/* served, and served from reused memory */
 	uint64_t frame_fallbacks;		/* frames the pool could not serve */
+	uint64_t frames_freed, live_frames;	/* given back, and not yet */
+	uint64_t frame_bytes, frame_bytes_freed;
 	uint64_t pool_live_bytes, pool_peak_bytes, pool_mapped_bytes;
 	double pool_hit_rate;			/* frames_reused / frames */
+	uint64_t frame_bytes_reused;		/* bytes served from reused memory */
+	double pool_saved_share;		/* frame_bytes_reused / frame_bytes: the share of
+						   frame memory that needed no fresh page */
 	uint64_t faults_avoided;		/* estimated: 4 KiB pages of reused frames */
-	uint64_t copy_calls, copy_bytes;	/* memcpy, memmove, memset and their _chk forms */
-	uint64_t large_copy_calls, large_copy_bytes;
+	/* Copies the program made: memcpy, memmove, memset and their _chk forms. */
+	uint64_t copy_calls, copy_bytes;
+	uint64_t large_copy_calls, large_copy_bytes, large_copy_ns; /* those of HMO_THRESHOLD and more */
+	double large_copy_gbps;			/* large_copy_bytes / large_copy_ns */
+	/* Copies through this API (hmo_copy_stream, hmo_copy_numa, hmo_copy_async):
+	 * ns is the time spent copying, summed over the threads that copied. */
+	uint64_t api_copy_calls, api_copy_bytes, api_copy_ns;
+	double api_copy_gbps;			/* api_copy_bytes / api_copy_ns */
 };
 
-/* The same figures as the exit summary, now. */
-int hmo_stats(struct hmo_stats *out);
+/* The figures of the exit summary, now, for a struct of `size` bytes: fields that a
+ * newer libhmo adds are never written past it. -EINVAL for NULL or a size smaller
+ * than the first version's; -EBUSY while another thread is reading them. Call it as
+ * hmo_stats(&s). */
+int hmo_stats_sized(struct hmo_stats *out, size_t size);
+static inline int hmo_stats(struct hmo_stats *out)
+{
+	return hmo_stats_sized(out, sizeof *out);
+}
 
 #ifdef __cplusplus
 }

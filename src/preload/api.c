@@ -331,49 +331,70 @@ HMO_EXPORT int hmo_shm_close(struct hmo_shm *shm, int unlink_it)
 
 /* ---- statistics ------------------------------------------------------------------------- */
 
-HMO_EXPORT int hmo_stats(struct hmo_stats *out)
+/* The size of struct hmo_stats in the first hmo.h that had hmo_stats_sized: the least
+ * a caller can pass, for ever. Newer fields go after it. */
+#define STATS_FIRST_SIZE (offsetof(struct hmo_stats, api_copy_gbps) + sizeof(double))
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0;
+}
+
+HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 {
 	static struct hmo_fn_stats tot[FN_COUNT];
 	static int busy;
+	struct hmo_stats s;
 	struct pool_stats p;
 
-	if (!out)
+	if (!user || size < STATS_FIRST_SIZE)
 		return fail(EINVAL);
 	ensure_init();
 	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return fail(EBUSY);	/* another thread is reading them right now */
 	hmo_stats_sum(tot);
-	memset(out, 0, sizeof *out);
+	hmo_raw_memset(&s, 0, sizeof s);	/* not memset: hmo's own copies are not counted */
 	for (int f = 0; f < FN_COUNT; f++) {
 		uint64_t calls = hmo_hist_total(tot[f].hist);
+		if (hmo_fn_is_copy(f)) {
+			s.copy_calls += calls;
+			s.copy_bytes += tot[f].bytes;
+			s.large_copy_calls += tot[f].large_calls;
+			s.large_copy_bytes += tot[f].large_bytes;
+			s.large_copy_ns += tot[f].large_ns;
+			continue;
+		}
 		switch (f) {
 		case FN_FREE: case FN_FREE_SIZED: case FN_FREE_ALIGNED_SIZED:
-			out->free_calls += calls;
-			break;
-		case FN_MEMCPY: case FN_MEMMOVE: case FN_MEMSET: case FN_MEMCPY_CHK: case FN_MEMMOVE_CHK:
-		case FN_MEMSET_CHK:
-			out->copy_calls += calls;
-			out->copy_bytes += tot[f].bytes;
-			out->large_copy_calls += tot[f].large_calls;
-			out->large_copy_bytes += tot[f].large_bytes;
+			s.free_calls += calls;
 			break;
 		case FN_MALLOC_USABLE_SIZE: case FN_MMAP: case FN_MMAP64: case FN_MUNMAP: case FN_MREMAP:
 			break;
 		default:
-			out->alloc_calls += calls;
-			out->alloc_bytes += tot[f].bytes;
+			s.alloc_calls += calls;
+			s.alloc_bytes += tot[f].bytes;
 			break;
 		}
 	}
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+	s.large_copy_gbps = ratio(s.large_copy_bytes, s.large_copy_ns);
+	hmo_copyeng_stats(&s.api_copy_calls, &s.api_copy_bytes, &s.api_copy_ns);
+	s.api_copy_gbps = ratio(s.api_copy_bytes, s.api_copy_ns);
 	pool_get_stats(&p);
-	out->frames = p.allocs;
-	out->frames_reused = p.reused;
-	out->frame_fallbacks = p.fallbacks;
-	out->pool_live_bytes = p.live_bytes;
-	out->pool_peak_bytes = p.peak_live_bytes;
-	out->pool_mapped_bytes = p.extent_bytes;
-	out->pool_hit_rate = p.allocs ? (double)p.reused / (double)p.allocs : 0;
-	out->faults_avoided = p.reused_bytes / 4096;
+	s.frames = p.allocs;
+	s.frames_reused = p.reused;
+	s.frame_fallbacks = p.fallbacks;
+	s.frames_freed = p.frees;
+	s.live_frames = p.live_blocks;
+	s.frame_bytes = p.served_bytes;
+	s.frame_bytes_freed = p.freed_bytes;
+	s.pool_live_bytes = p.live_bytes;
+	s.pool_peak_bytes = p.peak_live_bytes;
+	s.pool_mapped_bytes = p.extent_bytes;
+	s.pool_hit_rate = ratio(p.reused, p.allocs);
+	s.frame_bytes_reused = p.reused_bytes;
+	s.pool_saved_share = ratio(p.reused_bytes, p.served_bytes);
+	s.faults_avoided = p.reused_bytes / 4096;
+	hmo_raw_memmove(user, &s, size < sizeof s ? size : sizeof s);
 	return 0;
 }

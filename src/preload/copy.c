@@ -147,14 +147,27 @@ static void *copy_call(enum hmo_fn fn, void *dst, const void *src, int c, size_t
 	}
 }
 
-/* HMO_TRACE: a copy of at least HMO_TRACE_COPY_MIN, timed and recorded. */
-static __attribute__((noinline, cold)) void *copy_traced(enum hmo_fn fn, void *dst, const void *src,
-							 int c, size_t n, size_t dstlen)
+uint64_t hmo_copy_timed_min = UINT64_MAX;
+
+void hmo_copy_timing(void)
+{
+	uint64_t t = hmo_trace_copy_min < hmo_large_threshold ? hmo_trace_copy_min : hmo_large_threshold;
+	__atomic_store_n(&hmo_copy_timed_min, t, __ATOMIC_RELAXED);
+}
+
+/* A large copy (HMO_THRESHOLD), timed for the bandwidth in the summary and hmo_stats,
+ * or one of at least HMO_TRACE_COPY_MIN while tracing, timed and recorded. Two clock
+ * reads (tens of ns) against a copy of a mebibyte or more (tens of us). */
+static __attribute__((noinline, cold)) void *copy_large(struct hmo_slot *s, enum hmo_fn fn, void *dst,
+							const void *src, int c, size_t n, size_t dstlen)
 {
 	uint64_t t0 = hmo_now_ns();
 	void *r = copy_call(fn, dst, src, c, n, dstlen);
 
-	hmo_trace_copy(fn, t0, n, dst, src);
+	if (n >= hmo_large_threshold)
+		HMO_ADD(s->fn[fn].large_ns, hmo_now_ns() - t0);
+	if (n >= hmo_trace_copy_min)
+		hmo_trace_copy(fn, t0, n, dst, src);
 	return r;
 }
 
@@ -174,8 +187,8 @@ static __attribute__((noinline, cold)) void *copy_timed(struct hmo_slot *s, enum
 	if (HMO_UNLIKELY(!s))                                          \
 		return copy_slow slow_args;                            \
 	hmo_count(s, fn, n);                                           \
-	if (HMO_UNLIKELY(n >= hmo_trace_copy_min))                     \
-		return copy_traced(fn, dst, src, c, n, dstlen);        \
+	if (HMO_UNLIKELY(n >= hmo_copy_timed_min))                     \
+		return copy_large(s, fn, dst, src, c, n, dstlen);      \
 	if (hmo_sample_now(s))                                         \
 		return copy_timed(s, fn, dst, src, c, n, dstlen);      \
 	return call

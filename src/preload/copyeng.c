@@ -100,6 +100,30 @@ static void stream_copy(void *dst, const void *src, size_t n)
 	hmo_real.memcpy(dst, src, n);
 }
 
+/* For hmo_stats: the copies asked for through hmo.h, their bytes, and the time spent
+ * copying them, summed over the threads that did (a split copy counts each piece). */
+static uint64_t api_calls, api_bytes, api_ns;
+
+static void count_call(size_t len)
+{
+	__atomic_fetch_add(&api_calls, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&api_bytes, len, __ATOMIC_RELAXED);
+}
+
+static void timed_copy(void *dst, const void *src, size_t n)
+{
+	uint64_t t0 = hmo_now_ns();
+	stream_copy(dst, src, n);
+	__atomic_fetch_add(&api_ns, hmo_now_ns() - t0, __ATOMIC_RELAXED);
+}
+
+void hmo_copyeng_stats(uint64_t *calls, uint64_t *bytes, uint64_t *ns)
+{
+	*calls = __atomic_load_n(&api_calls, __ATOMIC_RELAXED);
+	*bytes = __atomic_load_n(&api_bytes, __ATOMIC_RELAXED);
+	*ns = __atomic_load_n(&api_ns, __ATOMIC_RELAXED);
+}
+
 static bool overlap(const void *d, const void *s, size_t n)
 {
 	uintptr_t a = (uintptr_t)d, b = (uintptr_t)s;
@@ -114,7 +138,8 @@ HMO_EXPORT int hmo_copy_stream(void *dst, const void *src, size_t len)
 	}
 	if (!hmo_ready())
 		hmo_init();
-	stream_copy(dst, src, len);
+	count_call(len);
+	timed_copy(dst, src, len);
 	return 0;
 }
 
@@ -138,7 +163,8 @@ HMO_EXPORT int hmo_copy_numa(void *dst, const void *src, size_t len, int src_nod
 			return -err;
 		}
 	}
-	stream_copy(dst, src, len);
+	count_call(len);
+	timed_copy(dst, src, len);
 	return 0;
 }
 
@@ -228,7 +254,7 @@ static void *worker(void *arg)
 		if (norder < sizeof order / sizeof order[0])
 			order[norder++] = p.job->id;
 		pthread_mutex_unlock(&mu);
-		stream_copy(p.dst, p.src, p.len);
+		timed_copy(p.dst, p.src, p.len);
 		pthread_mutex_lock(&mu);
 		if (--p.job->pieces_left == 0) {
 			p.job->done = true;
@@ -300,8 +326,9 @@ HMO_EXPORT int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64
 	jobs[njobs++] = j;
 	pthread_cond_broadcast(&work);
 	pthread_mutex_unlock(&mu);
+	count_call(len);
 	if (queued < len)
-		stream_copy((char *)dst + queued, (const char *)src + queued, len - queued);
+		timed_copy((char *)dst + queued, (const char *)src + queued, len - queued);
 	return (int64_t)j->id;
 }
 

@@ -35,6 +35,7 @@ struct hmo_fn_stats {
 	uint64_t bytes;
 	uint64_t large_calls;  /* calls of at least HMO_THRESHOLD bytes */
 	uint64_t large_bytes;
+	uint64_t large_ns;     /* time in the large calls: copies only (their bandwidth) */
 	uint64_t hist[HMO_HIST_BUCKETS];
 };
 
@@ -142,6 +143,15 @@ void hmo_expand_path(struct fmt_buf *b, const char *pat);
  * not tracing, so the copy hooks need one compare). */
 extern bool hmo_tracing;
 extern uint64_t hmo_trace_copy_min;
+/* The size from which a copy is timed: the smaller of HMO_THRESHOLD (large copies,
+ * for their bandwidth) and hmo_trace_copy_min. UINT64_MAX until hmo is initialised.
+ * hmo_copy_timing() sets it again after either changes. */
+extern uint64_t hmo_copy_timed_min;
+void hmo_copy_timing(void);
+/* Whether a hook is one of the copies (memcpy, memmove, memset and their _chk forms). */
+bool hmo_fn_is_copy(int fn);
+/* hmo.h's copies (copyeng.c): calls, bytes, and the time spent copying. */
+void hmo_copyeng_stats(uint64_t *calls, uint64_t *bytes, uint64_t *ns);
 /* From the constructor: opens the trace file when HMO_TRACE asks for one. */
 void hmo_trace_init(void);
 /* The loaded objects, again: at start and after each dlopen. */

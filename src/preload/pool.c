@@ -609,6 +609,8 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 		if (p) {
 			size_t usable = sallocx(p, 0);
 			STAT_ADD(allocs, 1);
+			STAT_ADD(live_blocks, 1);
+			STAT_ADD(served_bytes, usable);
 			if (!grew) {
 				STAT_ADD(reused, 1);
 				STAT_ADD(reused_bytes, usable);
@@ -657,7 +659,11 @@ void pool_free(void *p)
 	int saved_errno = errno;
 
 	hmo_guard_enter();
-	STAT_SUB(live_bytes, sallocx(p, 0));
+	size_t usable = sallocx(p, 0);
+	STAT_SUB(live_bytes, usable);
+	STAT_ADD(freed_bytes, usable);
+	STAT_ADD(frees, 1);
+	STAT_SUB(live_blocks, 1);
 	dallocx(p, MALLOCX_TCACHE_NONE);
 	enforce_cap();
 	hmo_guard_leave();
@@ -682,6 +688,8 @@ void *pool_realloc(void *p, size_t size)
 	if (q) {
 		now = sallocx(q, 0);
 		STAT_SUB(live_bytes, old);
+		STAT_ADD(freed_bytes, old);
+		STAT_ADD(served_bytes, now);
 		note_live(now);
 		STAT_ADD(allocs, 1);
 		if (!grew)

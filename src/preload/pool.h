@@ -57,6 +57,8 @@ void *pool_realloc(void *p, size_t size);
 
 struct pool_stats {
 	uint64_t allocs, reused, fallbacks;
+	uint64_t frees, live_blocks;		/* frames given back, and those not yet */
+	uint64_t served_bytes, freed_bytes;	/* usable bytes of the frames served, and given back */
 	uint64_t extents, extent_bytes, hugetlb_bytes, thp_bytes, small_page_bytes, hugetlb_refused;
 	uint64_t live_bytes, peak_live_bytes, reused_bytes, purged_bytes, cap_purges;
 	uint64_t placed_bytes, place_failures;

@@ -78,6 +78,7 @@ static void slot_release(void *p)
 void hmo_stats_init(void)
 {
 	hmo_large_threshold = hmo_opt.threshold;
+	hmo_copy_timing();
 	slot_key_ok = pthread_key_create(&slot_key, slot_release) == 0;
 }
 
@@ -169,6 +170,7 @@ static void add_slot(struct hmo_fn_stats out[FN_COUNT], struct hmo_slot *s)
 		out[f].bytes += __atomic_load_n(&src->bytes, __ATOMIC_RELAXED);
 		out[f].large_calls += __atomic_load_n(&src->large_calls, __ATOMIC_RELAXED);
 		out[f].large_bytes += __atomic_load_n(&src->large_bytes, __ATOMIC_RELAXED);
+		out[f].large_ns += __atomic_load_n(&src->large_ns, __ATOMIC_RELAXED);
 		for (int i = 0; i < HMO_HIST_BUCKETS; i++)
 			out[f].hist[i] += __atomic_load_n(&src->hist[i], __ATOMIC_RELAXED);
 	}
@@ -339,6 +341,43 @@ static void emit_count(int fd, struct fmt_buf *b, const char *prefix, uint64_t n
 	fmt_str(b, prefix);
 	fmt_u64_grouped(b, n);
 	fmt_str(b, suffix);
+	emit_line(fd, b);
+}
+
+bool hmo_fn_is_copy(int fn)
+{
+	switch (fn) {
+	case FN_MEMCPY: case FN_MEMMOVE: case FN_MEMSET: case FN_MEMCPY_CHK: case FN_MEMMOVE_CHK:
+	case FN_MEMSET_CHK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The bandwidth of the large copies, timed by the copy hooks. */
+static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot[FN_COUNT])
+{
+	uint64_t calls = 0, bytes = 0, ns = 0;
+
+	for (int f = 0; f < FN_COUNT; f++) {
+		if (!hmo_fn_is_copy(f))
+			continue;
+		calls += tot[f].large_calls;
+		bytes += tot[f].large_bytes;
+		ns += tot[f].large_ns;
+	}
+	if (!calls || !ns)
+		return;
+	fmt_str(b, "hmo: copies of at least ");
+	fmt_size_option(b, hmo_opt.threshold);
+	fmt_str(b, ": ");
+	fmt_u64_grouped(b, calls);
+	fmt_str(b, " calls, ");
+	fmt_bytes(b, bytes);
+	fmt_str(b, " at ");
+	fmt_fixed(b, bytes, ns, 2);
+	fmt_str(b, " GB/s");
 	emit_line(fd, b);
 }
 
@@ -627,6 +666,7 @@ void hmo_summary_emit(void)
 		if (hmo_opt.stats_hist && hmo_fn_has_bytes[i])
 			emit_hist(fd, &b, f);
 	}
+	emit_copies(fd, &b, tot);
 	emit_pool(fd, &b);
 	emit_cuda(fd, &b);
 	if (fd != 2)

@@ -119,6 +119,7 @@ static void give_up(int err)
 
 	hmo_tracing = false;
 	hmo_trace_copy_min = UINT64_MAX;
+	hmo_copy_timing();
 	if (fd < 0)
 		return;
 	close(fd);
@@ -681,6 +682,7 @@ void hmo_trace_init(void)
 	if (!hmo_tracing)
 		return;
 	hmo_trace_copy_min = hmo_opt.trace_copy_min;
+	hmo_copy_timing();
 	/* The least that two clock reads add, taken off every timed call. */
 	clock_cost = UINT64_MAX;
 	for (int i = 0; i < 64; i++) {

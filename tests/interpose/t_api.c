@@ -127,24 +127,49 @@ static void shm(void)
 
 static void stats(void)
 {
-	struct hmo_stats s;
+	struct hmo_stats s0, s1, s2;
 	void *p[3];
+	static char in[4 * MiB], out[4 * MiB];
 
 	CHECK(hmo_stats(NULL) == -EINVAL);
+	CHECK(hmo_stats_sized(&s0, 8) == -EINVAL);	/* smaller than any hmo_stats ever was */
+	CHECK(hmo_stats(&s0) == 0);
 	for (int i = 0; i < 3; i++) {
 		p[i] = malloc(6 * MiB);	/* frames: the pool serves them, under hmo */
 		CHECK(p[i]);
 		memset(p[i], i, 6 * MiB);
 	}
 	memcpy(p[0], p[1], 2 * MiB);
-	CHECK(hmo_stats(&s) == 0);
-	CHECK(s.alloc_calls >= 3 && s.alloc_bytes >= 18 * MiB);
-	CHECK(s.frames >= 3 + 4);	/* the three mallocs and hmo_alloc's four frames */
-	CHECK(s.large_copy_calls >= 1 && s.copy_bytes >= 2 * MiB);
-	CHECK(s.pool_live_bytes >= 18 * MiB && s.pool_peak_bytes >= s.pool_live_bytes);
-	CHECK(s.pool_hit_rate >= 0 && s.pool_hit_rate <= 1);
+	CHECK(hmo_copy_stream(out, in, sizeof out) == 0);
+	CHECK(hmo_stats(&s1) == 0);
+	CHECK(s1.alloc_calls >= s0.alloc_calls + 3 && s1.alloc_bytes >= s0.alloc_bytes + 18 * MiB);
+	CHECK(s1.frames == s0.frames + 3);
+	CHECK(s1.live_frames == s0.live_frames + 3);
+	CHECK(s1.frame_bytes - s0.frame_bytes >= 18 * MiB && s1.frame_bytes - s0.frame_bytes < 19 * MiB);
+	CHECK(s1.frames_reused >= s0.frames_reused && s1.frames_reused <= s0.frames_reused + 3);
+	CHECK(s1.frame_bytes_reused <= s1.frame_bytes);
+	CHECK(s1.pool_saved_share >= 0 && s1.pool_saved_share <= 1);
+	/* 3 memsets of 6 MiB and a memcpy of 2 MiB, all large and timed */
+	CHECK(s1.large_copy_calls == s0.large_copy_calls + 4);
+	CHECK(s1.large_copy_bytes == s0.large_copy_bytes + 20 * MiB);
+	CHECK(s1.large_copy_ns > s0.large_copy_ns && s1.large_copy_gbps > 0);
+	CHECK(s1.copy_bytes >= s0.copy_bytes + 20 * MiB);
+	CHECK(s1.api_copy_calls == s0.api_copy_calls + 1 && s1.api_copy_bytes == s0.api_copy_bytes + 4 * MiB);
+	CHECK(s1.api_copy_ns > s0.api_copy_ns && s1.api_copy_gbps > 0);
+	CHECK(s1.pool_live_bytes >= s0.pool_live_bytes + 18 * MiB && s1.pool_peak_bytes >= s1.pool_live_bytes);
+	CHECK(s1.pool_hit_rate >= 0 && s1.pool_hit_rate <= 1);
 	for (int i = 0; i < 3; i++)
 		free(p[i]);
+	CHECK(hmo_stats(&s2) == 0);
+	CHECK(s2.live_frames == s0.live_frames && s2.frames_freed == s1.frames_freed + 3);
+	CHECK(s2.frame_bytes_freed - s1.frame_bytes_freed == s1.frame_bytes - s0.frame_bytes);
+	CHECK(s2.pool_live_bytes == s0.pool_live_bytes);
+	/* A caller built against a smaller struct gets only its part. */
+	unsigned char small[sizeof s2 + 16];
+	memset(small, 0xa5, sizeof small);
+	size_t first = offsetof(struct hmo_stats, api_copy_gbps) + sizeof(double);
+	CHECK(hmo_stats_sized((struct hmo_stats *)(void *)small, first) == 0);
+	CHECK(small[first] == 0xa5 && small[sizeof small - 1] == 0xa5);
 }
 
 static void fill(unsigned char *p, size_t n, unsigned seed)
