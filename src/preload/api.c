@@ -1,6 +1,7 @@
 /* api.c: the explicit API of include/hmo.h, inside libhmo.so, over the same pool and
  * statistics that the hooks use: a program that links -lhmo and one that preloads
  * libhmo share one state. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../include/hmo.h"
+#include "instance.h"
 #include "internal.h"
 #include "os.h"
 #include "pool.h"
@@ -78,6 +80,7 @@ static bool live_take(void *p)
 
 HMO_EXPORT struct hmo_buffer hmo_alloc(size_t size, int node, unsigned flags)
 {
+	HMO_DELEGATE(alloc, size, node, flags);
 	struct hmo_buffer b = { NULL, size, HMO_NODE_ANY, 0 };
 
 	ensure_init();
@@ -121,6 +124,7 @@ HMO_EXPORT struct hmo_buffer hmo_alloc(size_t size, int node, unsigned flags)
 
 HMO_EXPORT int hmo_free(struct hmo_buffer *buf)
 {
+	HMO_DELEGATE(free, buf);
 	if (!buf || !buf->addr || !live_take(buf->addr))
 		return fail(EINVAL);	/* not hmo_alloc's, or freed already */
 	pool_free(buf->addr);
@@ -132,6 +136,7 @@ HMO_EXPORT int hmo_free(struct hmo_buffer *buf)
 
 HMO_EXPORT int hmo_prefetch(const void *addr, size_t len)
 {
+	HMO_DELEGATE(prefetch, addr, len);
 	if (!addr && len)
 		return fail(EINVAL);
 	for (const char *p = addr, *end = (const char *)addr + len; p < end; p += 64)
@@ -152,6 +157,7 @@ static int has_clflushopt(void)
 
 HMO_EXPORT int hmo_flush(const void *addr, size_t len)
 {
+	HMO_DELEGATE(flush, addr, len);
 	static int opt = -1;
 
 	if (!addr && len)
@@ -178,6 +184,7 @@ HMO_EXPORT int hmo_flush(const void *addr, size_t len)
 
 HMO_EXPORT int hmo_phys_addr(const void *addr, uint64_t *phys)
 {
+	HMO_DELEGATE(phys_addr, addr, phys);
 	uint64_t e = 0;
 	long page = sysconf(_SC_PAGESIZE);
 
@@ -248,6 +255,7 @@ static int map_it(int fd, size_t size, bool huge, const char *name, struct hmo_s
 
 HMO_EXPORT int hmo_shm_create(const char *name, size_t size, unsigned flags, struct hmo_shm *out)
 {
+	HMO_DELEGATE(shm_create, name, size, flags, out);
 	char path[HMO_SHM_NAME_MAX + 32];
 	int rc;
 
@@ -283,6 +291,7 @@ HMO_EXPORT int hmo_shm_create(const char *name, size_t size, unsigned flags, str
 
 HMO_EXPORT int hmo_shm_open(const char *name, struct hmo_shm *out)
 {
+	HMO_DELEGATE(shm_open, name, out);
 	char path[HMO_SHM_NAME_MAX + 32];
 	struct stat st;
 
@@ -312,6 +321,7 @@ HMO_EXPORT int hmo_shm_open(const char *name, struct hmo_shm *out)
 
 HMO_EXPORT int hmo_shm_close(struct hmo_shm *shm, int unlink_it)
 {
+	HMO_DELEGATE(shm_close, shm, unlink_it);
 	char path[HMO_SHM_NAME_MAX + 32];
 
 	if (!shm || !shm->addr || !good_name(shm->name))
@@ -342,6 +352,7 @@ static double ratio(uint64_t a, uint64_t b)
 
 HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 {
+	HMO_DELEGATE(stats_sized, user, size);
 	static struct hmo_fn_stats tot[FN_COUNT];
 	static int busy;
 	struct hmo_stats s;
@@ -397,4 +408,35 @@ HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 	s.faults_avoided = p.reused_bytes / 4096;
 	hmo_raw_memmove(user, &s, size < sizeof s ? size : sizeof s);
 	return 0;
+}
+
+/* ---- one state per process (instance.h) ------------------------------------------------- */
+
+const struct hmo_instance *hmo_primary;
+
+static const struct hmo_instance self = {
+	.abi = HMO_INSTANCE_ABI, .size = sizeof(struct hmo_instance),
+	.alloc = hmo_alloc, .free = hmo_free, .prefetch = hmo_prefetch, .flush = hmo_flush,
+	.copy_stream = hmo_copy_stream, .copy_numa = hmo_copy_numa, .copy_async = hmo_copy_async,
+	.copy_wait = hmo_copy_wait, .phys_addr = hmo_phys_addr, .shm_create = hmo_shm_create,
+	.shm_open = hmo_shm_open, .shm_close = hmo_shm_close, .stats_sized = hmo_stats_sized,
+};
+
+/* A pointer, not the table itself: a copy compares what the name gives with its own
+ * &self, which no relocation can redirect to another copy. */
+HMO_EXPORT const struct hmo_instance *const hmo__instance = &self;
+
+bool hmo_instance_attach(void)
+{
+	const struct hmo_instance *const *first = dlsym(RTLD_DEFAULT, "hmo__instance");
+
+	if (!first || !*first || *first == &self)
+		return false;
+	if ((*first)->abi != HMO_INSTANCE_ABI || (*first)->size < sizeof self) {
+		hmo_warn("hmo: another libhmo of a different version is loaded in this process; "
+			 "this copy keeps a pool and statistics of its own");
+		return false;
+	}
+	hmo_primary = *first;
+	return true;
 }

@@ -22,6 +22,7 @@
 #endif
 
 #include "../../include/hmo.h"
+#include "instance.h"
 #include "internal.h"
 #include "os.h"
 
@@ -132,6 +133,7 @@ static bool overlap(const void *d, const void *s, size_t n)
 
 HMO_EXPORT int hmo_copy_stream(void *dst, const void *src, size_t len)
 {
+	HMO_DELEGATE(copy_stream, dst, src, len);
 	if (len && (!dst || !src || overlap(dst, src, len))) {
 		errno = EINVAL;
 		return -EINVAL;
@@ -145,6 +147,7 @@ HMO_EXPORT int hmo_copy_stream(void *dst, const void *src, size_t len)
 
 HMO_EXPORT int hmo_copy_numa(void *dst, const void *src, size_t len, int src_node, int dst_node)
 {
+	HMO_DELEGATE(copy_numa, dst, src, len, src_node, dst_node);
 	int nodes = os_numa_nodes();
 
 	if ((len && (!dst || !src || overlap(dst, src, len))) || src_node < 0 || dst_node < 0 || src_node >= nodes ||
@@ -294,6 +297,7 @@ static int start_workers(void)
 
 HMO_EXPORT int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64_t deadline)
 {
+	HMO_DELEGATE(copy_async, dst, src, len, deadline);
 	if (len && (!dst || !src || overlap(dst, src, len))) {
 		errno = EINVAL;
 		return -EINVAL;
@@ -334,6 +338,7 @@ HMO_EXPORT int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64
 
 HMO_EXPORT int hmo_copy_wait(int64_t handle)
 {
+	HMO_DELEGATE(copy_wait, handle);
 	struct job *j = NULL;
 
 	pthread_mutex_lock(&mu);

@@ -46,6 +46,11 @@ void hmo_warn(const char *line)
 	(void)r;
 }
 
+static void quiet(const char *line)
+{
+	(void)line;
+}
+
 static const char *get_option(const char *name)
 {
 	return secure_getenv(name);
@@ -134,9 +139,23 @@ void hmo_init(void)
 	hmo_pid = getpid();
 	hmo_start_ns = hmo_now_ns();
 	hmo_options_ram = os_physical_memory();
-	hmo_options_load(&hmo_opt, get_option, hmo_warn);
+	bool passive = hmo_instance_attach();
+	/* A passive copy reads the same variables as the first: it says nothing of them. */
+	hmo_options_load(&hmo_opt, get_option, passive ? quiet : hmo_warn);
 	extern char **environ;
-	hmo_options_check_unknown(environ, hmo_warn);
+	hmo_options_check_unknown(environ, passive ? quiet : hmo_warn);
+	if (passive) {
+		/* Another libhmo is loaded: it has the pool, the statistics and the trace,
+		 * and this copy's API hands calls to it (instance.h). Its own hooks, which
+		 * only the objects bound to it call, just pass calls on. */
+		hmo_opt.pool = false;
+		hmo_opt.stats.kind = HMO_OUT_OFF;
+		hmo_opt.trace.kind = HMO_OUT_OFF;
+		hmo_opt.mmap_mode = HMO_MMAP_OFF;
+		hmo_opt.cuda_pool = false;
+		hmo_opt.pin = HMO_PIN_OFF;
+		hmo_opt.cupti = false;
+	}
 	anchor_stats_path();
 	hmo_stats_init();
 	pool_configure();

@@ -262,6 +262,9 @@ void hmo_init(void);
 
 /* One "hmo: ..." line on stderr, with write(2). */
 void hmo_warn(const char *line);
+/* Whether another copy of libhmo in the process has the state (instance.h): then
+ * this one is passive. Called by hmo_init. */
+bool hmo_instance_attach(void);
 uint64_t hmo_now_ns(void);
 
 /* ---- bootstrap arena (bootstrap.c) -------------------------------------- */

@@ -15,4 +15,17 @@ name="t-api-between-$$"
 # one copy of libhmo in the process, whichever way it came
 HMO_STATS="$WORK/stats" run_hmo "$T/t_api" >/dev/null 2>&1 || fail "t_api with HMO_STATS"
 [ "$(grep -c '^hmo: pid' stats)" -eq 1 ] || { cat stats; fail "expected one summary: two copies of hmo's state?"; }
+# A second copy of libhmo, another file opened by path beside the linked one: one
+# pool, one engine, one summary. (jemalloc's static TLS needs the room the tunable
+# gives, as in deepbind.sh.)
+mkdir other && cp -L "$LIBHMO" other/libhmo.so.0 || exit 99
+tls=glibc.rtld.optional_static_tls=65536
+GLIBC_TUNABLES=$tls HMO_STATS="$WORK/two" "$T/t_api" second-copy "$WORK/other/libhmo.so.0" >out 2>err ||
+	{ cat out err; fail "t_api second-copy"; }
+grep -q '^second copy ok' out || { cat out err; fail "t_api second-copy did not finish"; }
+[ "$(grep -c '^hmo: pid' two)" -eq 1 ] || { cat two; fail "two copies of libhmo wrote $(grep -c '^hmo: pid' two) summaries"; }
+[ -s err ] && { cat err; fail "the second copy said something"; }
+GLIBC_TUNABLES=$tls HMO_STATS="$WORK/three" run_hmo "$T/t_api" second-copy "$WORK/other/libhmo.so.0" >out 2>err ||
+	{ cat out err; fail "t_api second-copy, preloaded too"; }
+[ "$(grep -c '^hmo: pid' three)" -eq 1 ] || { cat three; fail "preloaded, linked and opened: not one summary"; }
 exit 0

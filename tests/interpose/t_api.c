@@ -271,8 +271,45 @@ static int shm_between(const char *mode, const char *name)
 	return 0;
 }
 
+/* A second copy of libhmo, another file opened by path (as python's ctypes would),
+ * beside the one this program links: its API must reach the same pool and
+ * statistics, so a frame it hands out is seen and freed by the first. */
+static int second_copy(const char *path)
+{
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		printf("dlopen %s: %s\n", path, dlerror());
+		return 1;
+	}
+	struct hmo_buffer (*alloc2)(size_t, int, unsigned) = (struct hmo_buffer (*)(size_t, int, unsigned))dlsym(h, "hmo_alloc");
+	int (*stats2)(struct hmo_stats *, size_t) = (int (*)(struct hmo_stats *, size_t))dlsym(h, "hmo_stats_sized");
+	int64_t (*async2)(void *, const void *, size_t, uint64_t) =
+		(int64_t (*)(void *, const void *, size_t, uint64_t))dlsym(h, "hmo_copy_async");
+	Dl_info mine, theirs;
+	CHECK(alloc2 && stats2 && async2);
+	CHECK(dladdr((void *)hmo_alloc, &mine) && dladdr((void *)alloc2, &theirs));
+	CHECK(strcmp(mine.dli_fname, theirs.dli_fname) != 0);	/* truly a second copy */
+
+	struct hmo_stats s0, s1, s2;
+	CHECK(hmo_stats(&s0) == 0);
+	struct hmo_buffer b = alloc2(8 * MiB, HMO_NODE_ANY, 0);
+	CHECK(b.addr != NULL);
+	memset(b.addr, 7, 8 * MiB);
+	CHECK(hmo_stats(&s1) == 0 && s1.live_frames == s0.live_frames + 1);
+	CHECK(stats2(&s2, sizeof s2) == 0 && s2.live_frames == s1.live_frames && s2.frames == s1.frames);
+	static char dst[MiB];
+	int64_t c = async2(dst, b.addr, sizeof dst, 0);
+	CHECK(c > 0 && hmo_copy_wait(c) == 0 && dst[MiB - 1] == 7);	/* one engine, one handle space */
+	CHECK(hmo_free(&b) == 0);	/* the first copy frees what the second handed out */
+	CHECK(hmo_stats(&s2) == 0 && s2.live_frames == s0.live_frames);
+	printf("second copy ok\n");	/* CHECK exits at the first failure */
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "second-copy") == 0)
+		return second_copy(argv[2]);
 	if (argc == 3)
 		return shm_between(argv[1], argv[2]);
 	frames();
