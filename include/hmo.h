@@ -30,6 +30,10 @@ extern "C" {
 /* hmo_alloc flags. */
 #define HMO_ALLOC_PREFAULT 0x1u	/* populate the pages now, not at first touch */
 #define HMO_ALLOC_ZERO 0x2u	/* zeroed memory (fresh memory is zero already) */
+/* The backing, where the default (hugetlb pages when some are reserved, else
+ * transparent huge pages, as HMO_HUGEPAGES says) will not do: */
+#define HMO_ALLOC_HUGETLB 0x4u	/* hugetlb pages or nothing: ENOMEM when too few are left */
+#define HMO_ALLOC_NO_HUGETLB 0x8u /* leave the reserved hugetlb pages to others */
 
 /* How a buffer's memory is backed. */
 enum hmo_buffer_backing { HMO_BACKING_HUGETLB = 1, HMO_BACKING_THP = 2, HMO_BACKING_SMALL_PAGES = 3 };
@@ -43,7 +47,8 @@ struct hmo_buffer {
 
 /* A buffer of `size` bytes, page-aligned (2 MiB-aligned from 2 MiB), from hmo's frame
  * pool, on `node` (or HMO_NODE_ANY). On failure addr is NULL and errno says why:
- * EINVAL (size 0, unknown flags, a node that does not exist), ENOMEM. */
+ * EINVAL (size 0, unknown flags, both backing flags, a node that does not exist),
+ * ENOMEM (out of memory, or no hugetlb page left for HMO_ALLOC_HUGETLB). */
 struct hmo_buffer hmo_alloc(size_t size, int node, unsigned flags);
 /* Gives a buffer back to the pool. -EINVAL for a buffer hmo_alloc did not make, or
  * one already given back. */

@@ -84,12 +84,15 @@ HMO_EXPORT struct hmo_buffer hmo_alloc(size_t size, int node, unsigned flags)
 	struct hmo_buffer b = { NULL, size, HMO_NODE_ANY, 0 };
 
 	ensure_init();
-	if (!size || (flags & ~(HMO_ALLOC_PREFAULT | HMO_ALLOC_ZERO)) || node < HMO_NODE_ANY || node > 63 ||
-	    (node >= 0 && node >= os_numa_nodes())) {
+	const unsigned both = HMO_ALLOC_HUGETLB | HMO_ALLOC_NO_HUGETLB;
+	if (!size || (flags & ~(HMO_ALLOC_PREFAULT | HMO_ALLOC_ZERO | both)) || (flags & both) == both ||
+	    node < HMO_NODE_ANY || node > 63 || (node >= 0 && node >= os_numa_nodes())) {
 		errno = EINVAL;
 		return b;
 	}
-	void *p = pool_alloc(size, size >= HUGE_2M ? HUGE_2M : 4096, (flags & HMO_ALLOC_ZERO) != 0);
+	enum pool_want want = flags & HMO_ALLOC_HUGETLB ? POOL_HUGETLB_ONLY :
+			      flags & HMO_ALLOC_NO_HUGETLB ? POOL_NO_HUGETLB : POOL_ANY;
+	void *p = pool_alloc_from(size, size >= HUGE_2M ? HUGE_2M : 4096, (flags & HMO_ALLOC_ZERO) != 0, want);
 	if (!p) {
 		errno = ENOMEM;
 		return b;

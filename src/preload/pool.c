@@ -591,6 +591,11 @@ static void note_last(const void *p, const struct node_set *ns)
 
 void *pool_alloc(size_t size, size_t align, bool zero)
 {
+	return pool_alloc_from(size, align, zero, POOL_ANY);
+}
+
+void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
+{
 	void *p = NULL;
 	int saved_errno = errno;
 
@@ -602,9 +607,9 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 		int flags = (zero ? MALLOCX_ZERO : 0) | MALLOCX_ALIGN(align > 4096 ? align : 4096);
 		struct node_set *ns = current_set();
 		grew = false;
-		if (ns->huge.on)
+		if (ns->huge.on && want != POOL_NO_HUGETLB)
 			p = mallocx(size, ns->huge.flags | flags);
-		if (!p)
+		if (!p && want != POOL_HUGETLB_ONLY)
 			p = mallocx(size, ns->main.flags | flags);
 		if (p) {
 			size_t usable = sallocx(p, 0);

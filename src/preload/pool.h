@@ -49,6 +49,9 @@ extern uint64_t hmo_pool_intrusions;
  * `zero`. NULL when the pool cannot serve it (not set up, range exhausted): the
  * caller then forwards to the next allocator and the pool counts a fallback. */
 void *pool_alloc(size_t size, size_t align, bool zero);
+/* The same, from the backings `want` allows: hmo_alloc's backing flags. */
+enum pool_want { POOL_ANY, POOL_HUGETLB_ONLY, POOL_NO_HUGETLB };
+void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want);
 void pool_free(void *p);
 size_t pool_usable_size(const void *p);
 /* realloc of a pool block to `size` (at least the threshold), in place where

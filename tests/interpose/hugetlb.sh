@@ -14,6 +14,9 @@ echo $((old + 16)) >"$knob" 2>/dev/null || skip "cannot write $knob here"
 HMO_STATS="$WORK/h" run_hmo "$T/t_pool" hugetlb || { cat "$WORK/h"; fail "t_pool hugetlb"; }
 grep -q 'on 2 MiB hugetlb pages' "$WORK/h" || { cat "$WORK/h"; fail "no hugetlb backing reported"; }
 grep -q 'hugetlb pages ran out' "$WORK/h" || { cat "$WORK/h"; fail "no fallback reported when the pages ran out"; }
+# hmo_alloc's backing flags: hugetlb pages or ENOMEM; or never hugetlb pages.
+"$T/t_api" hugetlb >"$WORK/a" 2>&1 || { cat "$WORK/a"; fail "t_api hugetlb"; }
+cat "$WORK/a"
 # HMO_HUGEPAGES=thp leaves the reserved pages alone.
 HMO_HUGEPAGES=thp HMO_STATS="$WORK/t" run_hmo "$T/t_pool" cache || fail "t_pool cache with HMO_HUGEPAGES=thp"
 grep -q 'hugetlb' "$WORK/t" && { cat "$WORK/t"; fail "HMO_HUGEPAGES=thp used hugetlb pages"; }

@@ -16,6 +16,21 @@
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "t_api: %s:%d: %s\n", __FILE__, __LINE__, #c); exit(1); } } while (0)
 #define MiB ((size_t)1 << 20)
 
+/* HugePages_Free of /proc/meminfo: the default-size hugetlb pages left. */
+static long hugetlb_free(void)
+{
+	char line[256];
+	long n = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 static void frames(void)
 {
 	struct hmo_buffer b, z;
@@ -57,6 +72,42 @@ static void frames(void)
 	b = hmo_alloc(4 * MiB, 0, HMO_ALLOC_PREFAULT);
 	CHECK(b.addr && b.node == 0);
 	CHECK(hmo_free(&b) == 0);
+	/* backing flags: not both; hugetlb pages or nothing; never hugetlb pages */
+	b = hmo_alloc(4 * MiB, HMO_NODE_ANY, HMO_ALLOC_HUGETLB | HMO_ALLOC_NO_HUGETLB);
+	CHECK(!b.addr && errno == EINVAL);
+	b = hmo_alloc(4 * MiB, HMO_NODE_ANY, HMO_ALLOC_NO_HUGETLB);
+	CHECK(b.addr && b.backing != HMO_BACKING_HUGETLB);
+	CHECK(hmo_free(&b) == 0);
+	if (hugetlb_free() == 0) {	/* none reserved (hugetlb.sh, which reserves some, runs alone) */
+		b = hmo_alloc(4 * MiB, HMO_NODE_ANY, HMO_ALLOC_HUGETLB);
+		CHECK(!b.addr && errno == ENOMEM);
+	}
+}
+
+/* t_api hugetlb (hugetlb.sh, with pages reserved): HMO_ALLOC_HUGETLB gives hugetlb
+ * pages until they run out, then ENOMEM, never a SIGBUS; HMO_ALLOC_NO_HUGETLB leaves
+ * them alone. */
+static int hugetlb(void)
+{
+	struct hmo_buffer b[64];
+	int n = 0;
+
+	CHECK(hugetlb_free() >= 4);
+	struct hmo_buffer t = hmo_alloc(4 * MiB, HMO_NODE_ANY, HMO_ALLOC_NO_HUGETLB);
+	CHECK(t.addr && t.backing != HMO_BACKING_HUGETLB);
+	for (; n < 64; n++) {
+		b[n] = hmo_alloc(4 * MiB, HMO_NODE_ANY, HMO_ALLOC_HUGETLB);
+		if (!b[n].addr)
+			break;
+		CHECK(b[n].backing == HMO_BACKING_HUGETLB);
+		memset(b[n].addr, n, b[n].size);
+	}
+	CHECK(n >= 1 && n < 64 && errno == ENOMEM);
+	for (int i = 0; i < n; i++)
+		CHECK(((unsigned char *)b[i].addr)[b[i].size - 1] == i && hmo_free(&b[i]) == 0);
+	CHECK(hmo_free(&t) == 0);
+	printf("hugetlb ok: %d frames of 4 MiB on hugetlb pages, then ENOMEM\n", n);
+	return 0;
 }
 
 static void caches(void)
@@ -308,6 +359,8 @@ static int second_copy(const char *path)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "hugetlb") == 0)
+		return hugetlb();
 	if (argc == 3 && strcmp(argv[1], "second-copy") == 0)
 		return second_copy(argv[2]);
 	if (argc == 3)
