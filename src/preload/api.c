@@ -130,6 +130,8 @@ HMO_EXPORT int hmo_free(struct hmo_buffer *buf)
 	HMO_DELEGATE(free, buf);
 	if (!buf || !buf->addr || !live_take(buf->addr))
 		return fail(EINVAL);	/* not hmo_alloc's, or freed already */
+	if (buf->node >= 0)
+		pool_restore_placement(buf->addr, (pool_usable_size(buf->addr) + 4095) & ~(size_t)4095);
 	pool_free(buf->addr);
 	buf->addr = NULL;
 	return 0;

@@ -713,6 +713,16 @@ void pool_get_stats(struct pool_stats *out)
 	*out = st;
 }
 
+void pool_restore_placement(void *p, size_t len)
+{
+	const struct backing *b = backing_of(p);
+
+	if (b->plan.mpol)
+		(void)numa_apply(&b->plan, p, len);
+	else
+		(void)syscall(SYS_mbind, p, len, 0 /* MPOL_DEFAULT */, NULL, 0, 0);
+}
+
 int pool_backing_of(const void *p)
 {
 	const struct backing *b;

@@ -53,6 +53,10 @@ void *pool_alloc(size_t size, size_t align, bool zero);
 enum pool_want { POOL_ANY, POOL_HUGETLB_ONLY, POOL_NO_HUGETLB };
 void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want);
 void pool_free(void *p);
+/* Gives [p, p+len), a block hmo_alloc bound to a node, its backing's placement back
+ * (HMO_NUMA's plan, or first touch), so that the memory is not bound when the pool
+ * hands it out again, and the kernel can merge the mapping again. */
+void pool_restore_placement(void *p, size_t len);
 size_t pool_usable_size(const void *p);
 /* realloc of a pool block to `size` (at least the threshold), in place where
  * jemalloc can. NULL with the block untouched on failure. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,15 @@ static long hugetlb_free(void)
 	if (f)
 		fclose(f);
 	return n;
+}
+
+/* The memory policy of the page at addr (get_mempolicy with MPOL_F_ADDR). */
+static int policy_of(void *addr)
+{
+	int mode = -1;
+	if (syscall(SYS_get_mempolicy, &mode, NULL, 0, addr, 2 /* MPOL_F_ADDR */) != 0)
+		return -1;
+	return mode;
 }
 
 static void frames(void)
@@ -68,10 +78,15 @@ static void frames(void)
 	for (size_t i = 0; i < z.size; i += 4096)
 		CHECK(((unsigned char *)z.addr)[i] == 0);
 	CHECK(hmo_free(&z) == 0);
-	/* on node 0 */
+	/* on node 0: bound while it is the caller's, the pool's placement again after
+	 * (first touch here: HMO_NUMA=local on one node), so that the next frame cut from
+	 * that memory is not bound */
 	b = hmo_alloc(4 * MiB, 0, HMO_ALLOC_PREFAULT);
 	CHECK(b.addr && b.node == 0);
+	CHECK(policy_of(b.addr) == 2 /* MPOL_BIND */);
+	void *was = b.addr;
 	CHECK(hmo_free(&b) == 0);
+	CHECK(policy_of(was) == 0 /* MPOL_DEFAULT */);
 	/* backing flags: not both; hugetlb pages or nothing; never hugetlb pages */
 	b = hmo_alloc(4 * MiB, HMO_NODE_ANY, HMO_ALLOC_HUGETLB | HMO_ALLOC_NO_HUGETLB);
 	CHECK(!b.addr && errno == EINVAL);
