@@ -79,7 +79,7 @@ int hmo_copy_numa(void *dst, const void *src, size_t len, int src_node, int dst_
 /* Queues a copy for the engine's HMO_COPY_THREADS workers, which take queued copies
  * earliest deadline first (deadline: any clock, in any unit, as long as the caller
  * is consistent; CLOCK_MONOTONIC ns fits). Copies of 8 MiB and more are split across
- * the workers. Returns a handle (> 0), or a negative errno: -EINVAL for NULL or
+ * the workers; copies of up to 256 KiB are made at once, by the caller. Returns a handle (> 0), or a negative errno: -EINVAL for NULL or
  * overlapping ranges. The ranges must stay valid until hmo_copy_wait returns. */
 int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64_t deadline);
 /* Waits until the copy is done, then forgets the handle: -EINVAL for a handle that is

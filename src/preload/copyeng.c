@@ -9,7 +9,9 @@
  * the first call (signals blocked), take the queued pieces earliest deadline first.
  * A copy of 8 MiB or more is split into one piece per worker. hmo_copy_wait blocks
  * until every piece of its copy is done, then forgets the handle: a second wait on it
- * is -EINVAL. A forked child starts its own workers. The engine only exists in a
+ * is -EINVAL. Up to 256 KiB a copy is made at once by the caller, whose handle is
+ * then done. A forked child starts its own workers, and knows none of the parent's
+ * handles. The engine only exists in a
  * program that calls the API; preloading libhmo starts no thread for it. */
 #include <errno.h>
 #include <pthread.h>
@@ -28,6 +30,7 @@
 
 #define STREAM_MIN ((size_t)64 << 20)	/* below this, memcpy (see bench/copy) */
 #define SPLIT_MIN ((size_t)8 << 20)
+#define INLINE_MAX ((size_t)256 << 10)	/* up to this, hmo_copy_async copies at once */
 
 /* ---- non-temporal copies ----------------------------------------------------------- */
 
@@ -194,7 +197,6 @@ static size_t nheap, capheap;
 static struct job **jobs;	/* live handles */
 static size_t njobs, capjobs;
 static uint64_t next_id = 1, seq;
-static pid_t engine_pid;
 static int workers;
 static bool paused;		/* the test hook */
 static uint64_t order[64];	/* ids of the last pieces started, for the test hook */
@@ -267,21 +269,43 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* fork: mu is taken around it, so that the child never inherits it held by a worker.
+ * The child has no workers, and the parent's queue and handles are not its own. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&mu);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&mu);
+}
+
+static void fork_child(void)
+{
+	for (size_t i = 0; i < njobs; i++)
+		hmo_real.free(jobs[i]);
+	nheap = 0;
+	njobs = 0;
+	workers = 0;
+	norder = 0;
+	pthread_cond_init(&work, NULL);
+	pthread_cond_init(&finished, NULL);
+	pthread_mutex_unlock(&mu);
+}
+
+static void engine_once(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 /* Workers for this process (again in a forked child, which has none). mu held. */
 static int start_workers(void)
 {
-	pid_t me = getpid();
 	sigset_t all, old;
 
-	if (engine_pid == me && workers)
+	if (workers)
 		return 0;
-	if (engine_pid != me) {
-		/* a forked child: the parent's queue and handles are not its own */
-		nheap = 0;
-		njobs = 0;
-		workers = 0;
-		engine_pid = me;
-	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (int i = 0; i < (int)hmo_opt.copy_threads; i++) {
@@ -295,6 +319,25 @@ static int start_workers(void)
 	return workers ? 0 : -EAGAIN;
 }
 
+/* A new handle in the table. mu held. NULL when memory ran out. */
+static struct job *new_job(void)
+{
+	if (njobs == capjobs) {
+		size_t cap = capjobs ? capjobs * 2 : 64;
+		struct job **t = hmo_real.realloc(jobs, cap * sizeof *t);
+		if (!t)
+			return NULL;
+		jobs = t;
+		capjobs = cap;
+	}
+	struct job *j = hmo_real.calloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->id = next_id++;
+	jobs[njobs++] = j;
+	return j;
+}
+
 HMO_EXPORT int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64_t deadline)
 {
 	HMO_DELEGATE(copy_async, dst, src, len, deadline);
@@ -302,38 +345,50 @@ HMO_EXPORT int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64
 		errno = EINVAL;
 		return -EINVAL;
 	}
-	if (!hmo_ready())
-		hmo_init();
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, engine_once);
 	pthread_mutex_lock(&mu);
-	int rc = start_workers();
-	struct job *j = rc ? NULL : hmo_real.calloc(1, sizeof *j);
-	if (!j || (njobs == capjobs && !(jobs = hmo_real.realloc(jobs, (capjobs = capjobs ? capjobs * 2 : 64) *
-									   sizeof *jobs)))) {
+	/* A small copy is made here and now: handing it to a worker would cost more than
+	 * the copy (bench/copyapi), and done now it is done before any deadline. */
+	bool inline_copy = len <= INLINE_MAX && !paused;
+	int rc = inline_copy ? 0 : start_workers();
+	struct job *j = rc ? NULL : new_job();
+	if (!j) {
 		pthread_mutex_unlock(&mu);
-		hmo_real.free(j);
 		errno = rc ? -rc : ENOMEM;
 		return rc ? rc : -ENOMEM;
 	}
-	j->id = next_id++;
-	int pieces = len >= SPLIT_MIN && workers > 1 ? workers : 1;
-	size_t each = (len / (size_t)pieces + 63) & ~(size_t)63;
-	j->pieces_left = 0;
-	for (size_t off = 0; off < len || (len == 0 && j->pieces_left == 0); off += each) {
-		size_t n = len - off < each ? len - off : each;
-		if (!heap_push((struct piece){ deadline, seq++, (char *)dst + off, (const char *)src + off, n, j }))
-			break;	/* the pieces queued still run; the rest is copied here */
-		j->pieces_left++;
-		if (len == 0)
-			break;
+	int64_t id = (int64_t)j->id;
+	size_t queued = 0;
+	if (!inline_copy) {
+		int pieces = len >= SPLIT_MIN && workers > 1 ? workers : 1;
+		size_t each = (len / (size_t)pieces + 63) & ~(size_t)63;
+		for (size_t off = 0; off < len || (len == 0 && j->pieces_left == 0); off += each) {
+			size_t n = len - off < each ? len - off : each;
+			if (!heap_push((struct piece){ deadline, seq++, (char *)dst + off, (const char *)src + off, n,
+						       j }))
+				break;	/* the pieces queued still run; the rest is copied here */
+			j->pieces_left++;
+			queued += n;
+			if (len == 0)
+				break;
+		}
+		pthread_cond_broadcast(&work);
 	}
-	size_t queued = (size_t)j->pieces_left * each;
-	jobs[njobs++] = j;
-	pthread_cond_broadcast(&work);
+	/* Nothing queued (a small copy, or no memory for the queue): the copy is this
+	 * thread's alone, and the handle is done once it is made. */
+	bool mine = j->pieces_left == 0;
 	pthread_mutex_unlock(&mu);
 	count_call(len);
 	if (queued < len)
 		timed_copy((char *)dst + queued, (const char *)src + queued, len - queued);
-	return (int64_t)j->id;
+	if (mine) {
+		pthread_mutex_lock(&mu);
+		j->done = true;
+		pthread_cond_broadcast(&finished);
+		pthread_mutex_unlock(&mu);
+	}
+	return id;
 }
 
 HMO_EXPORT int hmo_copy_wait(int64_t handle)

@@ -312,6 +312,28 @@ static void copies(void)
 	uint64_t ids[8];
 	int n = test(0, ids, 8);
 	CHECK(n == 3 && ids[0] == (uint64_t)h100 && ids[1] == (uint64_t)h200 && ids[2] == (uint64_t)h300);
+
+	/* A small copy is made at once: its handle is done, and waited on once. */
+	int64_t hs = hmo_copy_async(d3[0], s3[1], 1000, 5);
+	CHECK(hs > 0 && memcmp(d3[0], s3[1], 1000) == 0);
+	CHECK(hmo_copy_wait(hs) == 0 && hmo_copy_wait(hs) == -EINVAL);
+
+	/* fork with copies in flight: the child knows none of the parent's handles and
+	 * starts workers of its own; the parent's copy completes as usual. */
+	static unsigned char big_s[16 * MiB], big_d[16 * MiB], kid_d[16 * MiB];
+	fill(big_s, sizeof big_s, 9);
+	int64_t hp = hmo_copy_async(big_d, big_s, sizeof big_d, 1);
+	CHECK(hp > 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int ok = hmo_copy_wait(hp) == -EINVAL;
+		int64_t hk = hmo_copy_async(kid_d, big_s, sizeof kid_d, 1);
+		ok = ok && hk > 0 && hmo_copy_wait(hk) == 0 && memcmp(kid_d, big_s, sizeof kid_d) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	int st = -1;
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(hmo_copy_wait(hp) == 0 && memcmp(big_d, big_s, sizeof big_d) == 0);
 }
 
 /* Two unrelated processes: the writer creates a segment and leaves; the reader, run
