@@ -349,7 +349,7 @@ HMO_EXPORT int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64
 	pthread_once(&once, engine_once);
 	pthread_mutex_lock(&mu);
 	/* A small copy is made here and now: handing it to a worker would cost more than
-	 * the copy (bench/copyapi), and done now it is done before any deadline. */
+	 * the copy (bench/copy), and done now it is done before any deadline. */
 	bool inline_copy = len <= INLINE_MAX && !paused;
 	int rc = inline_copy ? 0 : start_workers();
 	struct job *j = rc ? NULL : new_job();
