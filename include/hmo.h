@@ -79,8 +79,9 @@ int hmo_copy_numa(void *dst, const void *src, size_t len, int src_node, int dst_
 /* Queues a copy for the engine's HMO_COPY_THREADS workers, which take queued copies
  * earliest deadline first (deadline: any clock, in any unit, as long as the caller
  * is consistent; CLOCK_MONOTONIC ns fits). Copies of 8 MiB and more are split across
- * the workers; copies of up to 256 KiB are made at once, by the caller. Returns a handle (> 0), or a negative errno: -EINVAL for NULL or
- * overlapping ranges. The ranges must stay valid until hmo_copy_wait returns. */
+ * the workers; copies of up to 256 KiB are made at once, by the caller. Returns a
+ * handle (> 0), or a negative errno: -EINVAL for NULL or overlapping ranges. The
+ * ranges must stay valid until hmo_copy_wait returns. */
 int64_t hmo_copy_async(void *dst, const void *src, size_t len, uint64_t deadline);
 /* Waits until the copy is done, then forgets the handle: -EINVAL for a handle that is
  * unknown or was waited on already. */
@@ -138,7 +139,8 @@ struct hmo_stats {
 	/* Copies the program made: memcpy, memmove, memset and their _chk forms. */
 	uint64_t copy_calls, copy_bytes;
 	uint64_t large_copy_calls, large_copy_bytes, large_copy_ns; /* those of HMO_THRESHOLD and more */
-	double large_copy_gbps;			/* large_copy_bytes / large_copy_ns */
+	double large_copy_gbps;			/* their bandwidth (each thread's first call, made
+						   before hmo knows the thread, is not timed) */
 	/* Copies through this API (hmo_copy_stream, hmo_copy_numa, hmo_copy_async):
 	 * ns is the time spent copying, summed over the threads that copied. */
 	uint64_t api_copy_calls, api_copy_bytes, api_copy_ns;

@@ -26,12 +26,6 @@ static int fail(int err)
 	return -err;
 }
 
-static void ensure_init(void)
-{
-	if (!hmo_ready())
-		hmo_init();
-}
-
 /* ---- frames ----------------------------------------------------------------------- */
 
 /* The buffers hmo_alloc handed out and hmo_free has not taken back: a free of anything
@@ -83,7 +77,6 @@ HMO_EXPORT struct hmo_buffer hmo_alloc(size_t size, int node, unsigned flags)
 	HMO_DELEGATE(alloc, size, node, flags);
 	struct hmo_buffer b = { NULL, size, HMO_NODE_ANY, 0 };
 
-	ensure_init();
 	const unsigned both = HMO_ALLOC_HUGETLB | HMO_ALLOC_NO_HUGETLB;
 	if (!size || (flags & ~(HMO_ALLOC_PREFAULT | HMO_ALLOC_ZERO | both)) || (flags & both) == both ||
 	    node < HMO_NODE_ANY || node > 63 || (node >= 0 && node >= os_numa_nodes())) {
@@ -362,10 +355,10 @@ HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 	static int busy;
 	struct hmo_stats s;
 	struct pool_stats p;
+	uint64_t timed = 0;	/* bytes of the large copies that were timed */
 
 	if (!user || size < STATS_FIRST_SIZE)
 		return fail(EINVAL);
-	ensure_init();
 	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return fail(EBUSY);	/* another thread is reading them right now */
 	hmo_stats_sum(tot);
@@ -378,6 +371,7 @@ HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 			s.large_copy_calls += tot[f].large_calls;
 			s.large_copy_bytes += tot[f].large_bytes;
 			s.large_copy_ns += tot[f].large_ns;
+			timed += tot[f].timed_bytes;
 			continue;
 		}
 		switch (f) {
@@ -393,7 +387,7 @@ HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 		}
 	}
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
-	s.large_copy_gbps = ratio(s.large_copy_bytes, s.large_copy_ns);
+	s.large_copy_gbps = ratio(timed, s.large_copy_ns);
 	hmo_copyeng_stats(&s.api_copy_calls, &s.api_copy_bytes, &s.api_copy_ns);
 	s.api_copy_gbps = ratio(s.api_copy_bytes, s.api_copy_ns);
 	pool_get_stats(&p);

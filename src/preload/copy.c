@@ -164,8 +164,10 @@ static __attribute__((noinline, cold)) void *copy_large(struct hmo_slot *s, enum
 	uint64_t t0 = hmo_now_ns();
 	void *r = copy_call(fn, dst, src, c, n, dstlen);
 
-	if (n >= hmo_large_threshold)
+	if (n >= hmo_large_threshold) {
 		HMO_ADD(s->fn[fn].large_ns, hmo_now_ns() - t0);
+		HMO_ADD(s->fn[fn].timed_bytes, n);
+	}
 	if (n >= hmo_trace_copy_min)
 		hmo_trace_copy(fn, t0, n, dst, src);
 	return r;

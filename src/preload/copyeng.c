@@ -141,8 +141,6 @@ HMO_EXPORT int hmo_copy_stream(void *dst, const void *src, size_t len)
 		errno = EINVAL;
 		return -EINVAL;
 	}
-	if (!hmo_ready())
-		hmo_init();
 	count_call(len);
 	timed_copy(dst, src, len);
 	return 0;
@@ -158,8 +156,6 @@ HMO_EXPORT int hmo_copy_numa(void *dst, const void *src, size_t len, int src_nod
 		errno = EINVAL;
 		return -EINVAL;
 	}
-	if (!hmo_ready())
-		hmo_init();
 	uintptr_t a = ((uintptr_t)dst + 4095) & ~(uintptr_t)4095, b = ((uintptr_t)dst + len) & ~(uintptr_t)4095;
 	if (b > a) {
 		unsigned long mask = 1ul << dst_node;
@@ -283,8 +279,8 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-	for (size_t i = 0; i < njobs; i++)
-		hmo_real.free(jobs[i]);
+	/* The parent's handles are dropped, not freed: the program's allocator may not
+	 * be usable yet in a child's fork handler. A few bytes each. */
 	nheap = 0;
 	njobs = 0;
 	workers = 0;

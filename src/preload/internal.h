@@ -35,7 +35,8 @@ struct hmo_fn_stats {
 	uint64_t bytes;
 	uint64_t large_calls;  /* calls of at least HMO_THRESHOLD bytes */
 	uint64_t large_bytes;
-	uint64_t large_ns;     /* time in the large calls: copies only (their bandwidth) */
+	uint64_t large_ns;     /* copies only: time in the large calls that were timed, */
+	uint64_t timed_bytes;  /* and their bytes (a thread's first call is not timed) */
 	uint64_t hist[HMO_HIST_BUCKETS];
 };
 

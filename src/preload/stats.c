@@ -171,6 +171,7 @@ static void add_slot(struct hmo_fn_stats out[FN_COUNT], struct hmo_slot *s)
 		out[f].large_calls += __atomic_load_n(&src->large_calls, __ATOMIC_RELAXED);
 		out[f].large_bytes += __atomic_load_n(&src->large_bytes, __ATOMIC_RELAXED);
 		out[f].large_ns += __atomic_load_n(&src->large_ns, __ATOMIC_RELAXED);
+		out[f].timed_bytes += __atomic_load_n(&src->timed_bytes, __ATOMIC_RELAXED);
 		for (int i = 0; i < HMO_HIST_BUCKETS; i++)
 			out[f].hist[i] += __atomic_load_n(&src->hist[i], __ATOMIC_RELAXED);
 	}
@@ -358,13 +359,14 @@ bool hmo_fn_is_copy(int fn)
 /* The bandwidth of the large copies, timed by the copy hooks. */
 static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot[FN_COUNT])
 {
-	uint64_t calls = 0, bytes = 0, ns = 0;
+	uint64_t calls = 0, bytes = 0, timed = 0, ns = 0;
 
 	for (int f = 0; f < FN_COUNT; f++) {
 		if (!hmo_fn_is_copy(f))
 			continue;
 		calls += tot[f].large_calls;
 		bytes += tot[f].large_bytes;
+		timed += tot[f].timed_bytes;
 		ns += tot[f].large_ns;
 	}
 	if (!calls || !ns)
@@ -376,7 +378,7 @@ static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot
 	fmt_str(b, " calls, ");
 	fmt_bytes(b, bytes);
 	fmt_str(b, " at ");
-	fmt_fixed(b, bytes, ns, 2);
+	fmt_fixed(b, timed, ns, 2);
 	fmt_str(b, " GB/s");
 	emit_line(fd, b);
 }
