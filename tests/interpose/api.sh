@@ -28,4 +28,14 @@ grep -q '^second copy ok' out || { cat out err; fail "t_api second-copy did not 
 GLIBC_TUNABLES=$tls HMO_STATS="$WORK/three" run_hmo "$T/t_api" second-copy "$WORK/other/libhmo.so.0" >out 2>err ||
 	{ cat out err; fail "t_api second-copy, preloaded too"; }
 [ "$(grep -c '^hmo: pid' three)" -eq 1 ] || { cat three; fail "preloaded, linked and opened: not one summary"; }
+# A libhmo of another table layout already in the process: one line saying this copy
+# keeps its own state, and everything still works, with its own summary.
+# (The program itself, not libtool's wrapper script, whose shell would warn too.)
+HMO_STATS="$WORK/layout" LD_LIBRARY_PATH="$BUILDDIR/.libs" LD_PRELOAD="$LIBS/libotherhmo.so $LIBHMO" \
+	"$T/.libs/t_api" >out 2>err ||
+	{ cat out err; fail "t_api beside a libhmo of another layout"; }
+grep -q '^api ok' out || { cat out err; fail "t_api beside a libhmo of another layout did not finish"; }
+[ "$(grep -c 'another libhmo of a different version' err)" -eq 1 ] ||
+	{ cat err; fail "expected one line about the other libhmo"; }
+[ "$(grep -c "^hmo: pid" layout)" -eq 1 ] || { cat layout; fail "this copy wrote no summary of its own"; }
 exit 0
