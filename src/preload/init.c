@@ -157,6 +157,7 @@ void hmo_init(void)
 		hmo_opt.cupti = false;
 	}
 	anchor_stats_path();
+	hmo_mmap_init();
 	hmo_stats_init();
 	pool_configure();
 	pthread_atfork(NULL, NULL, atfork_child);

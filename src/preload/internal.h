@@ -191,6 +191,8 @@ static inline uint64_t hmo_trace_t0(void)
 
 /* Program mmaps that got huge-page advice (mmap.c, HMO_MMAP). */
 extern uint64_t hmo_mmap_advised;
+/* Finds the program's allocator's object, whose mappings are not advised. hmo_init. */
+void hmo_mmap_init(void);
 
 /* ---- guard -------------------------------------------------------------- */
 
