@@ -221,6 +221,17 @@ static void *realloc_move(void *p, size_t n, bool real)
 	return q;
 }
 
+/* realloc_move for fn, with its trace event (only once hmo_real is known). */
+static COLD void *realloc_move_fn(enum hmo_fn fn, void *p, size_t n, bool real)
+{
+	uint64_t t0 = hmo_trace_t0();
+	void *q = realloc_move(p, n, real);
+
+	if (HMO_UNLIKELY(hmo_tracing) && real)
+		trace_block(fn, t0, n, q, p);
+	return q;
+}
+
 static COLD void *realloc_slow(void *p, size_t n)
 {
 	bool real = hmo_count_or_init(FN_REALLOC, n, true);
@@ -239,13 +250,8 @@ static COLD void *realloc_slow(void *p, size_t n)
 			trace_block(FN_REALLOC, t0, n, q, p);
 		return q;
 	}
-	if (is_ours(p) || !real || is_frame(n)) {
-		uint64_t t0 = hmo_trace_t0();
-		void *q = realloc_move(p, n, real);
-		if (HMO_UNLIKELY(hmo_tracing) && real)
-			trace_block(FN_REALLOC, t0, n, q, p);
-		return q;
-	}
+	if (is_ours(p) || !real || is_frame(n))
+		return realloc_move_fn(FN_REALLOC, p, n, real);
 	return hmo_real.realloc(p, n);
 }
 
@@ -271,13 +277,8 @@ HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!real || is_ours(p) || (is_frame(n) && hmo_opt.pool)) {
-		uint64_t t0 = hmo_trace_t0();
-		void *q = realloc_move(p, n, real);
-		if (HMO_UNLIKELY(hmo_tracing) && real)
-			trace_block(FN_REALLOCARRAY, t0, n, q, p);
-		return q;
-	}
+	if (!real || is_ours(p) || (is_frame(n) && hmo_opt.pool))
+		return realloc_move_fn(FN_REALLOCARRAY, p, n, real);
 	return hmo_real.reallocarray ? hmo_real.reallocarray(p, nmemb, size) : hmo_real.realloc(p, n);
 }
 

@@ -334,6 +334,13 @@ static void emit_hist(int fd, struct fmt_buf *b, const struct hmo_fn_stats *f)
 	}
 }
 
+/* "P.P%" of part in whole (0% of nothing). */
+static void emit_percent(struct fmt_buf *b, uint64_t part, uint64_t whole)
+{
+	fmt_fixed(b, whole ? part * 1000 / whole : 0, 10, 1);
+	fmt_char(b, '%');
+}
+
 /* "PREFIX N SUFFIX" as a line of its own, when N is not zero. */
 static void emit_count(int fd, struct fmt_buf *b, const char *prefix, uint64_t n, const char *suffix)
 {
@@ -398,8 +405,8 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	fmt_str(b, " frames served, ");
 	fmt_u64_grouped(b, p.reused);
 	fmt_str(b, " from reused memory (");
-	fmt_fixed(b, p.allocs ? p.reused * 1000 / p.allocs : 0, 10, 1);
-	fmt_str(b, "%), ");
+	emit_percent(b, p.reused, p.allocs);
+	fmt_str(b, "), ");
 	fmt_u64_grouped(b, p.fallbacks);
 	fmt_str(b, " fell back to the program's allocator");
 	emit_line(fd, b);
@@ -535,8 +542,8 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		fmt_str(b, " allocations, ");
 		fmt_u64_grouped(b, ps.dev_hits);
 		fmt_str(b, " from the pool (");
-		fmt_fixed(b, ps.dev_hits * 1000 / (ps.dev_hits + ps.dev_misses), 10, 1);
-		fmt_str(b, "%), ");
+		emit_percent(b, ps.dev_hits, ps.dev_hits + ps.dev_misses);
+		fmt_str(b, "), ");
 		fmt_bytes(b, ps.dev_cached);
 		fmt_str(b, " cached at exit (peak ");
 		fmt_bytes(b, ps.dev_peak_cached);
@@ -588,8 +595,8 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		fmt_str(b, " allocations, ");
 		fmt_u64_grouped(b, ps.host_hits);
 		fmt_str(b, " from the pool (");
-		fmt_fixed(b, ps.host_hits * 1000 / (ps.host_hits + ps.host_misses), 10, 1);
-		fmt_str(b, "%), ");
+		emit_percent(b, ps.host_hits, ps.host_hits + ps.host_misses);
+		fmt_str(b, "), ");
 		fmt_bytes(b, ps.host_cached);
 		fmt_str(b, " cached at exit");
 		emit_line(fd, b);
