@@ -1,8 +1,83 @@
 /* text.c: the text report, at most 100 columns wide. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "report.h"
+
+#define WIDTH 100
+
+static int is_cont(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+/* The N bytes at S as at most W (>= 5) bytes in OUT (W + 1 bytes): a longer text keeps
+ * its head and tail around "...", cut between UTF-8 characters, and control characters
+ * (a trace names a program and its arguments, which can hold anything) become '?'. */
+static const char *fit(char *out, const char *s, size_t n, size_t w)
+{
+	size_t head = n, tail = 0, k = 0;
+
+	if (n > w) {
+		head = (w - 3 + 1) / 2;
+		tail = w - 3 - head;
+		while (head && is_cont(s[head]))
+			head--;
+		while (tail && is_cont(s[n - tail]))
+			tail--;
+	}
+	for (size_t i = 0; i < head; i++)
+		out[k++] = s[i];
+	if (n > w) {
+		memcpy(out + k, "...", 3), k += 3;
+		for (size_t i = n - tail; i < n; i++)
+			out[k++] = s[i];
+	}
+	for (size_t i = 0; i < k; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = '?';
+	out[k] = '\0';
+	return out;
+}
+
+/* The words of S (split at SEP), from column COL, wrapped at WIDTH with continuation
+ * lines indented by INDENT, then a newline; a word too long for a line is cut by fit(). */
+static void flow(FILE *o, const char *s, const char *sep, size_t col, size_t indent)
+{
+	char word[WIDTH + 1];
+	size_t start = col;
+
+	while (*s) {
+		s += strspn(s, sep);
+		if (!*s)
+			break;
+		size_t n = strcspn(s, sep);
+		if (col > start && col + 1 + n > WIDTH) {
+			fprintf(o, "\n%*s", (int)indent, "");
+			col = start = indent;
+		} else if (col > start) {
+			fputc(' ', o);
+			col++;
+		}
+		fputs(fit(word, s, n, WIDTH - col), o);
+		col += n < WIDTH - col ? n : WIDTH - col;
+		s += n;
+	}
+	fputc('\n', o);
+}
+
+/* A sentence of the report, wrapped at WIDTH with a hanging indent of two. */
+__attribute__((format(printf, 2, 3))) static void say(FILE *o, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	flow(o, buf, " ", 0, 2);
+}
 
 static const char *calls_word(uint64_t n)
 {
@@ -24,8 +99,10 @@ static void overview(FILE *o, const struct model *m)
 	heading(o, "overview");
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct proc *p = &m->procs[i];
-		fprintf(o, "process %u (parent %u): %.76s\n", p->pid, p->ppid,
-			p->cmdline && *p->cmdline ? p->cmdline : p->exe);
+		const char *cmd = p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "";
+		char line[WIDTH + 1];
+		int col = fprintf(o, "process %u (parent %u): ", p->pid, p->ppid);
+		fprintf(o, "%s\n", fit(line, cmd, strlen(cmd), WIDTH - (size_t)col));
 		fprintf(o, "  ran %s; ", report_ns(a, p->last_ns - p->start_ns));
 		if (!p->ended)
 			fprintf(o, "no end record (killed, or still running)%s\n",
@@ -46,13 +123,8 @@ static void overview(FILE *o, const struct model *m)
 					report_bytes(a, p->peak_pool_live), report_bytes(b, p->peak_pool_cached));
 		}
 		if (p->options && *p->options) {
-			fputs("  options:", o);
-			for (const char *s = p->options; *s;) {
-				size_t n = strcspn(s, "\n");
-				fprintf(o, " %.*s", (int)n, s);
-				s += n + (s[n] == '\n');
-			}
-			fputc('\n', o);
+			fputs("  options: ", o);
+			flow(o, p->options, "\n", 11, 4);
 		}
 	}
 }
@@ -277,8 +349,8 @@ static void gpu(FILE *o, const struct model *m)
 	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
 		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
 			if (g->joined[dir][mem])
-				fprintf(o, "%s %s: %s calls joined to their device work: API time %s, device time %s "
-					"(%.0f%%)\n", report_gpu_dir(dir), report_gpu_mem(mem),
+				say(o, "%s %s: %s calls joined to their device work: API time %s, device time %s "
+					"(%.0f%%)", report_gpu_dir(dir), report_gpu_mem(mem),
 					fmt_grouped(a, g->joined[dir][mem]), report_ns(b, g->api_ns[dir][mem]),
 					report_ns(c, g->dev_ns[dir][mem]),
 					report_pct(g->dev_ns[dir][mem], g->api_ns[dir][mem]));
@@ -286,22 +358,22 @@ static void gpu(FILE *o, const struct model *m)
 		fprintf(o, "memset: %s, %s in %s\n", fmt_grouped(a, g->memsets), report_bytes(b, g->memset_bytes),
 			report_ns(c, g->memset_ns));
 	if (g->kernels)
-		fprintf(o, "kernels: %s, %s on the device; %.0f%% of host<->device copy time overlapped them%s\n",
+		say(o, "kernels: %s, %s on the device; %.0f%% of host<->device copy time overlapped them%s",
 			fmt_grouped(a, g->kernels), report_ns(b, g->kernel_ns), g->overlap * 100,
 			g->spans_cut ? " (of the first 200,000 of each)" : "");
 	for (unsigned mem = 0; mem < GPU_MEMS; mem++)
 		if (g->allocs[mem] || g->frees[mem])
-			fprintf(o, "%s memory: %s allocations (%s), %s frees seen by the driver\n", report_gpu_mem(mem),
+			say(o, "%s memory: %s allocations (%s), %s frees seen by the driver", report_gpu_mem(mem),
 				fmt_grouped(a, g->allocs[mem]), report_bytes(b, g->alloc_bytes[mem]),
 				fmt_grouped(c, g->frees[mem]));
 	/* hmo's pool hides the program's allocations that it serves from CUPTI: the
 	 * program's own count comes from hmo's records */
 	const struct cuda_stats *ca = &m->cuda[CU_MEM_ALLOC];
 	if (ca->count)
-		fprintf(o, "the program's device allocations: %s, of which hmo's pool served %s without the driver\n",
+		say(o, "the program's device allocations: %s, of which hmo's pool served %s without the driver",
 			fmt_grouped(a, ca->count), fmt_grouped(b, ca->pool_hits));
 	if (g->dropped)
-		fprintf(o, "%s activity records were dropped by CUPTI (its buffers were full)\n",
+		say(o, "%s activity records were dropped by CUPTI (its buffers were full)",
 			fmt_grouped(a, g->dropped));
 }
 
@@ -334,59 +406,42 @@ static void sites(FILE *o, struct report *r, enum site_order by, const char *tit
 		const char *fn = report_fn_name(s->fn);
 		switch (by) {
 		case BY_BYTES:
-			fprintf(o, "%s in %s %s to %s, pid %u:\n", report_bytes(a, s->alloc_bytes),
+			say(o, "%s in %s %s to %s, pid %u:", report_bytes(a, s->alloc_bytes),
 				fmt_grouped(b, s->allocs), calls_word(s->allocs), fn, pid);
 			break;
 		case BY_CALLS:
-			fprintf(o, "%s %s to %s, %s, pid %u:\n", fmt_grouped(b, s->allocs), calls_word(s->allocs),
+			say(o, "%s %s to %s, %s, pid %u:", fmt_grouped(b, s->allocs), calls_word(s->allocs),
 				fn, report_bytes(a, s->alloc_bytes), pid);
 			break;
 		case BY_FAULTS:
-			fprintf(o, "~%s page faults: %s %s to %s, %s, pid %u:\n", fmt_grouped(c, s->faults),
+			say(o, "~%s page faults: %s %s to %s, %s, pid %u:", fmt_grouped(c, s->faults),
 				fmt_grouped(b, s->allocs), calls_word(s->allocs), fn, report_bytes(a, s->alloc_bytes),
 				pid);
 			break;
 		case BY_COPY:
-			fprintf(o, "%s in %s %s (%s), median %s GB/s, pid %u:\n", report_bytes(a, s->copy_bytes),
+			say(o, "%s in %s %s (%s), median %s GB/s, pid %u:", report_bytes(a, s->copy_bytes),
 				fmt_grouped(b, s->copies), s->copies == 1 ? "copy" : "copies", fn,
 				fmt_gbs(c, s->copy_rate ? lh_quantile(s->copy_rate, 0.5) : 0), pid);
 			break;
 		default:
-			fprintf(o, "%s in %s %s never freed, pid %u:\n", report_bytes(a, s->leaked_bytes),
+			say(o, "%s in %s %s never freed, pid %u:", report_bytes(a, s->leaked_bytes),
 				fmt_grouped(b, s->leaked), s->leaked == 1 ? "block" : "blocks", pid);
 			break;
 		}
 		stack(o, r, s);
 	}
 	if (others && (by == BY_CALLS || by == BY_FAULTS))
-		fprintf(o, "and %s %s from %zu other places\n", fmt_grouped(a, rest),
+		say(o, "and %s %s from %zu other places", fmt_grouped(a, rest),
 			by == BY_CALLS ? "calls" : "faults", others);
 	else if (others)
-		fprintf(o, "and %s from %zu other places\n", report_bytes(a, rest), others);
+		say(o, "and %s from %zu other places", report_bytes(a, rest), others);
 }
 
-/* "- TEXT", wrapped at 100 columns with a hanging indent of two. */
+/* "- TEXT", wrapped at WIDTH with a hanging indent of two. */
 static void wrap(FILE *o, const char *s)
 {
-	size_t col = 2;
-
 	fputs("- ", o);
-	while (*s) {
-		size_t w = strcspn(s, " ");
-		if (col > 2 && col + 1 + w > 100) {
-			fputs("\n  ", o);
-			col = 2;
-		} else if (col > 2) {
-			fputc(' ', o);
-			col++;
-		}
-		fprintf(o, "%.*s", (int)w, s);
-		col += w;
-		s += w;
-		while (*s == ' ')
-			s++;
-	}
-	fputc('\n', o);
+	flow(o, s, " ", 2, 2);
 }
 
 void report_text(FILE *o, struct report *r)
@@ -401,7 +456,7 @@ void report_text(FILE *o, struct report *r)
 		if (m->procs[i].last_ns > t1)
 			t1 = m->procs[i].last_ns;
 	}
-	fprintf(o, "hmo-report: %zu process%s, %s events over %s\n", m->nprocs, m->nprocs == 1 ? "" : "es",
+	say(o, "hmo-report: %zu process%s, %s events over %s", m->nprocs, m->nprocs == 1 ? "" : "es",
 		fmt_grouped(a, m->events + m->copy_count), report_ns(b, t1 > t0 ? t1 - t0 : 0));
 	overview(o, m);
 	allocations(o, r);

@@ -72,6 +72,26 @@ grep -q 'at alloc_frame (t_trace.c:' r.txt || fail "text: alloc_frame not named"
 grep -q '^7 copies, 7.00 MiB' r.txt || fail "text: the 7 copies not shown"
 [ "$(awk '{ if (length($0) > 100) n++ } END { print n + 0 }' r.txt)" -eq 0 ] || fail "text: lines over 100 columns"
 
+# Still 100 columns from a deep build tree (make distcheck's is), with a long trace
+# path among the options; and the program's arguments cannot put control characters
+# (a terminal's escape sequences) on the reader's screen.
+deep=$WORK/a-directory-name-of-some-length/another-directory-name-of-some-length/and-a-third-one
+mkdir -p "$deep/traces-in-a-directory-with-a-long-name-too"
+cp "$T/t_trace" "$deep/" || fail "cannot copy t_trace"
+esc=$(printf 'x\033[2Jy')
+(cd "$deep" && HMO_TRACE="$deep/traces-in-a-directory-with-a-long-name-too" HMO_BACKTRACE=8 \
+	run_hmo ./t_trace normal "$esc" "an-argument-that-is-rather-long-$deep") >/dev/null ||
+	fail "t_trace from a deep directory failed"
+"$report" "$deep/traces-in-a-directory-with-a-long-name-too" >r.txt 2>rerr || { cat rerr; fail "hmo-report failed"; }
+grep -q '^process [0-9]* (parent [0-9]*): \./t_trace normal .*\.\.\..*/and-a-third-one$' r.txt ||
+	{ cat r.txt; fail "text: a long command line is not shortened in the middle"; }
+grep -q '^  options: HMO_TRACE=/.*\.\.\..*/traces-in-a-directory-with-a-long-name-too$' r.txt &&
+	grep -q '^    HMO_BACKTRACE=8$' r.txt || { cat r.txt; fail "text: long options not shortened and wrapped"; }
+[ "$(awk '{ if (length($0) > 100) n++ } END { print n + 0 }' r.txt)" -eq 0 ] ||
+	{ cat r.txt; fail "text: lines over 100 columns from a deep directory"; }
+! grep -q "$(printf '\033')" r.txt || fail "text: a control character from argv reached the report"
+grep -q 'x?\[2Jy' r.txt || { cat r.txt; fail "text: the escape in argv not shown as ?"; }
+
 # Sampled latency of small calls, and HMO_BACKTRACE=0 (no stacks, same counts).
 rm -f tr/*
 HMO_TRACE=tr HMO_SAMPLE=1 HMO_BACKTRACE=0 run_hmo "$T/t_trace" >/dev/null || fail "t_trace with HMO_SAMPLE=1"
