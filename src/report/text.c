@@ -379,7 +379,7 @@ static void gpu(FILE *o, const struct model *m)
 
 static void stack(FILE *o, struct report *r, const struct site *s)
 {
-	char buf[512];
+	char buf[512], line[WIDTH + 1];
 
 	if (!s->pcs) {
 		fputs("      (its stack is not in the trace)\n", o);
@@ -387,7 +387,8 @@ static void stack(FILE *o, struct report *r, const struct site *s)
 	}
 	for (uint32_t i = 0; i < s->depth && i < 6; i++) {
 		report_frame(r, s, i, buf, sizeof buf);
-		fprintf(o, "      %s %.88s\n", i ? "  " : "at", buf);
+		/* a long C++ name keeps its file and line, at the end */
+		fprintf(o, "      %s %s\n", i ? "  " : "at", fit(line, buf, strlen(buf), WIDTH - 9));
 	}
 }
 

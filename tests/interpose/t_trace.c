@@ -8,6 +8,8 @@
  *   6 MiB, then freed; 7 memcpy of 1 MiB from copy_frame; 2 mmap of 8 MiB, unmapped.
  * fork: the same, and a child that makes 3 more alloc_frame calls and leaves by _exit.
  * threads: the same, and 4 threads that make 5 alloc_frame calls each.
+ * long-name: the same, and one 4 MiB malloc, kept, from a function whose name is
+ *       longer than a line of the report.
  * hang: the same, then READY-FILE is created and the program waits to be killed
  *       (it gives up after 2 minutes, with status 5). */
 #include <fcntl.h>
@@ -102,6 +104,17 @@ static void workload(void)
 	}
 }
 
+#define LONG_NAME \
+	a_function_whose_name_is_so_long_that_the_report_has_to_shorten_it_to_keep_every_line_within_its_width
+__attribute__((noinline)) static void *LONG_NAME(void)
+{
+	void *p = malloc(4 * MiB);
+
+	if (p)
+		touch(p, 4 * MiB);
+	return p;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "normal";
@@ -123,6 +136,9 @@ int main(int argc, char **argv)
 				return 4;
 		for (int i = 0; i < 4; i++)
 			pthread_join(t[i], NULL);
+	} else if (strcmp(mode, "long-name") == 0) {
+		if (!LONG_NAME())
+			return 4;
 	} else if (strcmp(mode, "hang") == 0 && argc > 2) {
 		int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0)

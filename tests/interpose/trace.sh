@@ -80,15 +80,17 @@ mkdir -p "$deep/traces-in-a-directory-with-a-long-name-too"
 cp "$T/t_trace" "$deep/" || fail "cannot copy t_trace"
 esc=$(printf 'x\033[2Jy')
 (cd "$deep" && HMO_TRACE="$deep/traces-in-a-directory-with-a-long-name-too" HMO_BACKTRACE=8 \
-	run_hmo ./t_trace normal "$esc" "an-argument-that-is-rather-long-$deep") >/dev/null ||
+	run_hmo ./t_trace long-name "$esc" "an-argument-that-is-rather-long-$deep") >/dev/null ||
 	fail "t_trace from a deep directory failed"
 "$report" "$deep/traces-in-a-directory-with-a-long-name-too" >r.txt 2>rerr || { cat rerr; fail "hmo-report failed"; }
-grep -q '^process [0-9]* (parent [0-9]*): \./t_trace normal .*\.\.\..*/and-a-third-one$' r.txt ||
+grep -q '^process [0-9]* (parent [0-9]*): \./t_trace long-name .*\.\.\..*/and-a-third-one$' r.txt ||
 	{ cat r.txt; fail "text: a long command line is not shortened in the middle"; }
 grep -q '^  options: HMO_TRACE=/.*\.\.\..*/traces-in-a-directory-with-a-long-name-too$' r.txt &&
 	grep -q '^    HMO_BACKTRACE=8$' r.txt || { cat r.txt; fail "text: long options not shortened and wrapped"; }
 [ "$(awk '{ if (length($0) > 100) n++ } END { print n + 0 }' r.txt)" -eq 0 ] ||
 	{ cat r.txt; fail "text: lines over 100 columns from a deep directory"; }
+grep -q '^      at a_function_whose_name_is_so_long.*\.\.\..*_within_its_width (t_trace\.c:[0-9]*)$' r.txt ||
+	{ cat r.txt; fail "text: a long function name is not shortened in the middle, with its line kept"; }
 ! grep -q "$(printf '\033')" r.txt || fail "text: a control character from argv reached the report"
 grep -q 'x?\[2Jy' r.txt || { cat r.txt; fail "text: the escape in argv not shown as ?"; }
 
