@@ -125,16 +125,48 @@ const char *fmt_opt_size(char *buf, uint64_t v)
 	return buf;
 }
 
+/* The length of the well-formed UTF-8 character at P (NUL-terminated), or 0: the
+ * table of RFC 3629, so no overlong form and no surrogate. */
+static int utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	int n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* A JSON string. Names and arguments in a trace are bytes, not always UTF-8 (a
+ * Latin-1 file name): a byte that is not part of a well-formed character becomes
+ * U+FFFD, so that every JSON parser reads the report. */
 void report_json_str(FILE *o, const char *s)
 {
 	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+		int n = utf8_len(p);
 		if (*p == '"' || *p == '\\')
 			fprintf(o, "\\%c", *p);
 		else if (*p < 0x20)
 			fprintf(o, "\\u%04x", *p);
+		else if (n == 0)
+			fputs("\\ufffd", o);
 		else
-			fputc(*p, o);
+			fwrite(p, 1, (size_t)n, o);
+		p += n ? n : 1;
 	}
 	fputc('"', o);
 }

@@ -74,25 +74,31 @@ grep -q '^7 copies, 7.00 MiB' r.txt || fail "text: the 7 copies not shown"
 
 # Still 100 columns from a deep build tree (make distcheck's is), with a long trace
 # path among the options; and the program's arguments cannot put control characters
-# (a terminal's escape sequences) on the reader's screen.
+# (a terminal's escape sequences) on the reader's screen. An argument in Latin-1 is
+# not UTF-8: the text checks read bytes (LC_ALL=C).
 deep=$WORK/a-directory-name-of-some-length/another-directory-name-of-some-length/and-a-third-one
 mkdir -p "$deep/traces-in-a-directory-with-a-long-name-too"
 cp "$T/t_trace" "$deep/" || fail "cannot copy t_trace"
 esc=$(printf 'x\033[2Jy')
 (cd "$deep" && HMO_TRACE="$deep/traces-in-a-directory-with-a-long-name-too" HMO_BACKTRACE=8 \
-	run_hmo ./t_trace long-name "$esc" "an-argument-that-is-rather-long-$deep") >/dev/null ||
-	fail "t_trace from a deep directory failed"
+	run_hmo ./t_trace long-name "$esc" "$(printf 'caf\351.mp4')" "an-argument-that-is-rather-long-$deep") \
+	>/dev/null || fail "t_trace from a deep directory failed"
 "$report" "$deep/traces-in-a-directory-with-a-long-name-too" >r.txt 2>rerr || { cat rerr; fail "hmo-report failed"; }
-grep -q '^process [0-9]* (parent [0-9]*): \./t_trace long-name .*\.\.\..*/and-a-third-one$' r.txt ||
+LC_ALL=C grep -q '^process [0-9]* (parent [0-9]*): \./t_trace long-name .*\.\.\..*/and-a-third-one$' r.txt ||
 	{ cat r.txt; fail "text: a long command line is not shortened in the middle"; }
-grep -q '^  options: HMO_TRACE=/.*\.\.\..*/traces-in-a-directory-with-a-long-name-too$' r.txt &&
-	grep -q '^    HMO_BACKTRACE=8$' r.txt || { cat r.txt; fail "text: long options not shortened and wrapped"; }
-[ "$(awk '{ if (length($0) > 100) n++ } END { print n + 0 }' r.txt)" -eq 0 ] ||
+LC_ALL=C grep -q '^  options: HMO_TRACE=/.*\.\.\..*/traces-in-a-directory-with-a-long-name-too$' r.txt &&
+	LC_ALL=C grep -q '^    HMO_BACKTRACE=8$' r.txt || { cat r.txt; fail "text: long options not shortened and wrapped"; }
+[ "$(LC_ALL=C awk '{ if (length($0) > 100) n++ } END { print n + 0 }' r.txt)" -eq 0 ] ||
 	{ cat r.txt; fail "text: lines over 100 columns from a deep directory"; }
-grep -q '^      at a_function_whose_name_is_so_long.*\.\.\..*_within_its_width (t_trace\.c:[0-9]*)$' r.txt ||
+LC_ALL=C grep -q '^      at a_function_whose_name_is_so_long.*\.\.\..*_within_its_width (t_trace\.c:[0-9]*)$' r.txt ||
 	{ cat r.txt; fail "text: a long function name is not shortened in the middle, with its line kept"; }
-! grep -q "$(printf '\033')" r.txt || fail "text: a control character from argv reached the report"
-grep -q 'x?\[2Jy' r.txt || { cat r.txt; fail "text: the escape in argv not shown as ?"; }
+! LC_ALL=C grep -q "$(printf '\033')" r.txt || fail "text: a control character from argv reached the report"
+LC_ALL=C grep -q 'x?\[2Jy' r.txt || { cat r.txt; fail "text: the escape in argv not shown as ?"; }
+# JSON: the escape is escaped, and a byte that is not UTF-8 (a Latin-1 file name)
+# becomes U+FFFD, so that any parser reads the report.
+"$report" --json "$deep/traces-in-a-directory-with-a-long-name-too" >r.json 2>rerr ||
+	{ cat rerr; fail "hmo-report --json failed"; }
+check r.json '"x\x1b[2Jy caf\ufffd.mp4 an-argument" in r["processes"][0]["cmdline"]'
 
 # Sampled latency of small calls, and HMO_BACKTRACE=0 (no stacks, same counts).
 rm -f tr/*
