@@ -26,6 +26,28 @@ static const char *metavar(enum hmo_opt_type t)
 	return "VALUE";
 }
 
+/* TEXT's words on lines of at most WIDTH columns, each indented by INDENT (a word
+ * longer than a line gets one of its own). */
+static void wrapped(const char *text, int indent, size_t width)
+{
+	size_t col = 0;
+
+	for (const char *s = text; *s;) {
+		size_t n = strcspn(s, " ");
+		if (col && col + 1 + n > width) {
+			putchar('\n');
+			col = 0;
+		}
+		if (!col)
+			col = (size_t)printf("%*s", indent, "");
+		else
+			col += (size_t)printf(" ");
+		col += (size_t)printf("%.*s", (int)n, s);
+		s += n + strspn(s + n, " ");
+	}
+	putchar('\n');
+}
+
 static void run_help(void)
 {
 	for (size_t i = 0; i < hmo_option_count; i++) {
@@ -36,7 +58,10 @@ static void run_help(void)
 		for (const char *p = d->name + 4; *p && n < sizeof opt - 1; p++)
 			opt[n++] = *p == '_' ? '-' : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
 		opt[n] = '\0';
-		printf("  --%s=%s\n      %s (default %s)\n", opt, metavar(d->type), d->help, d->def);
+		printf("  --%s=%s\n", opt, metavar(d->type));
+		char text[512];
+		snprintf(text, sizeof text, "%s (default %s)", d->help, d->def);
+		wrapped(text, 6, 80);
 	}
 }
 

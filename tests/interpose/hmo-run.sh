@@ -13,6 +13,14 @@ for v in $("$BUILDDIR/hmo-options" | awk '{ print $1 }'); do
 	opt=$(echo "${v#HMO_}" | tr 'A-Z_' 'a-z-')
 	grep -q -- "--$opt=" help || fail "--help does not list --$opt ($v)"
 done
+# ... in at most 80 columns, and with each option's help and default.
+[ "$(awk '{ if (length($0) > 80) n++ } END { print n + 0 }' help)" -eq 0 ] ||
+	{ awk 'length($0) > 80' help; fail "--help has lines over 80 columns"; }
+grep -A3 -- '^  --threshold=SIZE$' help | tr '\n' ' ' | grep -q 'served by the frame pool .*(default 1M)' ||
+	{ cat help; fail "--help: --threshold's help or default is missing"; }
+"$BUILDDIR/hmo-report" --help >rhelp 2>&1 || fail "hmo-report --help"
+[ "$(awk '{ if (length($0) > 80) n++ } END { print n + 0 }' rhelp)" -eq 0 ] ||
+	{ awk 'length($0) > 80' rhelp; fail "hmo-report --help has lines over 80 columns"; }
 
 # The report comes on stderr after the command; stdout is the command's alone.
 "$run" -- "$T/t_counts" >out 2>err; rc=$?
