@@ -170,6 +170,8 @@ void hmo_trace_thread_exit(struct hmo_slot *s);
 void hmo_trace_child(void);
 /* how: enum hmo_end_how. */
 void hmo_trace_finish(unsigned how, int status);
+/* Before exec: the buffered records out, without an end record (exec.c). */
+void hmo_trace_flush(void);
 
 /* HMO_SAMPLE while tracing, else UINT64_MAX: what a slot's countdown restarts from. */
 extern uint64_t hmo_sample_every;

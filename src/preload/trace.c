@@ -793,6 +793,20 @@ void hmo_trace_finish(unsigned how, int status)
 	errno = saved_errno;
 }
 
+/* exec replaces the process, and what its buffers hold would be lost: they go out
+ * first. Only those not in use (exec is async-signal-safe, and a handler may call
+ * it), and no end record: exec can fail, and the program then goes on. */
+void hmo_trace_flush(void)
+{
+	if (!hmo_tracing || __atomic_load_n(&finished, __ATOMIC_ACQUIRE))
+		return;
+	int saved_errno = errno;
+	hmo_guard_enter();
+	flush_all(true);
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
 /* ---- fatal signals ----------------------------------------------------------
  * Only the crash signals, and only where the program left them at their default:
  * a handler for SIGINT or SIGTERM would change what programs see (Python installs

@@ -382,8 +382,7 @@ int export_csv(struct report *r, const char *dir)
 		cstr(o, p->cmdline);
 		fprintf(o, ",%llu,%s,%d,%llu,%llu,%llu,%llu,%llu,%llu\n",
 			(unsigned long long)(p->last_ns - p->start_ns),
-			!p->ended ? "none" : p->end.how == HMO_END_SIGNAL ? "signal"
-			: p->end.how == HMO_END__EXIT ? "_exit" : "exit", p->end.status,
+			report_end(p), p->end.status,
 			(unsigned long long)p->peak_rss, (unsigned long long)p->minflt, (unsigned long long)p->majflt,
 			(unsigned long long)p->peak_anon_huge, (unsigned long long)p->peak_pool_live,
 			(unsigned long long)p->peak_pool_cached);

@@ -240,8 +240,7 @@ int export_html(struct report *r, const char *path)
 		fprintf(o, "</td><td>%s</td><td>%s</td><td>%s</td><td>%.0f%%</td><td>%s</td></tr>",
 			report_ns(a, p->last_ns - p->start_ns), report_bytes(b, p->peak_rss),
 			fmt_grouped(c, p->minflt), report_pct(p->peak_anon_huge, p->peak_rss),
-			!p->ended ? "killed?" : p->end.how == HMO_END_SIGNAL ? "signal"
-			: p->end.how == HMO_END__EXIT ? "_exit" : "exit");
+			strcmp(report_end(p), "none") ? report_end(p) : "killed?");
 	}
 	fputs("</table>\n", o);
 	memory_plot(o, m);

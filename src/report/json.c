@@ -71,8 +71,7 @@ static void processes(FILE *o, const struct model *m)
 		jtext(o, &f, "trace", p->source);
 		jnum(o, &f, "duration_ns", p->last_ns - p->start_ns);
 		jbool(o, &f, "ended", p->ended);
-		jtext(o, &f, "end", !p->ended ? "none" : p->end.how == HMO_END_SIGNAL ? "signal"
-					   : p->end.how == HMO_END__EXIT ? "_exit" : "exit");
+		jtext(o, &f, "end", report_end(p));
 		jint(o, &f, "end_status", p->end.status);
 		jbool(o, &f, "partial", p->partial);
 		jnum(o, &f, "records", p->records);

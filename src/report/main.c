@@ -34,7 +34,18 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Reads the *.trace files of a directory, in name order. */
+/* A trace's name: *.trace, or *.trace.1 to *.trace.9, which libhmo takes when the
+ * name is in use (a program that execs itself keeps its pid and its name). */
+static bool is_trace_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= 8 && s[len - 2] == '.' && s[len - 1] >= '1' && s[len - 1] <= '9')
+		len -= 2;
+	return len >= 7 && strncmp(s + len - 6, ".trace", 6) == 0;
+}
+
+/* Reads the trace files of a directory, in name order. */
 static void read_dir(struct model *m, const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -50,7 +61,7 @@ static void read_dir(struct model *m, const char *dir)
 	}
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		if (len < 7 || strcmp(e->d_name + len - 6, ".trace") != 0)
+		if (!is_trace_name(e->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;

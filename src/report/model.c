@@ -577,12 +577,15 @@ static void on_stack(struct model *m, uint32_t pi, const void *pl, uint32_t size
  * and the stride doubles, so a long run keeps its whole span at a coarser step. */
 static void keep_point(struct proc *p, const struct hmo_rec_sample *s)
 {
-	if (!p->series) {
-		p->series = xcalloc(SERIES_MAX, sizeof *p->series);
+	if (!p->series)
 		p->stride = 1;
-	}
 	if (p->seen++ % p->stride)
 		return;
+	if (p->nseries == p->capseries && p->capseries < SERIES_MAX) {
+		/* grown as it fills: a build's thousand short processes have a few points each */
+		p->capseries = p->capseries ? 2 * p->capseries : 16;
+		p->series = xrealloc(p->series, p->capseries * sizeof *p->series);
+	}
 	if (p->nseries == SERIES_MAX) {
 		for (size_t i = 0; i < SERIES_MAX / 2; i++)
 			p->series[i] = p->series[2 * i];
@@ -747,9 +750,38 @@ int model_read(struct model *m, const char *path)
 	return 0;
 }
 
+static int by_pid_then_start(const void *a, const void *b)
+{
+	const struct proc *p = *(const struct proc *const *)a, *q = *(const struct proc *const *)b;
+
+	if (p->pid != q->pid)
+		return p->pid < q->pid ? -1 : 1;
+	if (p->ppid != q->ppid)
+		return p->ppid < q->ppid ? -1 : 1;
+	return p->start_ns < q->start_ns ? -1 : p->start_ns > q->start_ns;
+}
+
+/* exec keeps the pid and the parent but runs a new program, which writes a trace of
+ * its own: a trace without an end record that is followed by one of the same pid and
+ * parent ended in exec, not killed. */
+static void find_execs(struct model *m)
+{
+	struct proc **by = xcalloc(m->nprocs ? m->nprocs : 1, sizeof *by);
+
+	for (size_t i = 0; i < m->nprocs; i++)
+		by[i] = &m->procs[i];
+	qsort(by, m->nprocs, sizeof *by, by_pid_then_start);
+	for (size_t i = 0; i + 1 < m->nprocs; i++)
+		if (!by[i]->ended && by[i + 1]->pid == by[i]->pid && by[i + 1]->ppid == by[i]->ppid &&
+		    by[i + 1]->start_ns >= by[i]->last_ns)
+			by[i]->exec_next = (size_t)(by[i + 1] - m->procs) + 1;
+	free(by);
+}
+
 void model_finish(struct model *m)
 {
 	overlap(&m->gpu);
+	find_execs(m);
 	for (size_t i = 0; i < m->caplive; i++) {
 		struct live *l = &m->live[i];
 		struct site *s;

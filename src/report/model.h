@@ -75,6 +75,8 @@ struct proc {
 	uint32_t depth;
 	uint64_t start_ns, start_real_ns, last_ns;
 	bool ended;
+	size_t exec_next;			/* 1 + the index of the process it became
+						 * by exec, or 0 (see find_execs) */
 	struct hmo_rec_end end;
 	uint64_t samples, peak_rss, min_minflt, minflt, majflt, peak_anon_huge, peak_pool_live,
 		peak_pool_cached;
@@ -83,7 +85,7 @@ struct proc {
 	struct module *mods;
 	size_t nmods, capmods;
 	struct point *series;
-	size_t nseries, stride, seen;
+	size_t nseries, capseries, stride, seen;
 	uint64_t records;
 	char *source;				/* the file it came from */
 	bool partial;				/* the file was cut short */

@@ -171,6 +171,13 @@ void report_json_str(FILE *o, const char *s)
 	fputc('"', o);
 }
 
+const char *report_end(const struct proc *p)
+{
+	if (!p->ended)
+		return p->exec_next ? "exec" : "none";
+	return p->end.how == HMO_END_SIGNAL ? "signal" : p->end.how == HMO_END__EXIT ? "_exit" : "exit";
+}
+
 double report_pct(uint64_t a, uint64_t b)
 {
 	return b ? 100.0 * (double)a / (double)b : 0.0;

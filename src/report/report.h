@@ -35,6 +35,8 @@ void report_frame(struct report *r, const struct site *s, unsigned i, char *buf,
 uint64_t report_rest(const struct report *r, enum site_order o, size_t *count);
 
 const char *report_fn_name(unsigned fn);
+/* How a process ended: exit, _exit, signal, exec or none (killed, or still running). */
+const char *report_end(const struct proc *p);
 /* GPU copy directions and memory kinds (trace.h enums), as the report writes them. */
 const char *report_gpu_dir(unsigned dir);
 const char *report_gpu_mem(unsigned mem);

@@ -1,6 +1,7 @@
 /* text.c: the text report, at most 100 columns wide. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -92,41 +93,101 @@ static void heading(FILE *o, const char *title)
 	fputc('\n', o);
 }
 
+static void one_process(FILE *o, const struct model *m, const struct proc *p)
+{
+	const char *cmd = p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "";
+	char a[32], b[32], c[32], line[WIDTH + 1];
+	int col = fprintf(o, "process %u (parent %u): ", p->pid, p->ppid);
+
+	fprintf(o, "%s\n", fit(line, cmd, strlen(cmd), WIDTH - (size_t)col));
+	fprintf(o, "  ran %s; ", report_ns(a, p->last_ns - p->start_ns));
+	if (p->exec_next) {
+		const char *exe = m->procs[p->exec_next - 1].exe, *base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		fprintf(o, "became %s by exec\n", fit(line, base, strlen(base), 60));
+	} else if (!p->ended)
+		fprintf(o, "no end record (killed, or still running)%s\n",
+			p->partial ? ", its trace cut short" : "");
+	else if (p->end.how == HMO_END_SIGNAL)
+		fprintf(o, "died of signal %d\n", p->end.status);
+	else if (p->end.how == HMO_END__EXIT)
+		fprintf(o, "ended by _exit(%d)\n", p->end.status);
+	else
+		fprintf(o, "ended by exit\n");
+	if (p->samples) {
+		fprintf(o, "  peak RSS %s, %s minor and %s major page faults\n", report_bytes(a, p->peak_rss),
+			fmt_grouped(b, p->minflt), fmt_grouped(c, p->majflt));
+		fprintf(o, "  huge pages: peak AnonHugePages %s, %.0f%% of peak RSS\n",
+			report_bytes(a, p->peak_anon_huge), report_pct(p->peak_anon_huge, p->peak_rss));
+		if (p->peak_pool_live || p->peak_pool_cached)
+			fprintf(o, "  frame pool: peak live %s, peak cached %s\n",
+				report_bytes(a, p->peak_pool_live), report_bytes(b, p->peak_pool_cached));
+	}
+	if (p->options && *p->options) {
+		fputs("  options: ", o);
+		flow(o, p->options, "\n", 11, 4);
+	}
+}
+
+/* A build or a test suite under hmo-run has thousands of processes: the overview
+ * shows the PROCS_SHOWN of highest peak RSS, in trace order, and sums up the rest. */
+#define PROCS_SHOWN 10
+
+static const struct proc *procs_base;
+static int by_peak_rss(const void *a, const void *b)
+{
+	const struct proc *p = &procs_base[*(const size_t *)a], *q = &procs_base[*(const size_t *)b];
+
+	if (p->peak_rss != q->peak_rss)
+		return p->peak_rss > q->peak_rss ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	return *(const size_t *)a < *(const size_t *)b ? -1 : *(const size_t *)a > *(const size_t *)b;
+}
+
 static void overview(FILE *o, const struct model *m)
 {
-	char a[32], b[32], c[32];
+	char a[32];
+	size_t *idx;
 
 	heading(o, "overview");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct proc *p = &m->procs[i];
-		const char *cmd = p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "";
-		char line[WIDTH + 1];
-		int col = fprintf(o, "process %u (parent %u): ", p->pid, p->ppid);
-		fprintf(o, "%s\n", fit(line, cmd, strlen(cmd), WIDTH - (size_t)col));
-		fprintf(o, "  ran %s; ", report_ns(a, p->last_ns - p->start_ns));
-		if (!p->ended)
-			fprintf(o, "no end record (killed, or still running)%s\n",
-				p->partial ? ", its trace cut short" : "");
-		else if (p->end.how == HMO_END_SIGNAL)
-			fprintf(o, "died of signal %d\n", p->end.status);
-		else if (p->end.how == HMO_END__EXIT)
-			fprintf(o, "ended by _exit(%d)\n", p->end.status);
-		else
-			fprintf(o, "ended by exit\n");
-		if (p->samples) {
-			fprintf(o, "  peak RSS %s, %s minor and %s major page faults\n", report_bytes(a, p->peak_rss),
-				fmt_grouped(b, p->minflt), fmt_grouped(c, p->majflt));
-			fprintf(o, "  huge pages: peak AnonHugePages %s, %.0f%% of peak RSS\n",
-				report_bytes(a, p->peak_anon_huge), report_pct(p->peak_anon_huge, p->peak_rss));
-			if (p->peak_pool_live || p->peak_pool_cached)
-				fprintf(o, "  frame pool: peak live %s, peak cached %s\n",
-					report_bytes(a, p->peak_pool_live), report_bytes(b, p->peak_pool_cached));
-		}
-		if (p->options && *p->options) {
-			fputs("  options: ", o);
-			flow(o, p->options, "\n", 11, 4);
-		}
+	if (m->nprocs <= PROCS_SHOWN) {
+		for (size_t i = 0; i < m->nprocs; i++)
+			one_process(o, m, &m->procs[i]);
+		return;
 	}
+	if (!(idx = malloc(m->nprocs * sizeof *idx))) {
+		fputs("(the processes: out of memory)\n", o);
+		return;
+	}
+	for (size_t i = 0; i < m->nprocs; i++)
+		idx[i] = i;
+	procs_base = m->procs;
+	qsort(idx, m->nprocs, sizeof *idx, by_peak_rss);
+	qsort(idx, PROCS_SHOWN, sizeof *idx, by_index);
+	for (size_t i = 0; i < PROCS_SHOWN; i++)
+		one_process(o, m, &m->procs[idx[i]]);
+	uint64_t exits = 0, execs = 0, signals = 0, none = 0, peak = 0, minflt = 0;
+	for (size_t i = PROCS_SHOWN; i < m->nprocs; i++) {
+		const struct proc *p = &m->procs[idx[i]];
+		const char *end = report_end(p);
+		exits += !strcmp(end, "exit") || !strcmp(end, "_exit");
+		execs += !strcmp(end, "exec");
+		signals += !strcmp(end, "signal");
+		none += !strcmp(end, "none");
+		peak = p->peak_rss > peak ? p->peak_rss : peak;
+		minflt += p->minflt;
+	}
+	free(idx);
+	char rest[32], e[5][32];
+	say(o, "and %s other processes, of lower peak RSS (--json lists every one): %s ended by exit, "
+	    "%s became another program by exec, %s died of a signal, %s have no end record; "
+	    "peak RSS at most %s, %s minor page faults in all", fmt_grouped(rest, m->nprocs - PROCS_SHOWN),
+	    fmt_grouped(e[0], exits), fmt_grouped(e[1], execs), fmt_grouped(e[2], signals),
+	    fmt_grouped(e[3], none), report_bytes(a, peak), fmt_grouped(e[4], minflt));
 }
 
 /* Calls of the malloc family by power-of-two size, from the counters. */

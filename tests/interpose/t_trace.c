@@ -1,7 +1,7 @@
 /* t_trace: known large allocations, copies and maps, for trace.sh to find in the
  * trace and the report, exactly.
  *
- *   t_trace [normal|fork|threads|hang READY-FILE]
+ *   t_trace [normal|fork|threads|long-name|exec PROGRAM ARGS...|hang READY-FILE]
  *
  * normal: 6 malloc of 4 MiB from alloc_frame, each freed; 3 posix_memalign of 3 MiB
  *   from alloc_aligned, one never freed; realloc of a 512 KiB block to 2 MiB, then to
@@ -10,6 +10,7 @@
  * threads: the same, and 4 threads that make 5 alloc_frame calls each.
  * long-name: the same, and one 4 MiB malloc, kept, from a function whose name is
  *       longer than a line of the report.
+ * exec PROGRAM ARGS...: the same, then PROGRAM replaces it (execv).
  * hang: the same, then READY-FILE is created and the program waits to be killed
  *       (it gives up after 2 minutes, with status 5). */
 #include <fcntl.h>
@@ -139,6 +140,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "long-name") == 0) {
 		if (!LONG_NAME())
 			return 4;
+	} else if (strcmp(mode, "exec") == 0 && argc > 2) {
+		execv(argv[2], argv + 2);
+		return 4;
 	} else if (strcmp(mode, "hang") == 0 && argc > 2) {
 		int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0)

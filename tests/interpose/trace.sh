@@ -100,6 +100,39 @@ LC_ALL=C grep -q 'x?\[2Jy' r.txt || { cat r.txt; fail "text: the escape in argv 
 	{ cat rerr; fail "hmo-report --json failed"; }
 check r.json '"x\x1b[2Jy caf\ufffd.mp4 an-argument" in r["processes"][0]["cmdline"]'
 
+# exec: what the program recorded before it is kept (libhmo writes its buffers out
+# first), and the report shows it becoming the new program. The new one has the same
+# pid and name, so its file is hmo-t_trace-PID.trace.1, and a directory read takes it.
+mkdir tx
+HMO_TRACE=tx HMO_BACKTRACE=8 run_hmo "$T/t_trace" exec "$T/t_trace" normal >out 2>err ||
+	{ cat err; fail "t_trace exec t_trace failed"; }
+[ "$(cat out)" = done ] || fail "t_trace exec: the new program's output changed"
+set -- tx/hmo-t_trace-*.trace.1
+[ -f "$1" ] && [ "$(ls tx | wc -l)" -eq 2 ] || { ls -l tx; fail "exec: expected NAME.trace and NAME.trace.1"; }
+"$report" --json tx >r.json 2>rerr || { cat rerr; fail "hmo-report --json on an exec"; }
+[ ! -s rerr ] || { cat rerr; fail "hmo-report warned on an exec's traces"; }
+check r.json 'len(r["processes"]) == 2' \
+	'[p["end"] for p in r["processes"]] == ["exec", "exit"]' \
+	'r["processes"][0]["pid"] == r["processes"][1]["pid"]' \
+	'large("malloc")["count"] == 12 and r["copies"]["count"] == 14'
+"$report" tx >r.txt 2>rerr || fail "hmo-report on an exec"
+grep -q '^  ran .*; became t_trace by exec$' r.txt || { cat r.txt; fail "text: the exec not shown"; }
+
+# Many processes (a build under hmo-run): the overview shows the 10 of highest peak
+# RSS and sums up the others in one sentence.
+mkdir tm
+HMO_TRACE=tm run_hmo sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do "$1" normal >/dev/null || exit 1; done' \
+	sh "$T/t_trace" || fail "12 runs of t_trace under sh"
+"$report" --json tm >r.json 2>rerr || { cat rerr; fail "hmo-report --json on many processes"; }
+n=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["processes"]))' r.json)
+[ "$n" -ge 13 ] || fail "expected at least 13 processes, got $n"
+"$report" tm >r.txt 2>rerr || fail "hmo-report on many processes"
+[ "$(grep -c '^process ' r.txt)" -eq 10 ] || { cat r.txt; fail "text: not 10 processes in the overview"; }
+[ "$(grep -c '^process .*t_trace normal$' r.txt)" -eq 10 ] ||
+	{ cat r.txt; fail "text: the 10 shown are not the largest (t_trace's)"; }
+grep -q "^and $((n - 10)) other processes, of lower peak RSS" r.txt ||
+	{ cat r.txt; fail "text: the other $((n - 10)) processes not summed up"; }
+
 # Sampled latency of small calls, and HMO_BACKTRACE=0 (no stacks, same counts).
 rm -f tr/*
 HMO_TRACE=tr HMO_SAMPLE=1 HMO_BACKTRACE=0 run_hmo "$T/t_trace" >/dev/null || fail "t_trace with HMO_SAMPLE=1"
