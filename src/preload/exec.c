@@ -38,6 +38,17 @@ static void before_exec(void)
 #define NEXT(fn) ((__typeof__(&fn))next(&next_##fn, #fn))
 static void *next_execve, *next_execv, *next_execvp, *next_execvpe, *next_fexecve;
 
+/* At initialisation: a vfork child, which is where most execs happen, must not be the
+ * first to call dlsym (it would take the loader's locks in the parent's memory). */
+void hmo_exec_resolve(void)
+{
+	(void)NEXT(execve);
+	(void)NEXT(execv);
+	(void)NEXT(execvp);
+	(void)NEXT(execvpe);
+	(void)NEXT(fexecve);
+}
+
 static int missing(void)
 {
 	errno = ENOSYS;

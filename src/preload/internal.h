@@ -172,6 +172,8 @@ void hmo_trace_child(void);
 void hmo_trace_finish(unsigned how, int status);
 /* Before exec: the buffered records out, without an end record (exec.c). */
 void hmo_trace_flush(void);
+/* Looks up the next exec functions (called by hmo_real_resolve, under the guard). */
+void hmo_exec_resolve(void);
 
 /* HMO_SAMPLE while tracing, else UINT64_MAX: what a slot's countdown restarts from. */
 extern uint64_t hmo_sample_every;

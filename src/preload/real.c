@@ -45,6 +45,7 @@ void hmo_real_resolve(void)
 	RESOLVE(exit_, "_exit");
 	RESOLVE(Exit_, "_Exit");
 	hmo_copy_fill_missing();
+	hmo_exec_resolve();
 	/* A failed lookup leaves an error for the program's next dlerror(): clear it. */
 	(void)dlerror();
 }
