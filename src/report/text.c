@@ -133,25 +133,27 @@ static void one_process(FILE *o, const struct model *m, const struct proc *p)
  * shows the PROCS_SHOWN of highest peak RSS, in trace order, and sums up the rest. */
 #define PROCS_SHOWN 10
 
-static const struct proc *procs_base;
+/* Highest peak RSS first; among equals, trace order (the procs array's). */
 static int by_peak_rss(const void *a, const void *b)
 {
-	const struct proc *p = &procs_base[*(const size_t *)a], *q = &procs_base[*(const size_t *)b];
+	const struct proc *p = *(const struct proc *const *)a, *q = *(const struct proc *const *)b;
 
 	if (p->peak_rss != q->peak_rss)
 		return p->peak_rss > q->peak_rss ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	return p < q ? -1 : p > q;
 }
 
-static int by_index(const void *a, const void *b)
+static int by_trace_order(const void *a, const void *b)
 {
-	return *(const size_t *)a < *(const size_t *)b ? -1 : *(const size_t *)a > *(const size_t *)b;
+	const struct proc *p = *(const struct proc *const *)a, *q = *(const struct proc *const *)b;
+
+	return p < q ? -1 : p > q;
 }
 
 static void overview(FILE *o, const struct model *m)
 {
 	char a[32];
-	size_t *idx;
+	const struct proc **by;
 
 	heading(o, "overview");
 	if (m->nprocs <= PROCS_SHOWN) {
@@ -159,29 +161,31 @@ static void overview(FILE *o, const struct model *m)
 			one_process(o, m, &m->procs[i]);
 		return;
 	}
-	if (!(idx = malloc(m->nprocs * sizeof *idx))) {
+	if (!(by = malloc(m->nprocs * sizeof *by))) {
 		fputs("(the processes: out of memory)\n", o);
 		return;
 	}
 	for (size_t i = 0; i < m->nprocs; i++)
-		idx[i] = i;
-	procs_base = m->procs;
-	qsort(idx, m->nprocs, sizeof *idx, by_peak_rss);
-	qsort(idx, PROCS_SHOWN, sizeof *idx, by_index);
+		by[i] = &m->procs[i];
+	qsort(by, m->nprocs, sizeof *by, by_peak_rss);
+	qsort(by, PROCS_SHOWN, sizeof *by, by_trace_order);
 	for (size_t i = 0; i < PROCS_SHOWN; i++)
-		one_process(o, m, &m->procs[idx[i]]);
+		one_process(o, m, by[i]);
 	uint64_t exits = 0, execs = 0, signals = 0, none = 0, peak = 0, minflt = 0;
 	for (size_t i = PROCS_SHOWN; i < m->nprocs; i++) {
-		const struct proc *p = &m->procs[idx[i]];
-		const char *end = report_end(p);
-		exits += !strcmp(end, "exit") || !strcmp(end, "_exit");
-		execs += !strcmp(end, "exec");
-		signals += !strcmp(end, "signal");
-		none += !strcmp(end, "none");
+		const struct proc *p = by[i];
+		if (p->exec_next)
+			execs++;
+		else if (!p->ended)
+			none++;
+		else if (p->end.how == HMO_END_SIGNAL)
+			signals++;
+		else
+			exits++;
 		peak = p->peak_rss > peak ? p->peak_rss : peak;
 		minflt += p->minflt;
 	}
-	free(idx);
+	free(by);
 	char rest[32], e[5][32];
 	say(o, "and %s other processes, of lower peak RSS (--json lists every one): %s ended by exit, "
 	    "%s became another program by exec, %s died of a signal, %s have no end record; "
