@@ -42,7 +42,7 @@ enum hmo_hugepages { HMO_HP_AUTO, HMO_HP_HUGETLB, HMO_HP_1G, HMO_HP_THP, HMO_HP_
 enum hmo_mmap_mode { HMO_MMAP_ADVISE, HMO_MMAP_OFF };
 
 /* HMO_PIN choices. */
-enum hmo_pin { HMO_PIN_AUTO, HMO_PIN_REGISTER, HMO_PIN_STAGING, HMO_PIN_OFF };
+enum hmo_pin { HMO_PIN_AUTO, HMO_PIN_STAGING, HMO_PIN_OFF };
 
 enum hmo_out_kind { HMO_OUT_OFF, HMO_OUT_STDERR, HMO_OUT_FILE };
 
@@ -72,7 +72,6 @@ struct hmo_options {
 	uint64_t cuda_pool_max;
 	uint64_t cuda_host_pool_max;
 	unsigned pin;		/* enum hmo_pin */
-	uint64_t pin_max;
 	bool cupti;
 	uint64_t copy_threads;
 	uint64_t staging_chunk;

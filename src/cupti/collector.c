@@ -10,12 +10,22 @@
  * directory). Buffers are flushed every HMO_INTERVAL and at exit; records CUPTI had
  * to drop are counted.
  *
- * Whatever fails (no driver, the stub library, another CUPTI tool such as nsys or ncu
- * already subscribed, a CUPTI of another version) gives one line,
- * "hmo: CUPTI unavailable: ...", and the collector stays off; the program goes on. */
+ * Whatever fails (no driver, the stub library, another CUPTI client such as
+ * torch.profiler's Kineto, nsys or ncu already holding CUPTI's one subscriber slot, a
+ * CUPTI of another version) gives one line, "hmo: CUPTI unavailable: ...", and the
+ * collector stays off; the program goes on.
+ *
+ * A forked child writes nothing of the GPU's, neither into the parent's file nor a
+ * file of its own: CUDA does not survive fork (the child cannot use the parent's
+ * contexts, and CUPTI's thread is not there), so all a child holds is the parent's
+ * activity, still in CUPTI's buffers or in ours, which the parent writes itself. A
+ * child that execs and uses CUDA starts a fresh collector, with its own file; nsys
+ * likewise leaves a forked child alone until it execs. libhmo traces a forked child's
+ * allocations in the child's own trace, which then has no GPU section. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +46,8 @@ API int InitializeInjection(void);
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int started;
+static pid_t owner;			/* the process that started the collector */
+static volatile sig_atomic_t forked;	/* set in every child forked since */
 static int (*hmo_put)(uint16_t, const void *, uint32_t);	/* libhmo's trace, when tracing */
 static int fd = -1;					/* else a file of its own */
 static char out[1 << 20];
@@ -57,6 +69,31 @@ static uint64_t now_ns(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* ---- whose records -------------------------------------------------------------- */
+
+/* In a forked child (see the top): only async-signal-safe work here, the child may
+ * be the fork of a signal handler or of a thread that held malloc's locks. The
+ * descriptor is the parent's file, not the child's: it goes. mu may have been held
+ * by CUPTI's thread at the fork, and stays so in the child: nothing takes it there. */
+static void atfork_child(void)
+{
+	int saved_errno = errno;
+
+	forked = 1;
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	errno = saved_errno;
+}
+
+/* Whether this is the process that started the collector. The pid covers what runs
+ * no fork handler (a vfork child that calls exit, a raw clone); the flag a child
+ * that has its parent's pid number in a new pid namespace. */
+static int ours(void)
+{
+	return !forked && getpid() == owner;
 }
 
 /* ---- where the records go ------------------------------------------------------ */
@@ -152,6 +189,11 @@ static void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t *b
 	size_t n, lost = 0;
 
 	(void)size;
+	if (!ours()) {
+		free(buffer);
+		return;
+	}
+	int saved_errno = errno;
 	pthread_mutex_lock(&mu);
 	while (valid && cuptiActivityGetNextRecord(buffer, valid, &rec) == CUPTI_SUCCESS) {
 		uint16_t type = 0;
@@ -164,12 +206,18 @@ static void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t *b
 		flush_out();
 	pthread_mutex_unlock(&mu);
 	free(buffer);
+	errno = saved_errno;
 }
 
+/* At exit of the process that started the collector only: a forked child's flush
+ * would hand it the parent's records still in CUPTI's buffers. */
 static void at_exit(void)
 {
 	uint32_t v = 0;
 
+	if (!ours())
+		return;
+	int saved_errno = errno;
 	cuptiActivityFlushAll(1);
 	cuptiGetVersion(&v);
 	pthread_mutex_lock(&mu);
@@ -181,6 +229,7 @@ static void at_exit(void)
 		flush_out();
 	}
 	pthread_mutex_unlock(&mu);
+	errno = saved_errno;
 }
 
 static void CUPTIAPI on_callback(void *u, CUpti_CallbackDomain d, CUpti_CallbackId id, const void *data)
@@ -188,8 +237,8 @@ static void CUPTIAPI on_callback(void *u, CUpti_CallbackDomain d, CUpti_Callback
 	(void)u, (void)d, (void)id, (void)data;	/* subscribed only to hold CUPTI's one subscriber slot */
 }
 
-/* Starts the collector once. 0 when it runs, -1 when it could not (said on stderr). */
-API int hmo_cupti_start(void)
+/* Starts the collector: 0 when it runs, -1 when it could not (said on stderr). */
+static int start(void)
 {
 	static const CUpti_ActivityKind kinds[] = {
 		CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMCPY2, CUPTI_ACTIVITY_KIND_MEMSET,
@@ -200,8 +249,7 @@ API int hmo_cupti_start(void)
 	CUptiResult rc;
 	uint32_t v = 0;
 
-	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
-		return 0;
+	owner = getpid();
 	/* The record layouts compiled in are CUPTI 13's: refuse another major version. */
 	if ((rc = cuptiGetVersion(&v)) != CUPTI_SUCCESS || v / 10000 != CUPTI_API_VERSION / 10000) {
 		char why[96];
@@ -209,9 +257,26 @@ API int hmo_cupti_start(void)
 		say(why, rc);
 		return -1;
 	}
-	rc = cuptiSubscribe(&sub, (CUpti_CallbackFunc)on_callback, NULL);
+	/* CUPTI has one subscriber slot. Taking it first is all that is asked of a client,
+	 * and it is asked before anything else is touched: when another client holds it,
+	 * hmo leaves CUPTI as it found it, and that client's tracing goes on. CUPTI names
+	 * the holder where it can, and names hmo to whoever comes later. */
+	char holder[CUPTI_OLD_SUBSCRIBER_NAME_MIN_LEN] = "";
+	CUpti_SubscriberParams sp = { .structSize = CUpti_SubscriberParams_STRUCT_SIZE, .subscriberName = "hmo",
+				      .oldSubscriberName = holder, .oldSubscriberSize = sizeof holder };
+	rc = cuptiSubscribe_v2(&sub, (CUpti_CallbackFunc)on_callback, NULL, &sp);
 	if (rc == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) {
-		say("another CUPTI tool (nsys, ncu, a profiler) is already attached to this process", rc);
+		char why[160];
+		holder[sizeof holder - 1] = '\0';
+		for (char *c = holder; *c; c++)
+			if ((unsigned char)*c < ' ')
+				*c = ' ';	/* one line, whatever the name */
+		if (holder[0])
+			snprintf(why, sizeof why, "another CUPTI client, %s, holds CUPTI's one subscriber slot", holder);
+		else
+			snprintf(why, sizeof why, "another CUPTI client (torch.profiler, nsys, ncu, a debugger) "
+				 "holds CUPTI's one subscriber slot");
+		say(why, rc);
 		return -1;
 	}
 	if (rc != CUPTI_SUCCESS) {
@@ -245,8 +310,22 @@ API int hmo_cupti_start(void)
 	else if (end && *end == 'm' && end[1] != 's')
 		ms *= 60000;
 	(void)cuptiActivityFlushPeriod(ms && ms < 3600000 ? (uint32_t)ms : 100);
+	pthread_atfork(NULL, NULL, atfork_child);
 	atexit(at_exit);
 	return 0;
+}
+
+/* Starts the collector once; a later call (the driver's route and libhmo's can both
+ * come) gets the first one's answer. */
+API int hmo_cupti_start(void)
+{
+	static int rc;
+	int saved_errno = errno;
+
+	if (!__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+		__atomic_store_n(&rc, start(), __ATOMIC_RELEASE);
+	errno = saved_errno;
+	return __atomic_load_n(&rc, __ATOMIC_ACQUIRE);
 }
 
 /* The driver's entry point for CUDA_INJECTION64_PATH. */

@@ -8,7 +8,9 @@
  * of exactly those names). Every other symbol keeps the binding DEEPBIND gave it.
  *
  * With tracing on, dlopen and dlclose also write the module map again, so that
- * hmo-report can symbolize what the objects loaded later called. */
+ * hmo-report can symbolize what the objects loaded later called. After a dlclose,
+ * the CUDA layer checks that the driver library it holds is still loaded
+ * (cuda/hooks.c). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <elf.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "cuda/cuda.h"
 
 #if defined(__x86_64__)
 #define R_JUMP_SLOT R_X86_64_JUMP_SLOT
@@ -141,13 +144,26 @@ static void patch_object(struct link_map *lm)
 }
 #endif
 
-HMO_EXPORT void *dlopen(const char *file, int flags)
+static int (*real_dlclose)(void *);
+
+/* The real ones, for hmo's own use: nothing patched, traced or checked. */
+void *hmo_real_dlopen(const char *file, int flags)
 {
 	if (!real_dlopen)
 		*(void **)&real_dlopen = dlsym(RTLD_NEXT, "dlopen");
-	if (!real_dlopen)
-		return NULL;
-	void *h = real_dlopen(file, flags);
+	return real_dlopen ? real_dlopen(file, flags) : NULL;
+}
+
+int hmo_real_dlclose(void *h)
+{
+	if (!real_dlclose)
+		*(void **)&real_dlclose = dlsym(RTLD_NEXT, "dlclose");
+	return real_dlclose ? real_dlclose(h) : -1;
+}
+
+HMO_EXPORT void *dlopen(const char *file, int flags)
+{
+	void *h = hmo_real_dlopen(file, flags);
 #ifdef R_JUMP_SLOT
 	struct link_map *lm = NULL;
 	if (h && (flags & RTLD_DEEPBIND) && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0) {
@@ -166,17 +182,14 @@ HMO_EXPORT void *dlopen(const char *file, int flags)
 }
 
 /* With tracing on, the module map is written again after an object goes, as after
- * one comes. */
+ * one comes; and the CUDA layer lets go of a driver library that went. */
 HMO_EXPORT int dlclose(void *h)
 {
-	static int (*real_dlclose)(void *);
-
-	if (!real_dlclose)
-		*(void **)&real_dlclose = dlsym(RTLD_NEXT, "dlclose");
-	if (!real_dlclose)
-		return -1;
-	int rc = real_dlclose(h);
-	if (rc == 0 && HMO_UNLIKELY(hmo_tracing))
-		hmo_trace_modules();
+	int rc = hmo_real_dlclose(h);
+	if (rc == 0) {
+		hmo_cu_after_dlclose();
+		if (HMO_UNLIKELY(hmo_tracing))
+			hmo_trace_modules();
+	}
 	return rc;
 }

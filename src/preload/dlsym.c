@@ -14,7 +14,7 @@
  * moved it into libc, or GLIBC_2.2.5 before. */
 #include <dlfcn.h>
 
-#include "cuda.h"
+#include "cuda/cuda.h"
 #include "internal.h"
 
 static void *(*real_dlsym)(void *, const char *);

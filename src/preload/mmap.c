@@ -50,9 +50,7 @@ static int munmap_around_pool(void *addr, size_t len)
 	if (end > hi && hmo_real.munmap((void *)hi, end - hi) != 0)
 		rc = -1;
 	uintptr_t s = a > lo ? a : lo, e = end < hi ? end : hi;
-	/* Memory registered with the GPU keeps its pages: the device reads them. */
-	int err = pool_registered_overlap((void *)s, e - s) ? 0
-		  : os_purge((void *)s, ((e - s) + 4095) & ~(uintptr_t)4095);
+	int err = os_purge((void *)s, ((e - s) + 4095) & ~(uintptr_t)4095);
 	if (err) {
 		errno = err;
 		rc = -1;

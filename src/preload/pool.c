@@ -85,114 +85,6 @@ __thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")
 #define STAT_ADD(f, v) __atomic_fetch_add(&st.f, (v), __ATOMIC_RELAXED)
 #define STAT_SUB(f, v) __atomic_fetch_sub(&st.f, (v), __ATOMIC_RELAXED)
 
-/* ---- regions (for HMO_PIN): what ext_alloc mapped ------------------------------
- * Append-only; a spinlock, since ext_alloc runs inside jemalloc and the readers
- * (the CUDA copy path, the purge hook) are rare and short. */
-static struct pool_region *regions;
-static size_t nregions, capregions;
-static int regions_lock;
-
-static void rlock(void)
-{
-	while (__atomic_exchange_n(&regions_lock, 1, __ATOMIC_ACQUIRE))
-		__builtin_ia32_pause();
-}
-
-static void runlock(void)
-{
-	__atomic_store_n(&regions_lock, 0, __ATOMIC_RELEASE);
-}
-
-static void region_add(uintptr_t start, size_t len)
-{
-	rlock();
-	if (nregions == capregions) {
-		size_t cap = capregions ? capregions * 2 : 256;
-		struct pool_region *t = hmo_raw_mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE,
-						     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (t == MAP_FAILED) {
-			runlock();
-			return;	/* unrecorded: never registered, purged as usual */
-		}
-		if (regions) {
-			hmo_raw_memmove(t, regions, nregions * sizeof *t);
-			hmo_raw_munmap(regions, capregions * sizeof *t);
-		}
-		regions = t;
-		capregions = cap;
-	}
-	regions[nregions++] = (struct pool_region){ start, len, 0, 0, 0 };
-	runlock();
-}
-
-static struct pool_region *region_of(uintptr_t a, size_t n)
-{
-	for (size_t i = 0; i < nregions; i++)
-		if (a >= regions[i].start && a - regions[i].start < regions[i].len &&
-		    n <= regions[i].len - (a - regions[i].start))
-			return &regions[i];
-	return NULL;
-}
-
-bool pool_region_use(const void *p, size_t n, struct pool_region *out)
-{
-	rlock();
-	struct pool_region *r = region_of((uintptr_t)p, n);
-	if (r) {
-		r->uses++;
-		*out = *r;
-	}
-	runlock();
-	return r != NULL;
-}
-
-void pool_region_mark(uintptr_t start, bool registered, bool refused)
-{
-	rlock();
-	struct pool_region *r = region_of(start, 1);
-	if (r && r->start == start) {
-		r->registered = registered;
-		r->refused = refused;
-	}
-	runlock();
-}
-
-bool pool_registered_overlap(const void *p, size_t len)
-{
-	uintptr_t a = (uintptr_t)p;
-	bool hit = false;
-
-	if (!__atomic_load_n(&nregions, __ATOMIC_RELAXED))
-		return false;
-	rlock();
-	for (size_t i = 0; i < nregions && !hit; i++)
-		hit = regions[i].registered && a < regions[i].start + regions[i].len && a + len > regions[i].start;
-	runlock();
-	return hit;
-}
-
-/* The callback runs without the lock held: the driver's unregister may allocate and
- * free, and a free can reach the purge hook, which takes the lock. */
-void pool_regions_unregister(void (*fn)(uintptr_t start, size_t len))
-{
-	for (;;) {
-		struct pool_region batch[64];
-		size_t n = 0;
-		rlock();
-		for (size_t i = 0; i < nregions && n < 64; i++) {
-			if (regions[i].registered) {
-				batch[n++] = regions[i];
-				regions[i].registered = 0;
-			}
-		}
-		runlock();
-		if (!n)
-			return;
-		for (size_t k = 0; k < n; k++)
-			fn(batch[k].start, batch[k].len);
-	}
-}
-
 /* ---- extent hooks --------------------------------------------------------
  * jemalloc's convention: false means success for everything but alloc. */
 
@@ -279,7 +171,6 @@ static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t al
 	*zero = true;	/* never used before: the kernel's zero pages */
 	*commit = true;
 	grew = true;
-	region_add((uintptr_t)p, size);
 	STAT_ADD(extents, 1);
 	STAT_ADD(extent_bytes, size);
 	return p;
@@ -326,8 +217,6 @@ static bool ext_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t 
 	(void)size, (void)arena;
 	if (((struct backing *)h)->hugetlb_page)
 		return true;	/* hugetlb pages stay with the pool until exit */
-	if (pool_registered_overlap((char *)addr + off, len))
-		return true;	/* pinned for the GPU: its pages stay */
 	if (os_purge((char *)addr + off, len) != 0)
 		return true;
 	STAT_ADD(purged_bytes, len);

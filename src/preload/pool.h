@@ -91,24 +91,6 @@ extern __thread struct pool_last hmo_pool_last __attribute__((tls_model("initial
  * Returns the number of samples taken; 0 when the pool never started. Uses no
  * malloc: it runs in the exit summary. */
 int pool_residency(uint64_t bytes[64]);
-/* Regions: what each extent hook call mapped, kept for the CUDA layer, which
- * registers whole regions with the driver (HMO_PIN). A registered region is never
- * purged: pinned pages must stay where the device reads them. */
-struct pool_region {
-	uintptr_t start;
-	size_t len;
-	uint32_t uses;		/* copies that asked for it */
-	uint8_t registered, refused;
-};
-/* The region holding all of [p, p+n), its use counted; false when none does. */
-bool pool_region_use(const void *p, size_t n, struct pool_region *out);
-/* Marks the region starting at start registered (or not), or refused for good. */
-void pool_region_mark(uintptr_t start, bool registered, bool refused);
-/* Whether [p, p+len) touches a registered region. */
-bool pool_registered_overlap(const void *p, size_t len);
-/* Calls fn on each registered region and marks it unregistered. */
-void pool_regions_unregister(void (*fn)(uintptr_t start, size_t len));
-
 /* The backing of a pool block (trace.h's enum hmo_backing). */
 int pool_backing_of(const void *p);
 

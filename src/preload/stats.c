@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cuda.h"
+#include "cuda/cuda.h"
 #include "internal.h"
 #include "pool.h"
 
@@ -575,18 +575,6 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		fmt_str(b, ") through ");
 		fmt_bytes(b, ss.pinned);
 		fmt_str(b, " of pinned chunks");
-		emit_line(fd, b);
-	}
-	if (ss.registered || ss.register_refused) {
-		fmt_str(b, "hmo: cuda pinning: ");
-		fmt_u64_grouped(b, ss.registered);
-		fmt_str(b, " frame regions registered (");
-		fmt_bytes(b, ss.registered_bytes);
-		fmt_str(b, "), ");
-		fmt_u64_grouped(b, ss.register_refused);
-		fmt_str(b, " refused, ");
-		fmt_u64_grouped(b, ss.direct);
-		fmt_str(b, " asynchronous copies from registered frames waited for");
 		emit_line(fd, b);
 	}
 	if (ps.host_hits + ps.host_misses) {

@@ -27,7 +27,9 @@ static const char *const cu_names[CU_COUNT] = {
 	"cuIpcGetMemHandle", "cuStreamCreate", "cuStreamCreateWithPriority", "cuCtxDestroy_v2",
 	"cuDevicePrimaryCtxReset_v2", "cuDevicePrimaryCtxRelease_v2", "cuPointerGetAttributes",
 	"cuMemAllocAsync", "cuMemFreeAsync", "cuMemAllocManaged", "cuMemCreate", "cuMemMap",
-	"cuGetProcAddress", "cuGetProcAddress_v2",
+	"cuGetProcAddress", "cuGetProcAddress_v2", "cuMemAllocPitch_v2", "cuArrayCreate_v2", "cuArray3DCreate_v2",
+	"cuCtxDestroy", "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxRelease",
+	"cuStreamBeginCapture_v2", "cuStreamBeginCaptureToGraph", "cuStreamEndCapture",
 };
 
 const char *report_gpu_dir(unsigned dir)
@@ -331,11 +333,11 @@ static void advise(struct report *r)
 			continue;
 		if (qb && qns)
 			say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s; pinned copies here ran at %.1f GB/s: "
-			    "HMO_PIN=register (frames) or staging", report_pct(pb, all), report_gpu_dir(dir),
+			    "hmo stages such copies through pinned chunks (HMO_PIN=auto)", report_pct(pb, all), report_gpu_dir(dir),
 			    (double)pb / (double)pns, (double)qb / (double)qns);
 		else
-			say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s: pinned memory (HMO_PIN=register or "
-			    "staging) usually runs about twice as fast", report_pct(pb, all), report_gpu_dir(dir),
+			say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s: pinned memory (hmo stages such copies "
+			    "through it, HMO_PIN=auto) usually runs about twice as fast", report_pct(pb, all), report_gpu_dir(dir),
 			    (double)pb / (double)pns);
 	}
 	/* GPU: many small copies. */

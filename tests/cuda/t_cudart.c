@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preload/cudadefs.h"
+#include "preload/cuda/defs.h"
 
 cudaError_t cudaMalloc(void **p, size_t n);
 cudaError_t cudaFree(void *p);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preload/cudadefs.h"
+#include "preload/cuda/defs.h"
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "t_driver: %s:%d: %s\n", __FILE__, __LINE__, #c); exit(1); } } while (0)
 
@@ -35,6 +35,8 @@ static struct {
 	CUresult (*alloc_async)(CUdeviceptr *, size_t, CUstream);
 	CUresult (*free_async)(CUdeviceptr, CUstream);
 	CUresult (*managed)(CUdeviceptr *, size_t, unsigned);
+	CUresult (*retain)(CUcontext *, CUdevice);
+	CUresult (*set_current)(CUcontext);
 } d;
 
 int main(int argc, char **argv)
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
 		*(void **)&d.range = dlsym(h, "cuMemGetAddressRange_v2");
 		*(void **)&d.attr = dlsym(h, "cuPointerGetAttribute");
 		*(void **)&d.ipc = dlsym(h, "cuIpcGetMemHandle");
+		*(void **)&d.retain = dlsym(h, "cuDevicePrimaryCtxRetain");
+		*(void **)&d.set_current = dlsym(h, "cuCtxSetCurrent");
 	} else {
 		gpa_fn gpa = (gpa_fn)dlsym(h, "cuGetProcAddress_v2"), self = NULL;
 		CHECK(gpa);
@@ -82,6 +86,8 @@ int main(int argc, char **argv)
 		CHECK(gpa("cuMemAllocAsync", (void **)&d.alloc_async, 13000, 0, NULL) == 0);
 		CHECK(gpa("cuMemFreeAsync", (void **)&d.free_async, 13000, 0, NULL) == 0);
 		CHECK(gpa("cuMemAllocManaged", (void **)&d.managed, 13000, 0, NULL) == 0);
+		CHECK(gpa("cuDevicePrimaryCtxRetain", (void **)&d.retain, 13000, 0, NULL) == 0);
+		CHECK(gpa("cuCtxSetCurrent", (void **)&d.set_current, 13000, 0, NULL) == 0);
 		/* flags 2: the per-thread default stream variant, and exactly that one */
 		void *plain = NULL;
 		CHECK(gpa("cuMemcpyHtoDAsync", &plain, 13000, 0, NULL) == 0 && plain);
@@ -94,6 +100,8 @@ int main(int argc, char **argv)
 	}
 	CHECK(d.init && d.alloc && d.free_ && d.htod && d.dtoh && d.htod_async && d.range && d.attr);
 	CHECK(d.init(0) == 0);
+	CUcontext ctx;
+	CHECK(d.retain && d.set_current && d.retain(&ctx, 0) == 0 && d.set_current(ctx) == 0);
 
 	CUdeviceptr a, b, base = 0;
 	size_t size = 0;

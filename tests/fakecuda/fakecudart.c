@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preload/cudadefs.h"
+#include "preload/cuda/defs.h"
 
 #define API __attribute__((visibility("default")))
 
@@ -36,6 +36,8 @@ static struct {
 	CUresult (*range)(CUdeviceptr *, size_t *, CUdeviceptr);
 	CUresult (*mem_info)(size_t *, size_t *);
 	CUresult (*reset)(CUdevice);
+	CUresult (*retain)(CUcontext *, CUdevice);
+	CUresult (*set_current)(CUcontext);
 } drv;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static cudaError_t init_error;
@@ -61,7 +63,10 @@ static void start(void)
 	GET(stream_create, "cuStreamCreate"); GET(stream_sync, "cuStreamSynchronize");
 	GET(ctx_sync, "cuCtxSynchronize"); GET(range, "cuMemGetAddressRange"); GET(mem_info, "cuMemGetInfo");
 	GET(reset, "cuDevicePrimaryCtxReset");
-	if (!drv.init || drv.init(0) != 0)
+	GET(retain, "cuDevicePrimaryCtxRetain"); GET(set_current, "cuCtxSetCurrent");
+	/* as the runtime does: device 0's primary context, retained and made current */
+	CUcontext c;
+	if (!drv.init || drv.init(0) != 0 || drv.retain(&c, 0) != 0 || drv.set_current(c) != 0)
 		init_error = 100;	/* cudaErrorNoDevice */
 }
 

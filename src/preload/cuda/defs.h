@@ -1,4 +1,4 @@
-/* cudadefs.h: the parts of the CUDA driver and runtime ABI that hmo touches, declared
+/* defs.h: the parts of the CUDA driver and runtime ABI that hmo touches, declared
  * here so that libhmo builds (and its CUDA layer is tested against the fakes in
  * tests/fakecuda) without the CUDA toolkit. The values and layouts are those of
  * cuda.h and cuda_runtime_api.h (CUDA 11.3 to 13); hmo never links libcuda or
@@ -16,6 +16,7 @@ typedef struct CUevent_st *CUevent;
 typedef struct CUctx_st *CUcontext;
 typedef int CUdevice;
 typedef uint64_t cuuint64_t;
+typedef struct CUarray_st *CUarray;
 
 enum {
 	CUDA_SUCCESS = 0,
@@ -24,10 +25,21 @@ enum {
 	CUDA_ERROR_NOT_INITIALIZED = 3,
 	CUDA_ERROR_STUB_LIBRARY = 34,
 	CUDA_ERROR_NO_DEVICE = 100,
+	CUDA_ERROR_INVALID_CONTEXT = 201,
+	CUDA_ERROR_INVALID_HANDLE = 400,
 	CUDA_ERROR_NOT_FOUND = 500,
 	CUDA_ERROR_NOT_READY = 600,
+	CUDA_ERROR_CONTEXT_IS_DESTROYED = 709,
 	CUDA_ERROR_NOT_SUPPORTED = 801,
+	CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
+	CUDA_ERROR_STREAM_CAPTURE_IMPLICIT = 906,
 };
+
+/* The two special stream handles: the legacy default stream, and the calling thread's
+ * per-thread default stream, whichever variant of a call is used. */
+#define CU_STREAM_LEGACY ((CUstream)0x1)
+#define CU_STREAM_PER_THREAD ((CUstream)0x2)
+enum { CU_STREAM_CAPTURE_STATUS_NONE = 0 };
 
 /* cuGetProcAddress flags */
 enum { CU_GET_PROC_ADDRESS_DEFAULT = 0, CU_GET_PROC_ADDRESS_LEGACY_STREAM = 1,

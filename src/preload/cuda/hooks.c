@@ -1,4 +1,4 @@
-/* cuda.c: the CUDA driver API, seen from every road a program takes to it.
+/* hooks.c: the CUDA driver API, seen from every road a program takes to it.
  *
  * hmo never opens or links libcuda, and calls nothing of CUDA's from a constructor.
  * It wraps the driver functions that the program itself obtains, by any of:
@@ -12,22 +12,37 @@
  * The runtime (libcudart) reaches the driver through the last road, so pooling and
  * counting happen here, once, whichever API the program uses.
  *
- * What the wrappers do (cudapool.c): device and pinned allocations come from caching
- * pools; pointer queries on pooled blocks are answered from the pools' own records;
- * every call is counted with its bytes and API time for the exit summary.
+ * What the wrappers do (mem.c, stage.c, ctx.c): device and pinned allocations come
+ * from caching pools; pointer queries on pooled blocks are answered from the pools'
+ * own records; pageable copies are staged; every call is counted with its bytes and
+ * API time for the exit summary.
+ *
+ * Two things a lookup can hand back must never be called as "the real function":
+ *   - one of hmo's own wrappers. A driver (or another interposer stacked with hmo)
+ *     whose cuGetProcAddress resolves names with dlsym(RTLD_DEFAULT) finds hmo's
+ *     exports first; hmo calling that as the next definition would call itself (and
+ *     staging would wait for ever on its own lock). Such a result is replaced by the
+ *     driver library's own definition, looked up on the library's handle, which
+ *     searches the library and its dependencies and never the preloaded hmo;
+ *   - a function of a libcuda that has been unloaded. FFmpeg opens and closes
+ *     libcuda with each device context, and the next load may land elsewhere. After
+ *     every dlclose hmo checks that the library it knows is still there; if not, it
+ *     forgets every pointer into it and everything it made in it, and adopts the
+ *     next load afresh.
  *
  * If the first cuInit fails (no driver, the toolkit's stub library, no device), every
- * wrapper passes straight through, decided once. */
+ * wrapper passes straight through. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "cuda.h"
-#include "internal.h"
+#include "../internal.h"
 
 struct hmo_cu_stat hmo_cu_stats[CU_COUNT];
 bool hmo_cu_pt_seen;
+unsigned hmo_cu_generation;
 
 /* ---- the functions wrapped, by name ------------------------------------------ */
 
@@ -82,6 +97,23 @@ static const struct cu_fn fns[CU_COUNT] = {
 	[CU_MEM_MAP] = { "cuMemMap", "cuMemMap", NULL, 10020, { W(mem_map), NULL } },
 	[CU_GPA] = { "cuGetProcAddress", "cuGetProcAddress", NULL, 11030, { W(gpa), NULL } },
 	[CU_GPA2] = { "cuGetProcAddress_v2", "cuGetProcAddress_v2", NULL, 12000, { W(gpa2), NULL } },
+	[CU_MEM_ALLOC_PITCH] = { "cuMemAllocPitch", "cuMemAllocPitch_v2", NULL, 3020, { W(mem_alloc_pitch), NULL } },
+	[CU_ARRAY_CREATE] = { "cuArrayCreate", "cuArrayCreate_v2", NULL, 3020, { W(array_create), NULL } },
+	[CU_ARRAY3D_CREATE] = { "cuArray3DCreate", "cuArray3DCreate_v2", NULL, 3020, { W(array3d_create), NULL } },
+	/* the ABIs before the _v2 names (the same arguments): a lookup at an older
+	 * version, or a program that asks for the old name, as FFmpeg's loader does */
+	[CU_CTX_DESTROY_V1] = { "cuCtxDestroy", "cuCtxDestroy", NULL, 2000, { W(ctx_destroy_v1), NULL } },
+	[CU_PRIMARY_RESET_V1] = { "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset", NULL, 7000,
+				  { W(primary_reset_v1), NULL } },
+	[CU_PRIMARY_RELEASE_V1] = { "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease", NULL, 7000,
+				    { W(primary_release_v1), NULL } },
+	[CU_BEGIN_CAPTURE] = { "cuStreamBeginCapture", "cuStreamBeginCapture_v2", "cuStreamBeginCapture_v2_ptsz", 10010,
+			       { W(begin_capture), WP(begin_capture) } },
+	[CU_BEGIN_CAPTURE_TO_GRAPH] = { "cuStreamBeginCaptureToGraph", "cuStreamBeginCaptureToGraph",
+					"cuStreamBeginCaptureToGraph_ptsz", 12030,
+					{ W(begin_capture_to_graph), WP(begin_capture_to_graph) } },
+	[CU_END_CAPTURE] = { "cuStreamEndCapture", "cuStreamEndCapture", "cuStreamEndCapture_ptsz", 10000,
+			     { W(end_capture), WP(end_capture) } },
 };
 
 const char *hmo_cu_name(enum cu_op op)
@@ -90,26 +122,92 @@ const char *hmo_cu_name(enum cu_op op)
 }
 
 static pthread_mutex_t real_mu = PTHREAD_MUTEX_INITIALIZER;
+static CUresult (*real_gpa)(const char *, void **, int, cuuint64_t, int *);
+static CUresult (*real_gpa1)(const char *, void **, int, cuuint64_t);
+static void *cuda_handle;	/* the handle the program dlsym'd driver names from */
+static char lib_path[4096];	/* the driver library whose functions hmo holds */
+
+/* ---- the driver library ----------------------------------------------------------- */
+
+/* Whether p lies in libhmo itself: one of hmo's wrappers or exports. */
+static bool ours(const void *p)
+{
+	static void *self;
+	Dl_info a, b;
+
+	if (!p)
+		return false;
+	if (!self) {
+		if (!dladdr((void *)&ours, &a))
+			return false;
+		self = a.dli_fbase;
+	}
+	return dladdr(p, &b) && b.dli_fbase == self;
+}
+
+/* Remembers the library that real (a driver function, not hmo's) lives in. */
+static void note_lib(const void *real)
+{
+	Dl_info info;
+
+	if (lib_path[0] || !real || !dladdr(real, &info) || !info.dli_fname)
+		return;
+	size_t n = strlen(info.dli_fname);
+	if (n < sizeof lib_path)
+		memcpy(lib_path, info.dli_fname, n + 1);
+}
+
+/* sym as the driver library itself defines it, looked up on the library's handle
+ * (its own scope: never the preloaded hmo); NULL when unknown. */
+static void *lib_sym(const char *sym)
+{
+	void *h = lib_path[0] ? hmo_real_dlopen(lib_path, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+
+	if (!h)
+		return NULL;
+	void *p = hmo_real_dlsym(h, sym);
+	hmo_real_dlclose(h);
+	return ours(p) ? NULL : p;
+}
+
+/* A lookup returned p for sym: the real function, never hmo's own. */
+static void *real_of(void *p, const char *sym)
+{
+	if (!ours(p))
+		return p;
+	int saved_errno = errno;
+	hmo_guard_enter();
+	p = sym ? lib_sym(sym) : NULL;
+	hmo_guard_leave();
+	errno = saved_errno;
+	return p;
+}
 
 /* Records what a lookup returned for op's variant; returns the wrapper to hand out
  * instead, or the real function itself when a different one is already known for
  * that variant (two libcudas: the first one wins, the other is left alone). */
-static void *adopt(enum cu_op op, int variant, void *real)
+static void *adopt(enum cu_op op, int variant, void *got)
 {
 	void *wrap = fns[op].wrap[variant];
 
-	if (!real || !wrap || real == wrap)
-		return real;
+	if (!got || !wrap)
+		return got;
+	void *real = real_of(got, variant ? fns[op].sym_pt : fns[op].sym);
+	if (!real)
+		return got;	/* hmo's own, and the library's is unknown: nothing to record */
 	pthread_mutex_lock(&real_mu);
 	void *cur = hmo_cu_real[op][variant];
-	if (!cur)
+	if (!cur) {
 		__atomic_store_n(&hmo_cu_real[op][variant], real, __ATOMIC_RELEASE);
+		note_lib(real);
+	}
 	pthread_mutex_unlock(&real_mu);
 	return !cur || cur == real ? wrap : real;
 }
 
 /* The real function of op's variant, found with dlsym(RTLD_NEXT) when the program
- * called hmo's export directly (it links libcuda). NULL when there is none. */
+ * called hmo's export directly (it links libcuda), or on the driver library's handle
+ * when hmo knows it. NULL when there is none. */
 void *hmo_cu_next(enum cu_op op, int variant)
 {
 	void *r = __atomic_load_n(&hmo_cu_real[op][variant], __ATOMIC_ACQUIRE);
@@ -120,36 +218,65 @@ void *hmo_cu_next(enum cu_op op, int variant)
 	int saved_errno = errno;
 	hmo_guard_enter();
 	r = dlsym(RTLD_NEXT, name);
+	if (!r || ours(r))
+		r = lib_sym(name);
 	hmo_guard_leave();
 	errno = saved_errno;
 	return r ? (adopt(op, variant, r), r) : NULL;
 }
 
-/* ---- the driver's own entry points, for the pools' use --------------------------- */
-
-static CUresult (*real_gpa)(const char *, void **, int, cuuint64_t, int *);
-static CUresult (*real_gpa1)(const char *, void **, int, cuuint64_t);
-static void *cuda_handle;	/* the handle the program dlsym'd driver names from */
+/* ---- the driver's own entry points, for hmo's use --------------------------------- */
 
 /* Any driver function, for hmo's own calls (events, synchronisation, staging):
- * through the program's own cuGetProcAddress if one was seen, else its libcuda
- * handle, else the next definition. */
+ * through the program's own cuGetProcAddress if one was seen, else the driver
+ * library, else the next definition; whichever answers, never hmo's own. */
 void *hmo_cu_driver(const char *base, const char *sym, bool pt)
 {
 	cuuint64_t flags = pt ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM : 0;
+	CUresult (*gpa2)(const char *, void **, int, cuuint64_t, int *) = __atomic_load_n(&real_gpa, __ATOMIC_ACQUIRE);
+	CUresult (*gpa1)(const char *, void **, int, cuuint64_t) = __atomic_load_n(&real_gpa1, __ATOMIC_ACQUIRE);
 	void *p = NULL;
 
-	if (real_gpa && real_gpa(base, &p, 12000, flags, NULL) == 0 && p)
+	if (gpa2 && gpa2(base, &p, 12000, flags, NULL) == 0 && p && (p = real_of(p, sym)) != NULL)
 		return p;
-	if (real_gpa1 && real_gpa1(base, &p, 12000, flags) == 0 && p)
+	p = NULL;
+	if (gpa1 && gpa1(base, &p, 12000, flags) == 0 && p && (p = real_of(p, sym)) != NULL)
 		return p;
 	hmo_guard_enter();
-	if (cuda_handle)
+	p = lib_sym(sym);
+	if (!p && cuda_handle)
 		p = hmo_real_dlsym(cuda_handle, sym);
 	if (!p)
 		p = dlsym(RTLD_NEXT, sym);
 	hmo_guard_leave();
-	return p;
+	return ours(p) ? NULL : p;
+}
+
+/* After a dlclose: if the driver library hmo holds pointers into is gone, they are
+ * all dropped, with everything hmo made in that driver (without calling it: it is
+ * not there). The next load is adopted as the first was. */
+void hmo_cu_after_dlclose(void)
+{
+	if (!lib_path[0])
+		return;
+	int saved_errno = errno;
+	hmo_guard_enter();
+	void *h = hmo_real_dlopen(lib_path, RTLD_LAZY | RTLD_NOLOAD);
+	if (h) {
+		hmo_real_dlclose(h);
+	} else {
+		pthread_mutex_lock(&real_mu);
+		memset(hmo_cu_real, 0, sizeof hmo_cu_real);
+		__atomic_store_n(&real_gpa, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&real_gpa1, NULL, __ATOMIC_RELEASE);
+		cuda_handle = NULL;
+		lib_path[0] = '\0';
+		__atomic_add_fetch(&hmo_cu_generation, 1, __ATOMIC_ACQ_REL);
+		pthread_mutex_unlock(&real_mu);
+		hmo_cu_forget_all();
+	}
+	hmo_guard_leave();
+	errno = saved_errno;
 }
 
 /* ---- the lookups: dlsym and cuGetProcAddress ----------------------------------- */
@@ -198,17 +325,17 @@ static void wrap_lookup(const char *sym, void **pfn, int version, cuuint64_t fla
 		*pfn = version >= 12000 ? adopt(CU_GPA2, 0, *pfn) : adopt(CU_GPA, 0, *pfn);
 		return;
 	}
-	for (int i = 0; i < CU_COUNT; i++) {
-		if (strcmp(sym, fns[i].base))
-			continue;
-		if (version < fns[i].since)
-			return;	/* an older ABI than the wrapper's */
-		int v = (flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) && fns[i].sym_pt ? 1 : 0;
-		if (v)
-			hmo_cu_pt_seen = true;
-		*pfn = adopt((enum cu_op)i, v, *pfn);
-		return;
-	}
+	/* of the wrappers of that name, the newest ABI the caller's version has */
+	int best = -1;
+	for (int i = 0; i < CU_COUNT; i++)
+		if (!strcmp(sym, fns[i].base) && version >= fns[i].since && (best < 0 || fns[i].since > fns[best].since))
+			best = i;
+	if (best < 0)
+		return;	/* not wrapped, or an older ABI than the wrappers' */
+	int v = (flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) && fns[best].sym_pt ? 1 : 0;
+	if (v)
+		hmo_cu_pt_seen = true;
+	*pfn = adopt((enum cu_op)best, v, *pfn);
 }
 
 CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags, int *status)
@@ -217,7 +344,7 @@ CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
-	real_gpa = real;
+	__atomic_store_n(&real_gpa, real, __ATOMIC_RELEASE);
 	CUresult rc = real(sym, pfn, version, flags, status);
 	if (rc == CUDA_SUCCESS && pfn && sym)
 		wrap_lookup(sym, pfn, version, flags);
@@ -230,7 +357,7 @@ CUresult cu_wrap_gpa(const char *sym, void **pfn, int version, cuuint64_t flags)
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
-	real_gpa1 = real;
+	__atomic_store_n(&real_gpa1, real, __ATOMIC_RELEASE);
 	CUresult rc = real(sym, pfn, version, flags);
 	if (rc == CUDA_SUCCESS && pfn && sym)
 		wrap_lookup(sym, pfn, version, flags);
@@ -238,7 +365,7 @@ CUresult cu_wrap_gpa(const char *sym, void **pfn, int version, cuuint64_t flags)
 }
 
 /* Exported, for programs linked to libcuda (the other wrappers' exports are in
- * cudapool.c, beside their definitions). */
+ * the files that define them). */
 #define EXPORT_ALIAS(name, target) \
 	extern __typeof__(target) name __attribute__((alias(#target), visibility("default")))
 

@@ -1,0 +1,810 @@
+/* mem.c: the allocation and query wrappers, and the device and pinned pools behind
+ * them.
+ *
+ * Device memory (cuMemAlloc_v2/cuMemFree_v2, which cudaMalloc/cudaFree reach) and
+ * pinned host memory (cuMemAllocHost_v2, cuMemHostAlloc, cuMemFreeHost: cudaMallocHost,
+ * cudaHostAlloc, cudaFreeHost) are cached: a freed block is kept, and the next request
+ * of the same rounded size (and, for host memory, the same flags) in the same context
+ * gets it back without a driver call. Sizes are rounded up to 512 bytes, and above
+ * 1 MiB to 2 MiB.
+ *
+ * The driver's cuMemFree waits for the work of the block's context before the memory
+ * can be used again; the pool keeps that promise in the block's own context, whatever
+ * context (or none) is current in the thread that frees it. The free records an event
+ * on that context's legacy default stream, which every blocking stream synchronises
+ * with, and the block is reused only once the event has completed. Once the program
+ * has used streams that do not synchronise with the legacy stream (non-blocking
+ * streams, or the per-thread default stream variants), the free synchronises the
+ * block's context instead, as the real cuMemFree does.
+ *
+ * Frees return what the driver returns: a second free of a block, while it sits in
+ * the pool, is CUDA_ERROR_INVALID_VALUE (the driver's answer for memory it no longer
+ * has), and an interior or unknown pointer goes to the driver. Nothing is ever in
+ * the pool and handed out at once.
+ *
+ * Free cached memory is capped (HMO_CUDA_POOL_MAX, HMO_CUDA_HOST_POOL_MAX). When any
+ * allocation route (cuMemAlloc, cuMemAllocPitch, cuMemAllocAsync, cuMemAllocManaged,
+ * cuMemCreate, arrays) runs out of memory while blocks are cached, they are given
+ * back and the allocation is tried once more. cuMemGetInfo counts cached device
+ * memory as free: it is the program's to have. A block exported through
+ * cuIpcGetMemHandle, by any pointer inside it, is never cached: its free is real.
+ * Queries of the range of a pooled pointer (cuMemGetAddressRange,
+ * cuPointerGetAttribute) are answered with the size the program asked for.
+ *
+ * The block table has one mutex, never held across a driver call that can block:
+ * frees, allocations and synchronisations happen with it released, the block marked
+ * as in flight meanwhile. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "cuda.h"
+#include "../internal.h"
+
+enum { BLOCK_FREE, BLOCK_LIVE, BLOCK_CACHED, BLOCK_BUSY };
+
+struct block {
+	uintptr_t p;
+	size_t size;		/* what the driver allocated: the rounded size */
+	size_t want;		/* what the program asked for */
+	unsigned flags;		/* cuMemHostAlloc flags (host blocks) */
+	bool host, exported;
+	int state;
+	int dev;		/* the device of its context */
+	struct hmo_cu_ctx_ref ctx;	/* current when it was made */
+	CUevent ev;		/* recorded at free, in ctx; NULL if none could be made */
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct block *blocks;
+static size_t nblocks, capblocks;
+static struct hmo_cu_pool_stats ps;
+static bool nonblocking_seen;
+static bool warned_full;
+
+void hmo_cu_note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t ptr, unsigned flags)
+{
+	struct hmo_cu_stat *s = &hmo_cu_stats[op];
+
+	__atomic_fetch_add(&s->calls, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->ns, hmo_now_ns() - t0, __ATOMIC_RELAXED);
+	if (rc != CUDA_SUCCESS)
+		__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
+	if (HMO_UNLIKELY(hmo_tracing))
+		hmo_trace_cuda(op, t0, bytes, ptr, flags, rc);
+}
+
+static void note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
+{
+	hmo_cu_note(op, bytes, t0, rc, 0, 0);
+}
+
+int hmo_cu_state(void)
+{
+	return __atomic_load_n(&ps.state, __ATOMIC_ACQUIRE);
+}
+
+static bool pooling(void)
+{
+	return hmo_opt.cuda_pool && hmo_cu_state() == 1;
+}
+
+static size_t round_size(size_t n)
+{
+	if (n <= ((size_t)1 << 20))
+		return (n + 511) & ~(size_t)511;
+	if (n > SIZE_MAX - ((size_t)2 << 20))
+		return 0;
+	return (n + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
+}
+
+/* ---- blocks: called with mu held ---------------------------------------------------- */
+
+/* The block starting at p (any state but free), or, with inside, the live block
+ * holding p; -1 when none. Indices, not pointers: the table moves as it grows. */
+static long find_block(uintptr_t p, bool host, bool inside)
+{
+	for (size_t i = 0; i < nblocks; i++) {
+		struct block *b = &blocks[i];
+		if (b->state == BLOCK_FREE || b->host != host)
+			continue;
+		if (b->p == p || (inside && b->state == BLOCK_LIVE && p > b->p && p < b->p + b->want))
+			return (long)i;
+	}
+	return -1;
+}
+
+static long new_block(void)
+{
+	for (size_t i = 0; i < nblocks; i++)
+		if (blocks[i].state == BLOCK_FREE)
+			return (long)i;
+	if (nblocks == capblocks) {
+		size_t cap = capblocks ? capblocks * 2 : 256;
+		hmo_guard_enter();
+		struct block *t = hmo_real.realloc(blocks, cap * sizeof *t);
+		hmo_guard_leave();
+		if (!t)
+			return -1;
+		blocks = t;
+		capblocks = cap;
+	}
+	memset(&blocks[nblocks], 0, sizeof blocks[0]);
+	return (long)nblocks++;
+}
+
+/* A cached block of exactly `size` (and flags), of context ctx, whose last use has
+ * finished (its event is only queried: never waited for). */
+static long reuse(size_t size, bool host, unsigned flags, const struct hmo_cu_ctx_ref *ctx)
+{
+	const struct hmo_cu_driver *d = hmo_cu_drv();
+
+	for (size_t i = 0; i < nblocks; i++) {
+		struct block *b = &blocks[i];
+		if (b->state != BLOCK_CACHED || b->host != host || b->size != size || b->flags != flags ||
+		    b->ctx.h != ctx->h || b->ctx.id != ctx->id)
+			continue;
+		if (b->ev && (!d->event_query || d->event_query(b->ev) != CUDA_SUCCESS))
+			continue;	/* still in use on the device */
+		return (long)i;
+	}
+	return -1;
+}
+
+static uint64_t *cached_of(bool host)
+{
+	return host ? &ps.host_cached : &ps.dev_cached;
+}
+
+/* ---- giving cached blocks back ------------------------------------------------------ */
+
+struct victim {
+	uintptr_t p;
+	long i;
+};
+
+/* Takes cached blocks out, oldest first, until at most `keep` bytes of their kind stay
+ * cached (all of them with keep = 0, and of every context); the caller frees them
+ * with mu released (give_back). Called with mu held. */
+static size_t take_victims(bool host, uint64_t keep, struct victim *v, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nblocks && *cached_of(host) > keep && n < max; i++) {
+		struct block *b = &blocks[i];
+		if (b->state != BLOCK_CACHED || b->host != host)
+			continue;
+		b->state = BLOCK_BUSY;
+		*cached_of(host) -= b->size;
+		v[n++] = (struct victim){ b->p, (long)i };
+	}
+	return n;
+}
+
+/* Frees the victims for real (the driver's free waits for their work), mu released. */
+static void give_back(bool host, const struct victim *v, size_t n)
+{
+	const struct hmo_cu_driver *d = hmo_cu_drv();
+
+	for (size_t k = 0; k < n; k++) {
+		CUresult rc = host ? (d->free_host ? d->free_host((void *)v[k].p) : CUDA_ERROR_NOT_INITIALIZED)
+				   : (d->mem_free ? d->mem_free((CUdeviceptr)v[k].p) : CUDA_ERROR_NOT_INITIALIZED);
+		pthread_mutex_lock(&mu);
+		struct block *b = &blocks[v[k].i];
+		if (b->state == BLOCK_BUSY && b->p == v[k].p) {
+			if (rc == CUDA_SUCCESS) {
+				if (!host)
+					ps.dev_released += b->size;
+				b->state = BLOCK_FREE;
+				if (b->ev && d->event_destroy)
+					(void)d->event_destroy(b->ev);	/* not a blocking call */
+				b->ev = NULL;
+			} else {
+				b->state = BLOCK_CACHED;	/* kept: the driver still has it */
+				*cached_of(host) += b->size;
+			}
+		}
+		pthread_mutex_unlock(&mu);
+	}
+}
+
+/* Gives back every cached block of a kind: after an out-of-memory. Returns whether
+ * anything was given back. */
+static bool release_all(bool host)
+{
+	struct victim v[64];
+	bool any = false;
+
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		size_t n = take_victims(host, 0, v, 64);
+		pthread_mutex_unlock(&mu);
+		if (!n)
+			return any;
+		give_back(host, v, n);
+		any = true;
+	}
+}
+
+/* Trims a kind's cache to its cap. */
+static void trim(bool host)
+{
+	struct victim v[16];
+	uint64_t cap = host ? hmo_opt.cuda_host_pool_max : hmo_opt.cuda_pool_max;
+
+	pthread_mutex_lock(&mu);
+	size_t n = take_victims(host, cap, v, 16);
+	pthread_mutex_unlock(&mu);
+	give_back(host, v, n);
+}
+
+void hmo_cu_mem_forget(bool (*is_gone)(const struct hmo_cu_ctx_ref *))
+{
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < nblocks; i++) {
+		struct block *b = &blocks[i];
+		if (b->state == BLOCK_FREE || !is_gone(&b->ctx))
+			continue;
+		if (b->state == BLOCK_CACHED)
+			*cached_of(b->host) -= b->size;
+		b->state = BLOCK_FREE;
+		b->ev = NULL;
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+/* ---- the free of a pooled block ------------------------------------------------------ */
+
+/* Makes block i safe to hand out again once its event completes (or at once, after a
+ * synchronisation of its context): called with mu released, the block BUSY. */
+static void guard(long i)
+{
+	const struct hmo_cu_driver *d = hmo_cu_drv();
+	bool pushed;
+
+	pthread_mutex_lock(&mu);
+	struct hmo_cu_ctx_ref ctx = blocks[i].ctx;
+	CUevent ev = blocks[i].ev;
+	pthread_mutex_unlock(&mu);
+	if (!hmo_cu_enter(&ctx, &pushed))
+		return;	/* its context is gone: the sweep drops the block */
+	if (hmo_cu_pt_seen || __atomic_load_n(&nonblocking_seen, __ATOMIC_RELAXED) || !d->event_record[0]) {
+		if (d->ctx_sync)
+			(void)d->ctx_sync();
+		ev = NULL;	/* nothing left to wait for */
+	} else {
+		if (!ev && (!d->event_create || d->event_create(&ev, 2 /* CU_EVENT_DISABLE_TIMING */) != CUDA_SUCCESS))
+			ev = NULL;
+		if (!ev || d->event_record[0](ev, NULL) != CUDA_SUCCESS) {
+			if (d->ctx_sync)
+				(void)d->ctx_sync();
+		}
+	}
+	hmo_cu_leave(pushed);
+	pthread_mutex_lock(&mu);
+	blocks[i].ev = ev;
+	pthread_mutex_unlock(&mu);
+}
+
+/* The program frees p: cached if it is a pooled block (true, *rc set), else false. */
+static bool pool_free(uintptr_t p, bool host, CUresult *rc)
+{
+	pthread_mutex_lock(&mu);
+	long i = p ? find_block(p, host, false) : -1;
+	if (i < 0) {
+		pthread_mutex_unlock(&mu);
+		return false;
+	}
+	struct block *b = &blocks[i];
+	if (b->state != BLOCK_LIVE) {
+		/* freed already: the driver would not know it any more */
+		ps.double_frees++;
+		pthread_mutex_unlock(&mu);
+		*rc = CUDA_ERROR_INVALID_VALUE;
+		return true;
+	}
+	if (b->exported) {
+		b->state = BLOCK_FREE;	/* shared with another process: freed for real */
+		pthread_mutex_unlock(&mu);
+		return false;
+	}
+	b->state = BLOCK_BUSY;
+	pthread_mutex_unlock(&mu);
+	guard(i);
+	pthread_mutex_lock(&mu);
+	b = &blocks[i];
+	if (b->state == BLOCK_BUSY) {
+		b->state = BLOCK_CACHED;
+		*cached_of(host) += b->size;
+		if (!host && ps.dev_cached > ps.dev_peak_cached)
+			ps.dev_peak_cached = ps.dev_cached;
+	}
+	pthread_mutex_unlock(&mu);
+	trim(host);
+	*rc = CUDA_SUCCESS;
+	return true;
+}
+
+/* ---- allocation ------------------------------------------------------------------- */
+
+/* HMO_CUPTI: libhmo-cupti.so, beside libhmo, started once CUDA is up. */
+static void start_cupti(void)
+{
+	static int once;
+	Dl_info info;
+	char path[4096];
+
+	if (!hmo_opt.cupti || __atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (!dladdr((void *)&start_cupti, &info) || !info.dli_fname) {
+		hmo_warn("hmo: CUPTI unavailable: cannot tell where libhmo is");
+		return;
+	}
+	const char *slash = strrchr(info.dli_fname, '/');
+	size_t dir = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
+	if (dir + sizeof "libhmo-cupti.so" > sizeof path)
+		return;
+	memcpy(path, info.dli_fname, dir);
+	memcpy(path + dir, "libhmo-cupti.so", sizeof "libhmo-cupti.so");
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	int (*start)(void) = h ? (int (*)(void))dlsym(h, "hmo_cupti_start") : NULL;
+	if (!start) {
+		char line[4200];
+		struct fmt_buf w;
+		fmt_init(&w, line, sizeof line);
+		fmt_str(&w, "hmo: CUPTI unavailable: cannot load ");
+		fmt_str(&w, path);
+		fmt_str(&w, " (");
+		fmt_str(&w, dlerror() ? "see dlerror" : "no hmo_cupti_start");
+		fmt_str(&w, "); the GPU is not traced");
+		hmo_warn(w.p);
+		return;
+	}
+	(void)start();	/* it says itself why it could not start */
+}
+
+CUresult cu_wrap_init(unsigned flags)
+{
+	CUresult (*real)(unsigned) = hmo_cu_next(CU_INIT, 0);
+	uint64_t t0 = hmo_now_ns();
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	CUresult rc = real(flags);
+	int none = 0;
+	/* decided at the first cuInit */
+	__atomic_compare_exchange_n(&ps.state, &none, rc == CUDA_SUCCESS ? 1 : rc, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+	note(CU_INIT, 0, t0, rc);
+	if (rc == CUDA_SUCCESS)
+		start_cupti();
+	return rc;
+}
+
+/* A pooled allocation of n bytes: from the cache, else from the driver through
+ * `fresh` (with one retry after giving the cache back, on out-of-memory). */
+static CUresult pool_alloc(enum cu_op op, bool host, unsigned flags, size_t n, uintptr_t *out,
+			   CUresult (*fresh)(void *arg, size_t size, uintptr_t *p), void *arg)
+{
+	const struct hmo_cu_driver *d = hmo_cu_drv();
+	uint64_t t0 = hmo_now_ns();
+	struct hmo_cu_ctx_ref ctx;
+	size_t size = round_size(n);
+	CUdevice dev = 0;
+
+	if (!size || !hmo_cu_current(&ctx)) {
+		/* no context (or an impossible size): the driver says what it says */
+		uintptr_t p = 0;
+		CUresult rc = fresh(arg, n, &p);
+		if (rc == CUDA_SUCCESS)
+			*out = p;
+		note(op, n, t0, rc);
+		return rc;
+	}
+	pthread_mutex_lock(&mu);
+	long i = reuse(size, host, flags, &ctx);
+	if (i >= 0) {
+		struct block *b = &blocks[i];
+		if (host)
+			ps.host_hits++;
+		else
+			ps.dev_hits++;
+		*cached_of(host) -= b->size;
+		b->state = BLOCK_LIVE;
+		b->want = n;
+		b->exported = false;
+		*out = b->p;
+		pthread_mutex_unlock(&mu);
+		hmo_cu_note(op, n, t0, CUDA_SUCCESS, *out, HMO_CUDA_POOL_HIT);
+		return CUDA_SUCCESS;
+	}
+	bool any_cached = *cached_of(host) != 0;
+	pthread_mutex_unlock(&mu);
+	uintptr_t p = 0;
+	CUresult rc = fresh(arg, size, &p);
+	if (rc == CUDA_ERROR_OUT_OF_MEMORY && any_cached && release_all(host)) {
+		__atomic_fetch_add(&ps.dev_oom_retries, 1, __ATOMIC_RELAXED);
+		rc = fresh(arg, size, &p);
+	}
+	if (rc == CUDA_SUCCESS) {
+		if (!host && d->ctx_get_device)
+			(void)d->ctx_get_device(&dev);
+		pthread_mutex_lock(&mu);
+		if ((i = new_block()) >= 0) {
+			blocks[i] = (struct block){ .p = p, .size = size, .want = n, .flags = flags, .host = host,
+						    .state = BLOCK_LIVE, .dev = dev, .ctx = ctx };
+			if (host)
+				ps.host_misses++;
+			else
+				ps.dev_misses++;
+		}	/* else no room to record it: the program's, unpooled */
+		pthread_mutex_unlock(&mu);
+		*out = p;
+	}
+	hmo_cu_note(op, n, t0, rc, p, rc == CUDA_SUCCESS ? HMO_CUDA_POOL_NEW : 0);
+	return rc;
+}
+
+static CUresult fresh_dev(void *arg, size_t size, uintptr_t *p)
+{
+	CUresult (*real)(CUdeviceptr *, size_t) = arg;
+	CUdeviceptr d = 0;
+	CUresult rc = real(&d, size);
+
+	*p = (uintptr_t)d;
+	return rc;
+}
+
+CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
+{
+	CUresult (*real)(CUdeviceptr *, size_t) = hmo_cu_next(CU_MEM_ALLOC, 0);
+	uint64_t t0 = hmo_now_ns();
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	if (!pooling() || !p || !n) {
+		CUresult rc = real(p, n);
+		note(CU_MEM_ALLOC, n, t0, rc);
+		return rc;
+	}
+	uintptr_t out = 0;
+	CUresult rc = pool_alloc(CU_MEM_ALLOC, false, 0, n, &out, fresh_dev, (void *)real);
+	if (rc == CUDA_SUCCESS)
+		*p = (CUdeviceptr)out;
+	return rc;
+}
+
+CUresult cu_wrap_mem_free(CUdeviceptr p)
+{
+	CUresult (*real)(CUdeviceptr) = hmo_cu_next(CU_MEM_FREE, 0);
+	uint64_t t0 = hmo_now_ns();
+	CUresult rc;
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	if (pool_free((uintptr_t)p, false, &rc)) {
+		hmo_cu_note(CU_MEM_FREE, 0, t0, rc, p, 0);
+		return rc;
+	}
+	rc = real(p);
+	note(CU_MEM_FREE, 0, t0, rc);
+	return rc;
+}
+
+/* ---- pinned host memory ------------------------------------------------------------- */
+
+struct host_call {
+	enum cu_op op;
+	unsigned flags;
+};
+
+static CUresult fresh_host(void *arg, size_t size, uintptr_t *p)
+{
+	const struct host_call *c = arg;
+	void *h = NULL;
+	CUresult rc = c->op == CU_MEM_ALLOC_HOST
+			      ? ((CUresult (*)(void **, size_t))hmo_cu_next(c->op, 0))(&h, size)
+			      : ((CUresult (*)(void **, size_t, unsigned))hmo_cu_next(c->op, 0))(&h, size, c->flags);
+	*p = (uintptr_t)h;
+	return rc;
+}
+
+static CUresult host_alloc(enum cu_op op, void **p, size_t n, unsigned flags)
+{
+	struct host_call c = { op, flags };
+	uint64_t t0 = hmo_now_ns();
+	uintptr_t out = 0;
+	CUresult rc;
+
+	if (!hmo_cu_next(op, 0))
+		return CUDA_ERROR_NOT_INITIALIZED;
+	if (!pooling() || !p || !n) {
+		rc = fresh_host(&c, n, &out);
+		if (p && rc == CUDA_SUCCESS)
+			*p = (void *)out;
+		note(op, n, t0, rc);
+		return rc;
+	}
+	rc = pool_alloc(op, true, flags, n, &out, fresh_host, &c);
+	if (rc == CUDA_SUCCESS)
+		*p = (void *)out;
+	return rc;
+}
+
+CUresult cu_wrap_mem_alloc_host(void **p, size_t n)
+{
+	return host_alloc(CU_MEM_ALLOC_HOST, p, n, 0);
+}
+
+CUresult cu_wrap_mem_host_alloc(void **p, size_t n, unsigned flags)
+{
+	return host_alloc(CU_MEM_HOST_ALLOC, p, n, flags);
+}
+
+CUresult cu_wrap_mem_free_host(void *p)
+{
+	CUresult (*real)(void *) = hmo_cu_next(CU_MEM_FREE_HOST, 0);
+	uint64_t t0 = hmo_now_ns();
+	CUresult rc;
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	if (!pool_free((uintptr_t)p, true, &rc))
+		rc = real(p);
+	note(CU_MEM_FREE_HOST, 0, t0, rc);
+	return rc;
+}
+
+/* ---- memory hmo does not pool: counted, passed through, retried after giving the
+ * cache back when the device is out of memory ------------------------------------- */
+
+/* rc of a call that allocates device memory: after an out-of-memory with device blocks
+ * cached, the cache goes back and the caller tries once more (true). */
+static bool retry_after(CUresult rc)
+{
+	bool cached;
+
+	if (rc != CUDA_ERROR_OUT_OF_MEMORY || !pooling())
+		return false;
+	pthread_mutex_lock(&mu);
+	cached = ps.dev_cached != 0;
+	pthread_mutex_unlock(&mu);
+	if (!cached || !release_all(false))
+		return false;
+	__atomic_fetch_add(&ps.dev_oom_retries, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+#define ALLOC(name, op, v, params, args, bytes) \
+	HMO_CU_WRAPPER(name, op, v, params, args, bytes, if (retry_after(rc)) rc = real args)
+#define PASS(name, op, v, params, args, bytes) HMO_CU_WRAPPER(name, op, v, params, args, bytes, (void)0)
+
+ALLOC(cu_wrap_mem_alloc_async, CU_MEM_ALLOC_ASYNC, 0, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s), n)
+ALLOC(cu_wrap_mem_alloc_async_pt, CU_MEM_ALLOC_ASYNC, 1, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s), n)
+ALLOC(cu_wrap_mem_alloc_managed, CU_MEM_ALLOC_MANAGED, 0, (CUdeviceptr *p, size_t n, unsigned f), (p, n, f), n)
+ALLOC(cu_wrap_mem_create, CU_MEM_CREATE, 0,
+      (unsigned long long *h, size_t n, const void *prop, unsigned long long f), (h, n, prop, f), n)
+ALLOC(cu_wrap_mem_alloc_pitch, CU_MEM_ALLOC_PITCH, 0, (CUdeviceptr *p, size_t *pitch, size_t w, size_t h, unsigned e),
+      (p, pitch, w, h, e), w && h && h <= SIZE_MAX / w ? w * h : 0)
+ALLOC(cu_wrap_array_create, CU_ARRAY_CREATE, 0, (CUarray *a, const void *desc), (a, desc), 0)
+ALLOC(cu_wrap_array3d_create, CU_ARRAY3D_CREATE, 0, (CUarray *a, const void *desc), (a, desc), 0)
+PASS(cu_wrap_mem_free_async, CU_MEM_FREE_ASYNC, 0, (CUdeviceptr p, CUstream s), (p, s), 0)
+PASS(cu_wrap_mem_free_async_pt, CU_MEM_FREE_ASYNC, 1, (CUdeviceptr p, CUstream s), (p, s), 0)
+PASS(cu_wrap_mem_map, CU_MEM_MAP, 0,
+     (CUdeviceptr p, size_t n, size_t off, unsigned long long h, unsigned long long f), (p, n, off, h, f), n)
+
+/* ---- queries -------------------------------------------------------------------------- */
+
+/* Whether p lies in a pooled device block: 1 a live one (its start and the size the
+ * program asked for in *base, *size), -1 one the program has freed (the pool holds
+ * it, the program must not see it), 0 none. */
+static int pooled(CUdeviceptr p, CUdeviceptr *base, size_t *size)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < nblocks && !r; i++) {
+		const struct block *b = &blocks[i];
+		if (b->state == BLOCK_FREE || b->host || p < b->p || p - b->p >= (b->state == BLOCK_LIVE ? b->want : b->size))
+			continue;
+		r = b->state == BLOCK_LIVE ? 1 : -1;
+		*base = (CUdeviceptr)b->p;
+		*size = b->want;
+	}
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
+static bool pooled_range(CUdeviceptr p, CUdeviceptr *base, size_t *size)
+{
+	return pooled(p, base, size) == 1;
+}
+
+bool hmo_cu_device_range_ok(CUdeviceptr p, size_t n)
+{
+	CUdeviceptr base;
+	size_t size;
+	int r = pooled(p, &base, &size);
+
+	return r == 0 || (r == 1 && n <= size - (size_t)(p - base));
+}
+
+/* cudaPointerGetAttributes reaches this: the range attributes of a pooled block are
+ * the pool's, the others the driver's. */
+CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p)
+{
+	CUresult (*real)(unsigned, int *, void **, CUdeviceptr) = hmo_cu_next(CU_PTR_ATTRS, 0);
+	uint64_t t0 = hmo_now_ns();
+	CUdeviceptr base;
+	size_t size;
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	CUresult rc = real(n, attrs, data, p);
+	if (rc == CUDA_SUCCESS && attrs && data && pooled_range(p, &base, &size)) {
+		for (unsigned i = 0; i < n; i++) {
+			if (!data[i])
+				continue;
+			if (attrs[i] == CU_POINTER_ATTRIBUTE_RANGE_START_ADDR)
+				*(CUdeviceptr *)data[i] = base;
+			else if (attrs[i] == CU_POINTER_ATTRIBUTE_RANGE_SIZE)
+				*(size_t *)data[i] = size;
+		}
+	}
+	note(CU_PTR_ATTRS, 0, t0, rc);
+	return rc;
+}
+
+CUresult cu_wrap_range(CUdeviceptr *base, size_t *size, CUdeviceptr p)
+{
+	CUresult (*real)(CUdeviceptr *, size_t *, CUdeviceptr) = hmo_cu_next(CU_RANGE, 0);
+	uint64_t t0 = hmo_now_ns();
+	CUdeviceptr b;
+	size_t n;
+
+	int r = pooled(p, &b, &n);
+	if (r) {
+		if (r > 0 && base)
+			*base = b;
+		if (r > 0 && size)
+			*size = n;
+		/* a freed block is not the program's: the driver's answer for unknown memory */
+		CUresult rc = r > 0 ? CUDA_SUCCESS : CUDA_ERROR_NOT_FOUND;
+		note(CU_RANGE, 0, t0, rc);
+		return rc;
+	}
+	CUresult rc = real ? real(base, size, p) : CUDA_ERROR_NOT_INITIALIZED;
+	note(CU_RANGE, 0, t0, rc);
+	return rc;
+}
+
+CUresult cu_wrap_ptr_attr(void *out, int attr, CUdeviceptr p)
+{
+	CUresult (*real)(void *, int, CUdeviceptr) = hmo_cu_next(CU_PTR_ATTR, 0);
+	uint64_t t0 = hmo_now_ns();
+	CUdeviceptr b;
+	size_t n;
+
+	if (out && (attr == CU_POINTER_ATTRIBUTE_RANGE_START_ADDR || attr == CU_POINTER_ATTRIBUTE_RANGE_SIZE) &&
+	    pooled_range(p, &b, &n)) {
+		if (attr == CU_POINTER_ATTRIBUTE_RANGE_START_ADDR)
+			*(CUdeviceptr *)out = b;
+		else
+			*(size_t *)out = n;
+		note(CU_PTR_ATTR, 0, t0, CUDA_SUCCESS);
+		return CUDA_SUCCESS;
+	}
+	CUresult rc = real ? real(out, attr, p) : CUDA_ERROR_NOT_INITIALIZED;
+	note(CU_PTR_ATTR, 0, t0, rc);
+	return rc;
+}
+
+/* Free device memory as the program would see it without hmo: what the driver says,
+ * plus what the pool holds cached on the current device. The 90% warning is about
+ * that, the program's own use. */
+CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
+{
+	CUresult (*real)(size_t *, size_t *) = hmo_cu_next(CU_MEM_INFO, 0);
+	const struct hmo_cu_driver *d = hmo_cu_drv();
+	uint64_t t0 = hmo_now_ns();
+	CUdevice dev = 0;
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	CUresult rc = real(free_, total);
+	note(CU_MEM_INFO, 0, t0, rc);
+	if (rc != CUDA_SUCCESS || !free_ || !total)
+		return rc;
+	if (d->ctx_get_device && d->ctx_get_device(&dev) == CUDA_SUCCESS) {
+		uint64_t cached = 0;
+		pthread_mutex_lock(&mu);
+		for (size_t i = 0; i < nblocks; i++)
+			if (blocks[i].state == BLOCK_CACHED && !blocks[i].host && blocks[i].dev == dev)
+				cached += blocks[i].size;
+		pthread_mutex_unlock(&mu);
+		*free_ = *free_ + cached < *total ? *free_ + cached : *total;
+	}
+	pthread_mutex_lock(&mu);
+	ps.mem_free = *free_;
+	ps.mem_total = *total;
+	pthread_mutex_unlock(&mu);
+	if (*total && *free_ < *total / 10 && !__atomic_exchange_n(&warned_full, true, __ATOMIC_RELAXED) &&
+	    hmo_opt.stats.kind != HMO_OUT_OFF) {
+		char line[160];
+		struct fmt_buf w;
+		fmt_init(&w, line, sizeof line);
+		fmt_str(&w, "hmo: GPU memory is over 90% used by the program (");
+		fmt_bytes(&w, *free_);
+		fmt_str(&w, " free of ");
+		fmt_bytes(&w, *total);
+		fmt_str(&w, ")");
+		hmo_warn(w.p);
+	}
+	return rc;
+}
+
+/* An export through any pointer inside a pooled block marks the block: another
+ * process may map it, so its free is real. */
+CUresult cu_wrap_ipc_get(void *handle, CUdeviceptr p)
+{
+	CUresult (*real)(void *, CUdeviceptr) = hmo_cu_next(CU_IPC_GET, 0);
+	uint64_t t0 = hmo_now_ns();
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	pthread_mutex_lock(&mu);
+	long i = find_block((uintptr_t)p, false, true);
+	if (i >= 0 && blocks[i].state == BLOCK_LIVE)
+		blocks[i].exported = true;
+	pthread_mutex_unlock(&mu);
+	CUresult rc = real(handle, p);
+	note(CU_IPC_GET, 0, t0, rc);
+	return rc;
+}
+
+/* Streams that do not synchronise with the legacy stream (CU_STREAM_NON_BLOCKING)
+ * change how frees are made safe (see the top). */
+#define NONBLOCKING_SEEN(flags) \
+	if (rc == CUDA_SUCCESS && ((flags) & 1)) __atomic_store_n(&nonblocking_seen, true, __ATOMIC_RELAXED)
+HMO_CU_WRAPPER(cu_wrap_stream_create, CU_STREAM_CREATE, 0, (CUstream *s, unsigned flags), (s, flags), 0,
+	       NONBLOCKING_SEEN(flags))
+HMO_CU_WRAPPER(cu_wrap_stream_create_prio, CU_STREAM_CREATE_PRIO, 0, (CUstream *s, unsigned flags, int prio),
+	       (s, flags, prio), 0, NONBLOCKING_SEEN(flags))
+
+void hmo_cu_pool_stats(struct hmo_cu_pool_stats *out)
+{
+	pthread_mutex_lock(&mu);
+	*out = ps;
+	pthread_mutex_unlock(&mu);
+}
+
+/* ---- exported, for programs linked to libcuda ------------------------------------- */
+
+#define EXPORT_ALIAS(name, target) \
+	extern __typeof__(target) name __attribute__((alias(#target), visibility("default")))
+
+EXPORT_ALIAS(cuInit, cu_wrap_init);
+EXPORT_ALIAS(cuMemAlloc_v2, cu_wrap_mem_alloc);
+EXPORT_ALIAS(cuMemFree_v2, cu_wrap_mem_free);
+EXPORT_ALIAS(cuMemAllocHost_v2, cu_wrap_mem_alloc_host);
+EXPORT_ALIAS(cuMemHostAlloc, cu_wrap_mem_host_alloc);
+EXPORT_ALIAS(cuMemFreeHost, cu_wrap_mem_free_host);
+EXPORT_ALIAS(cuMemGetAddressRange_v2, cu_wrap_range);
+EXPORT_ALIAS(cuPointerGetAttribute, cu_wrap_ptr_attr);
+EXPORT_ALIAS(cuMemGetInfo_v2, cu_wrap_mem_info);
+EXPORT_ALIAS(cuIpcGetMemHandle, cu_wrap_ipc_get);
+EXPORT_ALIAS(cuStreamCreate, cu_wrap_stream_create);
+EXPORT_ALIAS(cuStreamCreateWithPriority, cu_wrap_stream_create_prio);
+EXPORT_ALIAS(cuPointerGetAttributes, cu_wrap_ptr_attrs);
+EXPORT_ALIAS(cuMemAllocAsync, cu_wrap_mem_alloc_async);
+EXPORT_ALIAS(cuMemAllocAsync_ptsz, cu_wrap_mem_alloc_async_pt);
+EXPORT_ALIAS(cuMemFreeAsync, cu_wrap_mem_free_async);
+EXPORT_ALIAS(cuMemFreeAsync_ptsz, cu_wrap_mem_free_async_pt);
+EXPORT_ALIAS(cuMemAllocManaged, cu_wrap_mem_alloc_managed);
+EXPORT_ALIAS(cuMemCreate, cu_wrap_mem_create);
+EXPORT_ALIAS(cuMemMap, cu_wrap_mem_map);
+EXPORT_ALIAS(cuMemAllocPitch_v2, cu_wrap_mem_alloc_pitch);
+EXPORT_ALIAS(cuArrayCreate_v2, cu_wrap_array_create);
+EXPORT_ALIAS(cuArray3DCreate_v2, cu_wrap_array3d_create);

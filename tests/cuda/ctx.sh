@@ -1,0 +1,54 @@
+#!/bin/sh
+# A program must not be able to tell, from its results or its error codes, that hmo is
+# there: on any context, stream, capture or teardown (t_ctx, on the strict fake
+# libcuda of tests/fakecuda). Each case runs without hmo, then under hmo with every
+# HMO_PIN and HMO_CUDA_POOL value, and the outputs must be the same, byte for byte.
+# Every run has a time limit: a deadlock fails, it does not hang the suite.
+. "$SRCDIR/tests/lib.sh"
+fake="$BUILDDIR/tests/fakecuda"
+t="$BUILDDIR/tests/cuda"
+[ -f "$fake/libcuda.so.1" ] || fail "the fake CUDA libraries are not built"
+cd "$WORK" || exit 99
+LD_LIBRARY_PATH="$fake${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
+
+same() {	# same CASE [ENV=VALUE...]: t_ctx CASE plain and under hmo, outputs equal
+	c=$1
+	shift
+	env "$@" timeout 60 "$t/t_ctx" "$c" >plain 2>plain.err || { cat plain plain.err; fail "t_ctx $c, without hmo"; }
+	for pin in auto staging register off; do
+		for pool in on off; do
+			env "$@" HMO_PIN=$pin HMO_CUDA_POOL=$pool HMO_STATS="$WORK/stats" timeout 60 \
+				env LD_PRELOAD="$LIBHMO" "$t/t_ctx" "$c" >hmo 2>hmo.err 9>&- ||
+				{ cat hmo hmo.err stats 2>/dev/null; fail "t_ctx $c under hmo (HMO_PIN=$pin HMO_CUDA_POOL=$pool): status $?"; }
+			cmp -s plain hmo || { diff plain hmo; cat hmo.err; fail "t_ctx $c: hmo changed what the program saw (HMO_PIN=$pin HMO_CUDA_POOL=$pool)"; }
+			rm -f stats
+		done
+	done
+}
+
+same twoctx
+same twoctx FAKECUDA_DEVICES=2
+same release
+same destroy
+same freeother
+same double
+same capture
+same hostfn
+grep -q 'host function finished' plain || fail "the fake's host function did not finish without hmo"
+same meminfo
+same oom FAKECUDA_MEM=$((64 << 20))
+same ipc
+same sizes
+same reload
+# ... and hmo followed the library to its new address: the last load's staging ring
+# was pinned in it (hmo neither called the old one nor was bypassed).
+timeout 60 env LD_PRELOAD="$LIBHMO" "$t/t_ctx" reload >out 2>err 9>&- || { cat out err; fail "t_ctx reload under hmo"; }
+grep -q 'pinned by the last load: [1-9]' err || { cat err; fail "after libcuda was loaded again elsewhere, hmo no longer staged"; }
+# A driver whose cuGetProcAddress resolves names with dlsym: hmo must never call
+# itself as the next definition (it deadlocked in staging).
+same twoctx FAKECUDA_GPA_DLSYM=1
+FAKECUDA_GPA_DLSYM=1 HMO_STATS="$WORK/stats" timeout 60 env LD_PRELOAD="$LIBHMO" "$t/t_cudart" copies >out 2>&1 9>&- ||
+	{ cat out; fail "t_cudart copies, cuGetProcAddress through dlsym: status $?"; }
+grep -q '^hmo: cuda staging: [1-9]' stats || { cat stats; fail "cuGetProcAddress through dlsym: nothing staged"; }
+exit 0
