@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "cuda/cuda.h"
 #include "os.h"
 #include "pool.h"
 
@@ -62,6 +63,7 @@ static void atfork_child(void)
 	hmo_start_ns = hmo_now_ns();
 	hmo_stats_reset_child();
 	hmo_trace_child();
+	hmo_cu_child();
 }
 
 /* A relative LD_PRELOAD entry naming libhmo stops working as soon as the program

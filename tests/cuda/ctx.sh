@@ -40,6 +40,10 @@ same meminfo
 same oom FAKECUDA_MEM=$((64 << 20))
 same ipc
 same sizes
+same fork
+same capalloc
+same sticky
+same register
 same reload
 # ... and hmo followed the library to its new address: the last load's staging ring
 # was pinned in it (hmo neither called the old one nor was bypassed).

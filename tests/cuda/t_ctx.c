@@ -24,7 +24,12 @@
  *   t_ctx oom        out of memory on every allocation route, with freed blocks
  *   t_ctx ipc        an export through an interior pointer
  *   t_ctx sizes      2D pitches smaller than the width, sizes near SIZE_MAX
- *   t_ctx reload     libcuda closed and opened again at another address */
+ *   t_ctx reload     libcuda closed and opened again at another address
+ *   t_ctx fork       a child forked after blocks were freed: the driver refuses it
+ *   t_ctx capalloc   allocations and frees while a capture is under way, in each mode
+ *   t_ctx sticky     a sticky error on the context: every allocation reports it
+ *   t_ctx register   the program registers and unregisters part of a large buffer
+ *                    that hmo's frame pool handed out, after copying it many times */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -33,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,6 +87,9 @@ static struct {
 	CUresult (*create_mem)(unsigned long long *, size_t, const void *, unsigned long long);
 	CUresult (*release_mem)(unsigned long long);
 	CUresult (*ipc)(void *, CUdeviceptr);
+	CUresult (*host_register)(void *, size_t, unsigned);
+	CUresult (*host_unregister)(void *);
+	void (*sticky)(int);
 	unsigned long (*count)(const char *);
 	size_t (*pending)(void);
 	int (*is_live)(CUdeviceptr);
@@ -107,7 +116,8 @@ static void load(void)
 	L(host_func, "cuLaunchHostFunc"); L(alloc_host, "cuMemAllocHost_v2"); L(free_host, "cuMemFreeHost");
 	L(memset_async, "cuMemsetD8Async"); L(mem_info, "cuMemGetInfo_v2"); L(alloc_async, "cuMemAllocAsync");
 	L(managed, "cuMemAllocManaged"); L(create_mem, "cuMemCreate"); L(release_mem, "cuMemRelease");
-	L(ipc, "cuIpcGetMemHandle");
+	L(ipc, "cuIpcGetMemHandle"); L(host_register, "cuMemHostRegister_v2"); L(host_unregister, "cuMemHostUnregister");
+	L(sticky, "fakecuda_sticky");
 	L(count, "fakecuda_count"); L(pending, "fakecuda_pending"); L(is_live, "fakecuda_is_live");
 	L(exported, "fakecuda_exported");
 #undef L
@@ -475,6 +485,86 @@ static void reload(void)
 	fprintf(stderr, "pinned by the last load: %lu\n", d.count("cuMemHostAlloc"));
 }
 
+static void forked(void)
+{
+	CUdeviceptr x, y;
+	void *h, *g;
+	int status;
+	CUstream s;
+
+	primary();
+	CHECK(d.stream_create(&s, 1 /* non-blocking: hmo's frees synchronise */) == 0);
+	CHECK(d.alloc(&x, 3 << 20) == 0 && d.free_(x) == 0);
+	CHECK(d.alloc_host(&h, 3 << 20) == 0 && d.free_host(h) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		/* the child's own codes, as its exit status: 10 * device + pinned */
+		CUresult a = d.alloc(&y, 3 << 20), b = d.alloc_host(&g, 3 << 20);
+		_exit(a * 10 + b);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	printf("child: device %d, pinned %d\n", WEXITSTATUS(status) / 10, WEXITSTATUS(status) % 10);
+	CHECK(d.alloc(&y, 3 << 20) == 0 && d.free_(y) == 0);
+}
+
+static void capalloc(void)
+{
+	CUstream s;
+	CUdeviceptr x, y;
+	void *g = NULL;
+
+	primary();
+	CHECK(d.stream_create(&s, 0) == 0);
+	for (int mode = 0; mode < 3; mode++) {
+		CHECK(d.alloc(&x, 3 << 20) == 0);
+		printf("mode %d: begin %d\n", mode, d.begin(s, mode));
+		printf("mode %d: free %d\n", mode, d.free_(x));
+		printf("mode %d: alloc %d\n", mode, d.alloc(&y, 3 << 20));
+		printf("mode %d: end %d\n", mode, d.end(s, &g));
+		printf("mode %d: frees after %d %d\n", mode, d.free_(x), d.free_(y));
+	}
+}
+
+static void sticky(void)
+{
+	CUdeviceptr x, y;
+	void *h;
+	CUstream s;
+
+	primary();
+	CHECK(d.stream_create(&s, 1 /* non-blocking: hmo's frees synchronise */) == 0);
+	CHECK(d.alloc(&x, 3 << 20) == 0 && d.free_(x) == 0);
+	CHECK(d.alloc_host(&h, 3 << 20) == 0 && d.free_host(h) == 0);
+	d.sticky(700);	/* CUDA_ERROR_ILLEGAL_ADDRESS */
+	printf("alloc %d\n", d.alloc(&y, 3 << 20));
+	printf("alloc host %d\n", d.alloc_host(&h, 3 << 20));
+}
+
+static void registered(void)
+{
+	const size_t n = 8 << 20;
+	unsigned char *f = malloc(n), *back = malloc(n);
+	CUdeviceptr dev;
+
+	primary();
+	CHECK(f && back && d.alloc(&dev, n) == 0);
+	for (int i = 0; i < 4; i++) {
+		fill(f, n, (unsigned)i);
+		CHECK(d.htod(dev, f, n) == 0 && d.dtoh(back, dev, n) == 0 && memcmp(f, back, n) == 0);
+	}
+	printf("register %d\n", d.host_register(f + 4096, 1 << 20, 0));
+	fill(f, n, 9);
+	printf("copy %d\n", d.htod_async(dev, f + 4096, 1 << 20, NULL));
+	printf("unregister %d\n", d.host_unregister(f + 4096));
+	printf("unregister again %d\n", d.host_unregister(f + 4096));
+	printf("unregister the whole %d\n", d.host_unregister(f));
+	CHECK(d.dtoh(back, dev, n) == 0);
+	printf("sum %016llx\n", (unsigned long long)sum(back + 4096, 1 << 20));
+	free(f);
+	free(back);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "twoctx";
@@ -505,6 +595,14 @@ int main(int argc, char **argv)
 		sizes();
 	else if (!strcmp(mode, "reload"))
 		reload();
+	else if (!strcmp(mode, "fork"))
+		forked();
+	else if (!strcmp(mode, "capalloc"))
+		capalloc();
+	else if (!strcmp(mode, "sticky"))
+		sticky();
+	else if (!strcmp(mode, "register"))
+		registered();
 	else
 		return 2;
 	return 0;

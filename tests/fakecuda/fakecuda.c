@@ -30,6 +30,14 @@
  * - Host registration: overlapping registrations give 712, an unregister of what was
  *   not registered 713.
  * - IPC: an export through any pointer inside an allocation exports the allocation.
+ * - Calls that are unsafe during a capture (allocations, frees, host registration)
+ *   give CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED and invalidate it: from any thread
+ *   while a capture in global mode is under way, from its own thread in thread-local
+ *   mode; relaxed mode allows them.
+ * - A forked child cannot use the driver: every call there gives
+ *   CUDA_ERROR_NOT_INITIALIZED.
+ * - A sticky error (fakecuda_sticky, as after an illegal address in a kernel) makes
+ *   every later call on the context return it.
  *
  * Every call is counted by name (fakecuda_count). cuGetProcAddress hands out distinct
  * per-thread-stream variants where the real driver has them.
@@ -47,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "preload/cuda/defs.h"
 
@@ -102,6 +111,7 @@ struct CUstream_st;
 struct CUctx_st {
 	int dev;
 	bool primary, alive;
+	CUresult sticky;		/* fakecuda_sticky: every call on it fails so */
 	int refs;			/* primary: retains not yet released */
 	unsigned long long id;		/* new at every creation, reset included */
 	struct CUstream_st *legacy, *pt;
@@ -111,6 +121,7 @@ static unsigned long long next_id = 1;
 static int ndev = 1;
 static size_t dev_total = (size_t)1 << 30, dev_used[MAXDEV];
 static int init_state;	/* 0 not yet, 1 ok, else the error */
+static pid_t init_pid;	/* the process that initialised the driver */
 
 static __thread struct CUctx_st *stack[16];
 static __thread int depth;
@@ -186,6 +197,7 @@ struct CUstream_st {
 	bool nonblocking, busy, dead;
 	int capture;			/* CU_STREAM_CAPTURE_STATUS_* */
 	int mode;
+	pthread_t cap_thread;		/* the thread that began the capture */
 	struct ops graph;		/* what the capture recorded */
 };
 /* An event recorded on the legacy stream also waits for the work queued before it on
@@ -355,10 +367,10 @@ API size_t fakecuda_pending(void)
 
 /* ---- the driver API ------------------------------------------------------------- */
 
-#define ENTER(name) count(name); pthread_mutex_lock(&mu)
+#define ENTER(name) count(name); pthread_mutex_lock(&mu); if (init_pid && getpid() != init_pid) LEAVE(CUDA_ERROR_NOT_INITIALIZED)
 #define LEAVE(rc) do { CUresult r_ = (rc); pthread_mutex_unlock(&mu); return r_; } while (0)
 #define NEED_INIT() if (init_state != 1) LEAVE(init_state ? init_state : CUDA_ERROR_NOT_INITIALIZED)
-#define NEED_CTX() NEED_INIT(); if (!current()) LEAVE(E_INVALID_CONTEXT)
+#define NEED_CTX() NEED_INIT(); if (!current()) LEAVE(E_INVALID_CONTEXT); if (current()->sticky) LEAVE(current()->sticky)
 /* The start of a call on a stream: counted, locked, checked (NEED_INIT or NEED_CTX), and
  * `s` the stream that hs names (pt: the per-thread variant of the call), or the
  * driver's error for it. */
@@ -384,6 +396,7 @@ API CUresult cuInit(unsigned flags)
 			ndev = 2;
 		for (int i = 0; i < MAXDEV; i++)
 			ctxs[i] = (struct CUctx_st){ .dev = i, .primary = true };
+		init_pid = getpid();
 	}
 	LEAVE(init_state == 1 ? CUDA_SUCCESS : init_state);
 }
@@ -572,6 +585,8 @@ API CUresult cuCtxGetId(CUcontext c, unsigned long long *id)
 		LEAVE(E_INVALID_CONTEXT);
 	if (!c->alive)
 		LEAVE(709);	/* CUDA_ERROR_CONTEXT_IS_DESTROYED */
+	if (c->sticky)
+		LEAVE(c->sticky);
 	*id = c->id;
 	LEAVE(0);
 }
@@ -621,10 +636,37 @@ static CUresult dev_alloc(CUdeviceptr *p, size_t n)
 	return 0;
 }
 
+/* A call that is unsafe during a capture: refused, and the capture invalidated, when
+ * one forbids it (see the top). */
+static CUresult unsafe(void)
+{
+	CUresult rc = 0;
+	for (int i = 0; i < nstreams; i++) {
+		struct CUstream_st *s = streams[i];
+		if (!s->dead && s->capture == 1 &&
+		    (s->mode == 0 || (s->mode == 1 && pthread_equal(s->cap_thread, pthread_self())))) {
+			s->capture = 2;
+			rc = E_CAPTURE_UNSUPPORTED;
+		}
+	}
+	return rc;
+}
+#define SAFE() do { CUresult u_ = unsafe(); if (u_) LEAVE(u_); } while (0)
+
+/* Every later call on the current context fails with code. */
+API void fakecuda_sticky(int code)
+{
+	pthread_mutex_lock(&mu);
+	if (current())
+		current()->sticky = code;
+	pthread_mutex_unlock(&mu);
+}
+
 API CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t n)
 {
 	ENTER("cuMemAlloc_v2");
 	NEED_CTX();
+	SAFE();
 	LEAVE(dev_alloc(p, n));
 }
 
@@ -632,6 +674,7 @@ API CUresult cuMemAllocPitch_v2(CUdeviceptr *p, size_t *pitch, size_t w, size_t 
 {
 	ENTER("cuMemAllocPitch_v2");
 	NEED_CTX();
+	SAFE();
 	if (!pitch || !w || !h || (elem != 4 && elem != 8 && elem != 16) || w > SIZE_MAX / 2)
 		LEAVE(CUDA_ERROR_INVALID_VALUE);
 	size_t pi = (w + 511) & ~(size_t)511;
@@ -661,6 +704,7 @@ API CUresult cuMemFree_v2(CUdeviceptr p)
 {
 	ENTER("cuMemFree_v2");
 	NEED_INIT();
+	SAFE();
 	LEAVE(dev_free(p));
 }
 
@@ -669,6 +713,7 @@ static CUresult host_alloc(void **p, size_t n, unsigned flags)
 	size_t mapped;
 
 	NEED_CTX();
+	SAFE();
 	if (!p || !n)
 		LEAVE(CUDA_ERROR_INVALID_VALUE);
 	void *m = map(n, &mapped);
@@ -695,6 +740,7 @@ API CUresult cuMemFreeHost(void *p)
 {
 	ENTER("cuMemFreeHost");
 	NEED_INIT();
+	SAFE();
 	struct alloc *a = find((uintptr_t)p, false);
 	if (!a || a->k != PINNED)
 		LEAVE(CUDA_ERROR_INVALID_VALUE);
@@ -711,6 +757,7 @@ API CUresult cuMemHostRegister_v2(void *p, size_t n, unsigned flags)
 {
 	ENTER("cuMemHostRegister_v2");
 	NEED_CTX();
+	SAFE();
 	if (!p || !n)
 		LEAVE(CUDA_ERROR_INVALID_VALUE);
 	for (size_t i = 0; i < nallocs; i++)
@@ -947,6 +994,7 @@ static CUresult begin_capture(const char *name, CUstream hs, int mode, bool pt)
 	run(s, SIZE_MAX);
 	s->capture = 1;
 	s->mode = mode;
+	s->cap_thread = pthread_self();
 	s->graph = (struct ops){ 0 };
 	LEAVE(0);
 }
@@ -1095,6 +1143,8 @@ API CUresult cuEventQuery(CUevent e)
 	ENTER("cuEventQuery");
 	if (!event_ok(e))
 		LEAVE(E_INVALID_HANDLE);
+	if (e->ctx->sticky)
+		LEAVE(e->ctx->sticky);
 	if (e->captured)
 		LEAVE(E_CAPTURED_EVENT);
 	if (!e->recorded || event_done(e))
@@ -1112,6 +1162,8 @@ API CUresult cuEventSynchronize(CUevent e)
 	ENTER("cuEventSynchronize");
 	if (!event_ok(e))
 		LEAVE(E_INVALID_HANDLE);
+	if (e->ctx->sticky)
+		LEAVE(e->ctx->sticky);
 	if (e->captured)
 		LEAVE(E_CAPTURED_EVENT);
 	if (e->recorded)

@@ -40,6 +40,15 @@ void hmo_cu_forget_all(void)
 	hmo_cu_stage_forget(all);
 }
 
+/* A forked child cannot use its parent's driver state: the driver refuses it every
+ * call, and a pool that handed it a parent's block would answer where the driver
+ * would not. */
+void hmo_cu_child(void)
+{
+	hmo_cu_mem_child();
+	hmo_cu_stage_child();
+}
+
 /* Without context ids: the handle a destroy ended. */
 static __thread CUcontext destroyed;
 

@@ -117,6 +117,11 @@ void hmo_cu_leave(bool pushed);
 void hmo_cu_sweep(void);
 /* Drops everything hmo kept in the driver, calling nothing (the driver went). */
 void hmo_cu_forget_all(void);
+/* In a forked child (one thread, the driver unusable there): the same, and the locks
+ * set up again, since the fork may have caught another thread holding one. */
+void hmo_cu_child(void);
+void hmo_cu_mem_child(void);
+void hmo_cu_stage_child(void);
 
 /* ---- mem.c --------------------------------------------------------------------- */
 
@@ -142,6 +147,9 @@ bool hmo_cu_device_range_ok(CUdeviceptr p, size_t n);
 
 /* ---- stage.c ------------------------------------------------------------------- */
 
+/* Whether a stream capture is under way anywhere in the process (captures begun and
+ * not yet ended). */
+bool hmo_cu_capturing(void);
 /* Drops the staging ring of every context gone(ref) says is gone. */
 void hmo_cu_stage_forget(bool (*gone)(const struct hmo_cu_ctx_ref *));
 struct hmo_cu_stage_stats {

@@ -31,6 +31,11 @@
  * Queries of the range of a pooled pointer (cuMemGetAddressRange,
  * cuPointerGetAttribute) are answered with the size the program asked for.
  *
+ * While a stream capture is under way anywhere in the process, the pools neither
+ * hand out nor keep: an allocation or a free there is one the driver may refuse
+ * (capture modes forbid them, and invalidate the capture), so it goes to the driver,
+ * which answers as it would without hmo.
+ *
  * The block table has one mutex, never held across a driver call that can block:
  * frees, allocations and synchronisations happen with it released, the block marked
  * as in flight meanwhile. */
@@ -255,6 +260,14 @@ void hmo_cu_mem_forget(bool (*is_gone)(const struct hmo_cu_ctx_ref *))
 	pthread_mutex_unlock(&mu);
 }
 
+void hmo_cu_mem_child(void)
+{
+	pthread_mutex_init(&mu, NULL);
+	for (size_t i = 0; i < nblocks; i++)
+		blocks[i] = (struct block){ .state = BLOCK_FREE };
+	ps.dev_cached = ps.host_cached = 0;
+}
+
 /* ---- the free of a pooled block ------------------------------------------------------ */
 
 /* Makes block i safe to hand out again once its event completes (or at once, after a
@@ -303,6 +316,22 @@ static bool pool_free(uintptr_t p, bool host, CUresult *rc)
 		ps.double_frees++;
 		pthread_mutex_unlock(&mu);
 		*rc = CUDA_ERROR_INVALID_VALUE;
+		return true;
+	}
+	if (hmo_cu_capturing()) {
+		/* the driver decides (a capture may forbid a free): freed for real, or kept */
+		const struct hmo_cu_driver *d = hmo_cu_drv();
+		b->state = BLOCK_BUSY;
+		pthread_mutex_unlock(&mu);
+		*rc = host ? (d->free_host ? d->free_host((void *)p) : CUDA_ERROR_NOT_INITIALIZED)
+			   : (d->mem_free ? d->mem_free((CUdeviceptr)p) : CUDA_ERROR_NOT_INITIALIZED);
+		pthread_mutex_lock(&mu);
+		blocks[i].state = *rc == CUDA_SUCCESS ? BLOCK_FREE : BLOCK_LIVE;
+		if (*rc == CUDA_SUCCESS && blocks[i].ev && d->event_destroy)
+			(void)d->event_destroy(blocks[i].ev);	/* not a blocking call */
+		if (*rc == CUDA_SUCCESS)
+			blocks[i].ev = NULL;
+		pthread_mutex_unlock(&mu);
 		return true;
 	}
 	if (b->exported) {
@@ -394,8 +423,9 @@ static CUresult pool_alloc(enum cu_op op, bool host, unsigned flags, size_t n, u
 	size_t size = round_size(n);
 	CUdevice dev = 0;
 
-	if (!size || !hmo_cu_current(&ctx)) {
-		/* no context (or an impossible size): the driver says what it says */
+	if (!size || hmo_cu_capturing() || !hmo_cu_current(&ctx)) {
+		/* no context, a capture under way, or an impossible size: the driver says
+		 * what it says, and the block is not pooled */
 		uintptr_t p = 0;
 		CUresult rc = fresh(arg, n, &p);
 		if (rc == CUDA_SUCCESS)

@@ -89,13 +89,7 @@ static struct ring *ring_of(const struct hmo_cu_ctx_ref *ctx)
 		}
 	}
 	if (!r && spare) {
-		static bool init;
-		if (!init) {
-			for (int i = 0; i < MAX_RINGS; i++)
-				pthread_mutex_init(&rings[i].mu, NULL);
-			init = true;
-		}
-		r = spare;
+		r = spare;	/* its mutex: all zeros, as PTHREAD_MUTEX_INITIALIZER is */
 		ring_reset(r);
 		r->used = true;
 		r->ctx = *ctx;
@@ -118,6 +112,22 @@ void hmo_cu_stage_forget(bool (*gone)(const struct hmo_cu_ctx_ref *))
 		pthread_mutex_unlock(&rings[i].mu);
 	}
 	pthread_mutex_unlock(&rings_mu);
+}
+
+bool hmo_cu_capturing(void)
+{
+	return __atomic_load_n(&captures, __ATOMIC_ACQUIRE) > 0;
+}
+
+void hmo_cu_stage_child(void)
+{
+	pthread_mutex_init(&rings_mu, NULL);
+	pthread_mutex_init(&st_mu, NULL);
+	for (int i = 0; i < MAX_RINGS; i++) {
+		pthread_mutex_init(&rings[i].mu, NULL);
+		ring_reset(&rings[i]);
+	}
+	captures = 0;
 }
 
 /* The ring's chunks, pinned at its first use in the current context (its own). */
