@@ -42,6 +42,7 @@ same ipc
 same sizes
 same fork
 same capalloc
+same capthread
 same sticky
 same register
 same reload

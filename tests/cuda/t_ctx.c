@@ -28,6 +28,8 @@
  *   t_ctx fork       a child forked after blocks were freed: the driver refuses it
  *   t_ctx capalloc   allocations and frees while a capture is under way, in each mode
  *   t_ctx sticky     a sticky error on the context: every allocation reports it
+ *   t_ctx capthread  one thread captures a stream (each mode) while another copies
+ *                    pageable memory on its per-thread default stream
  *   t_ctx register   the program registers and unregisters part of a large buffer
  *                    that hmo's frame pool handed out, after copying it many times */
 #include <dlfcn.h>
@@ -65,6 +67,7 @@ static struct {
 	CUresult (*dtoh)(void *, CUdeviceptr, size_t);
 	CUresult (*htod_async)(CUdeviceptr, const void *, size_t, CUstream);
 	CUresult (*htod_async_pt)(CUdeviceptr, const void *, size_t, CUstream);
+	CUresult (*htod_pt)(CUdeviceptr, const void *, size_t);
 	CUresult (*dtoh_async)(void *, CUdeviceptr, size_t, CUstream);
 	CUresult (*copy2d)(const CUDA_MEMCPY2D *);
 	CUresult (*copy2d_async)(const CUDA_MEMCPY2D *, CUstream);
@@ -106,7 +109,7 @@ static void load(void)
 	L(push, "cuCtxPushCurrent_v2"); L(pop, "cuCtxPopCurrent_v2"); L(set, "cuCtxSetCurrent");
 	L(alloc, "cuMemAlloc_v2"); L(free_, "cuMemFree_v2"); L(pitch, "cuMemAllocPitch_v2");
 	L(htod, "cuMemcpyHtoD_v2"); L(dtoh, "cuMemcpyDtoH_v2"); L(htod_async, "cuMemcpyHtoDAsync_v2");
-	L(htod_async_pt, "cuMemcpyHtoDAsync_v2_ptsz"); L(dtoh_async, "cuMemcpyDtoHAsync_v2");
+	L(htod_async_pt, "cuMemcpyHtoDAsync_v2_ptsz"); L(htod_pt, "cuMemcpyHtoD_v2_ptds"); L(dtoh_async, "cuMemcpyDtoHAsync_v2");
 	L(copy2d, "cuMemcpy2D_v2"); L(copy2d_async, "cuMemcpy2DAsync_v2");
 	L(stream_create, "cuStreamCreate"); L(stream_sync, "cuStreamSynchronize");
 	L(stream_sync_pt, "cuStreamSynchronize_ptsz");
@@ -587,6 +590,37 @@ static void sticky(void)
 	printf("alloc host %d\n", d.alloc_host(&h, 3 << 20));
 }
 
+struct copier { CUcontext c; CUdeviceptr dev; unsigned char *src; size_t n; CUresult rc; };
+
+static void *copy_elsewhere(void *arg)
+{
+	struct copier *k = arg;
+	CHECK(d.push(k->c) == 0);
+	k->rc = d.htod_pt(k->dev, k->src, k->n);
+	CHECK(d.pop(NULL) == 0);
+	return NULL;
+}
+
+static void capthread(void)
+{
+	const size_t n = 6 << 20;
+	struct copier k = { .c = primary(), .src = malloc(n), .n = n };
+	CUstream s;
+	void *g = NULL;
+
+	CHECK(k.src && d.alloc(&k.dev, n) == 0 && d.stream_create(&s, 0) == 0);
+	fill(k.src, n, 1);
+	for (int mode = 0; mode < 3; mode++) {
+		pthread_t t;
+		printf("mode %d: begin %d\n", mode, d.begin(s, mode));
+		CHECK(pthread_create(&t, NULL, copy_elsewhere, &k) == 0 && pthread_join(t, NULL) == 0);
+		printf("mode %d: the other thread's copy %d\n", mode, k.rc);
+		printf("mode %d: end %d\n", mode, d.end(s, &g));
+	}
+	CHECK(d.free_(k.dev) == 0);
+	free(k.src);
+}
+
 static void registered(void)
 {
 	const size_t n = 8 << 20;
@@ -647,6 +681,8 @@ int main(int argc, char **argv)
 		capalloc();
 	else if (!strcmp(mode, "sticky"))
 		sticky();
+	else if (!strcmp(mode, "capthread"))
+		capthread();
 	else if (!strcmp(mode, "register"))
 		registered();
 	else

@@ -30,7 +30,8 @@
  * - Host registration: overlapping registrations give 712, an unregister of what was
  *   not registered 713.
  * - IPC: an export through any pointer inside an allocation exports the allocation.
- * - Calls that are unsafe during a capture (allocations, frees, host registration)
+ * - Calls that are unsafe during a capture (allocations, frees, host registration,
+ *   synchronous copies)
  *   give CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED and invalidate it: from any thread
  *   while a capture in global mode is under way, from its own thread in thread-local
  *   mode; relaxed mode allows them.
@@ -114,7 +115,7 @@ struct CUctx_st {
 	CUresult sticky;		/* fakecuda_sticky: every call on it fails so */
 	int refs;			/* primary: retains not yet released */
 	unsigned long long id;		/* new at every creation, reset included */
-	struct CUstream_st *legacy, *pt;
+	struct CUstream_st *legacy;	/* each thread's per-thread stream: per_thread() */
 };
 static struct CUctx_st ctxs[MAXCTX];	/* 0..MAXDEV-1: the primary contexts */
 static unsigned long long next_id = 1;
@@ -187,14 +188,28 @@ static bool pinned(const void *p)
 /* ---- streams --------------------------------------------------------------------- */
 
 enum op_kind { OP_COPY, OP_SET, OP_HOST, OP_NOP };
-struct op { enum op_kind k; void *dst; const void *src; size_t n; int c; void (*fn)(void *); void *arg; };
+/* An op of the legacy stream waits for the work queued before it on every blocking
+ * stream of its context (deps: each stream's length then, by index in streams[]);
+ * an op of another blocking stream for the legacy stream's (legacy_at + 1). */
+struct op {
+	enum op_kind k;
+	void *dst;
+	const void *src;
+	size_t n;
+	int c;
+	void (*fn)(void *);
+	void *arg;
+	size_t *deps;
+	int ndeps;
+	size_t legacy_at;
+};
 struct ops { struct op *v; size_t n, cap; };
 struct CUstream_st {
 	struct CUctx_st *ctx;
 	unsigned long long ctx_id;	/* of its context when it was made */
 	struct ops q;
 	size_t done;
-	bool nonblocking, busy, dead;
+	bool nonblocking, busy, dead, asked;
 	int capture;			/* CU_STREAM_CAPTURE_STATUS_* */
 	int mode;
 	pthread_t cap_thread;		/* the thread that began the capture */
@@ -212,8 +227,30 @@ struct CUevent_st {
 	int nothers;
 };
 struct graph { struct ops ops; };
-static struct CUstream_st *streams[1024];
+#define MAXSTREAMS 4096
+static struct CUstream_st *streams[MAXSTREAMS];
 static int nstreams;
+static __thread bool no_host;	/* a query: run what can run, but no host function */
+
+static struct CUstream_st *new_stream(struct CUctx_st *c, bool nonblocking);
+
+/* The calling thread's per-thread default stream of context c. */
+static __thread struct { struct CUctx_st *c; unsigned long long id; struct CUstream_st *s; } pts[16];
+
+static struct CUstream_st *per_thread(struct CUctx_st *c)
+{
+	int free_slot = -1;
+	for (int i = 0; i < 16; i++) {
+		if (pts[i].c == c && pts[i].id == c->id && !pts[i].s->dead)
+			return pts[i].s;
+		if (free_slot < 0 && (!pts[i].c || !pts[i].c->alive || pts[i].id != pts[i].c->id))
+			free_slot = i;
+	}
+	struct CUstream_st *n = new_stream(c, false);
+	if (free_slot >= 0)
+		pts[free_slot].c = c, pts[free_slot].id = c->id, pts[free_slot].s = n;
+	return n;
+}
 
 static bool ctx_ok(const struct CUctx_st *c, unsigned long long id)
 {
@@ -231,7 +268,7 @@ static struct CUstream_st *S(CUstream s, bool pt, CUresult *rc)
 			*rc = E_INVALID_CONTEXT;
 			return NULL;
 		}
-		return s == (CUstream)2 || (!s && pt) ? c->pt : c->legacy;
+		return s == (CUstream)2 || (!s && pt) ? per_thread(c) : c->legacy;
 	}
 	if (s->dead || !ctx_ok(s->ctx, s->ctx_id)) {
 		*rc = E_INVALID_HANDLE;
@@ -257,29 +294,76 @@ static void exec(const struct op *o)
 		memset(o->dst, o->c, o->n);
 }
 
-/* Runs s's work up to position upto. A host function runs without the lock; another
- * thread that needs the same stream meanwhile waits for it. Called with mu held. */
+static void run(struct CUstream_st *s, size_t upto);
+
+/* Runs what op o of s waits for on other streams; false when a query (no_host) left
+ * some of it undone. */
+static bool run_deps(struct CUstream_st *s, const struct op *o)
+{
+	bool ok = true;
+	for (int i = 0; i < o->ndeps; i++) {
+		if (o->deps[i]) {
+			run(streams[i], o->deps[i]);
+			ok &= streams[i]->done >= o->deps[i];
+		}
+	}
+	if (o->legacy_at) {
+		run(s->ctx->legacy, o->legacy_at - 1);
+		ok &= s->ctx->legacy->done >= o->legacy_at - 1;
+	}
+	return ok;
+}
+
+/* Runs s's work up to position upto, each op after what it waits for. A host
+ * function runs without the lock (and not at all for a query: a GPU never runs one
+ * in the caller's thread); another thread that needs the same stream meanwhile waits
+ * for it. Called with mu held. */
 static void run(struct CUstream_st *s, size_t upto)
 {
 	while (s->done < upto && s->done < s->q.n) {
 		if (s->busy) {
+			if (no_host)
+				return;
 			pthread_cond_wait(&cv, &mu);
 			continue;
 		}
 		struct op o = s->q.v[s->done];
+		if (o.k == OP_HOST && no_host)
+			return;
+		s->busy = true;	/* its dependencies may run host functions, unlocked */
+		bool ready = run_deps(s, &o);
+		if (!ready) {
+			s->busy = false;
+			pthread_cond_broadcast(&cv);
+			return;
+		}
 		if (o.k == OP_HOST) {
-			s->busy = true;
 			pthread_mutex_unlock(&mu);
 			o.fn(o.arg);
 			pthread_mutex_lock(&mu);
-			s->busy = false;
-			s->done++;
-			pthread_cond_broadcast(&cv);
-			continue;
+		} else {
+			exec(&o);
 		}
-		exec(&o);
+		free(o.deps);
 		s->done++;
+		s->busy = false;
+		pthread_cond_broadcast(&cv);
 	}
+}
+
+/* Runs what a new op on s would wait for, and s's own earlier work: a copy that takes
+ * its host side at once comes after them. */
+static void drain_for(struct CUstream_st *s)
+{
+	if (s == s->ctx->legacy) {
+		for (int i = 0; i < nstreams; i++)
+			if (streams[i]->ctx == s->ctx && !streams[i]->nonblocking && !streams[i]->dead &&
+			    !streams[i]->capture)
+				run(streams[i], SIZE_MAX);
+	} else if (!s->nonblocking) {
+		run(s->ctx->legacy, SIZE_MAX);
+	}
+	run(s, SIZE_MAX);
 }
 
 static void run_ctx(struct CUctx_st *c)
@@ -295,7 +379,7 @@ static struct CUstream_st *new_stream(struct CUctx_st *c, bool nonblocking)
 	n->ctx = c;
 	n->ctx_id = c->id;
 	n->nonblocking = nonblocking;
-	if (nstreams < 1024)
+	if (nstreams < MAXSTREAMS)
 		streams[nstreams++] = n;
 	return n;
 }
@@ -307,7 +391,7 @@ static CUresult legacy_ok(struct CUctx_st *c)
 	CUresult rc = 0;
 	for (int i = 0; i < nstreams; i++) {
 		struct CUstream_st *s = streams[i];
-		if (s->ctx == c && !s->dead && s->capture == 1 && !s->nonblocking && s != c->pt) {
+		if (s->ctx == c && !s->dead && s->capture == 1 && !s->nonblocking && s != c->legacy) {
 			s->capture = 2;
 			rc = E_CAPTURE_IMPLICIT;
 		}
@@ -326,31 +410,35 @@ static CUresult sync_stream(struct CUstream_st *s)
 		CUresult rc = legacy_ok(s->ctx);
 		if (rc)
 			return rc;
-		run_ctx(s->ctx);
-		return 0;
 	}
-	run(s, SIZE_MAX);
+	drain_for(s);
 	return 0;
 }
 
 /* Queues o on s, or records it into s's capture. Work on the legacy stream waits for
  * the work queued before it on every blocking stream of its context, and work on a
- * blocking stream for the legacy stream's: that earlier work is run now (running
- * queued work early is a schedule the GPU could have chosen). */
+ * blocking stream for the legacy stream's: recorded with the op, and run before it,
+ * never earlier. */
 static void enqueue(struct CUstream_st *s, struct op o)
 {
+	o.deps = NULL;
+	o.ndeps = 0;
+	o.legacy_at = 0;
 	if (s->capture == 1) {
 		push_op(&s->graph, o);
 		return;
 	}
 	if (s == s->ctx->legacy) {
+		o.deps = calloc((size_t)nstreams, sizeof *o.deps);
+		o.ndeps = nstreams;
 		for (int i = 0; i < nstreams; i++)
 			if (streams[i]->ctx == s->ctx && streams[i] != s && !streams[i]->nonblocking &&
 			    !streams[i]->dead && !streams[i]->capture)
-				run(streams[i], SIZE_MAX);
+				o.deps[i] = streams[i]->q.n;
 	} else if (!s->nonblocking) {
-		run(s->ctx->legacy, SIZE_MAX);
+		o.legacy_at = s->ctx->legacy->q.n + 1;
 	}
+	s->asked = false;
 	push_op(&s->q, o);
 }
 
@@ -416,7 +504,6 @@ static void ctx_start(struct CUctx_st *c)
 	c->alive = true;
 	c->id = next_id++;
 	c->legacy = new_stream(c, false);
-	c->pt = new_stream(c, false);
 }
 
 /* A context goes: its work is run, its memory unmapped, its streams and events
@@ -807,6 +894,8 @@ static CUresult copy(const char *name, void *dst, const void *src, size_t n, CUs
 		LEAVE(CUDA_ERROR_INVALID_VALUE);
 	if (s == s->ctx->legacy && (rc = legacy_ok(s->ctx)) != 0)
 		LEAVE(rc);
+	if (!async)
+		SAFE();	/* a synchronous copy is unsafe during a capture */
 	if (s->capture) {
 		if (!async)
 			LEAVE((s->capture = 2, E_CAPTURE_UNSUPPORTED));
@@ -814,10 +903,7 @@ static CUresult copy(const char *name, void *dst, const void *src, size_t n, CUs
 		LEAVE(0);
 	}
 	if (!async || !pinned(host)) {
-		if (!async)
-			sync_stream(s);
-		else
-			run(s, SIZE_MAX);
+		drain_for(s);	/* the host side is taken now, after the work it follows */
 		memmove(dst, src, n);
 	} else {
 		enqueue(s, (struct op){ .k = OP_COPY, .dst = dst, .src = src, .n = n });
@@ -902,10 +988,8 @@ static CUresult copy2d(const char *name, const CUDA_MEMCPY2D *c, CUstream hs, bo
 	if (s->capture && !async)
 		LEAVE((s->capture = 2, E_CAPTURE_UNSUPPORTED));
 	bool defer = s->capture || (async && (!host || pinned(host)));
-	if (!async)
-		sync_stream(s);
-	else if (!defer)
-		run(s, SIZE_MAX);
+	if (!defer)
+		drain_for(s);
 	for (size_t y = 0; y < c->Height; y++) {
 		void *d = (char *)p2_dst(c) + y * c->dstPitch;
 		const void *sr = (const char *)p2_src(c) + y * c->srcPitch;
@@ -984,6 +1068,18 @@ static CUresult stream_sync(const char *name, CUstream hs, bool pt)
 API CUresult cuStreamSynchronize(CUstream s) { return stream_sync("cuStreamSynchronize", s, false); }
 API CUresult cuStreamSynchronize_ptsz(CUstream s) { return stream_sync("cuStreamSynchronize_ptsz", s, true); }
 
+static CUresult stream_ctx(const char *name, CUstream hs, CUcontext *out, bool pt)
+{
+	STREAM_CALL(name, NEED_INIT, hs, pt);
+	if (!out)
+		LEAVE(CUDA_ERROR_INVALID_VALUE);
+	*out = s->ctx;
+	LEAVE(0);
+}
+
+API CUresult cuStreamGetCtx(CUstream s, CUcontext *c) { return stream_ctx("cuStreamGetCtx", s, c, false); }
+API CUresult cuStreamGetCtx_ptsz(CUstream s, CUcontext *c) { return stream_ctx("cuStreamGetCtx_ptsz", s, c, true); }
+
 static CUresult begin_capture(const char *name, CUstream hs, int mode, bool pt)
 {
 	STREAM_CALL(name, NEED_CTX, hs, pt);
@@ -1027,10 +1123,14 @@ static CUresult is_capturing(const char *name, CUstream hs, int *status, bool pt
 {
 	STREAM_CALL(name, NEED_INIT, hs, pt);
 	if (s == s->ctx->legacy) {
-		/* the legacy stream is never captured; asking about it while a blocking
-		 * stream captures is an implicit dependency */
+		/* the legacy stream is never captured; asked about while a blocking stream
+		 * captures, it says so (that capture is not invalidated) */
 		*status = 0;
-		LEAVE(legacy_ok(s->ctx));
+		for (int i = 0; i < nstreams; i++)
+			if (streams[i]->ctx == s->ctx && !streams[i]->dead && streams[i]->capture == 1 &&
+			    !streams[i]->nonblocking && streams[i] != s)
+				LEAVE(E_CAPTURE_IMPLICIT);
+		LEAVE(0);
 	}
 	*status = s->capture;
 	LEAVE(0);
@@ -1137,7 +1237,9 @@ static void event_run(CUevent e)
 		run(streams[i], e->others[i]);
 }
 
-/* Not ready the first time it is asked about pending work; done the second. */
+/* Not ready the first time it is asked about pending work; the second time, the work
+ * runs, but no host function (a GPU never runs one in the caller's thread): done
+ * unless one is in the way. */
 API CUresult cuEventQuery(CUevent e)
 {
 	ENTER("cuEventQuery");
@@ -1153,8 +1255,10 @@ API CUresult cuEventQuery(CUevent e)
 		e->asked = true;
 		LEAVE(E_NOT_READY);
 	}
+	no_host = true;
 	event_run(e);
-	LEAVE(0);
+	no_host = false;
+	LEAVE(event_done(e) ? 0 : E_NOT_READY);
 }
 
 API CUresult cuEventSynchronize(CUevent e)
@@ -1322,13 +1426,27 @@ static CUresult set_flags(const char *name, CUdevice d, unsigned flags)
 }
 
 API CUresult cuDevicePrimaryCtxSetFlags(CUdevice d, unsigned f) { return set_flags("cuDevicePrimaryCtxSetFlags", d, f); }
-API CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice d, unsigned f) { return set_flags("cuDevicePrimaryCtxSetFlags_v2", d, f); }
+API CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice d, unsigned f)
+{
+	(void)f;
+	ENTER("cuDevicePrimaryCtxSetFlags_v2");	/* _v2 may change an active context's */
+	NEED_INIT();
+	LEAVE(d < 0 || d >= ndev ? CUDA_ERROR_INVALID_VALUE : 0);
+}
 
 API CUresult cuStreamQuery(CUstream hs)
 {
 	STREAM_CALL("cuStreamQuery", NEED_INIT, hs, false);
 	if (s->capture)
 		LEAVE((s->capture = 2, E_CAPTURE_UNSUPPORTED));
+	/* as cuEventQuery: not ready when first asked, then what can run has run */
+	if (s->done < s->q.n && !s->asked) {
+		s->asked = true;
+		LEAVE(E_NOT_READY);
+	}
+	no_host = true;
+	run(s, SIZE_MAX);
+	no_host = false;
 	LEAVE(s->done < s->q.n ? E_NOT_READY : 0);
 }
 
@@ -1479,9 +1597,11 @@ static const struct entry table[] = {
 	E("cuMemMap", cuMemMap), E("cuArrayCreate", cuArrayCreate_v2), E("cuArray3DCreate", cuArray3DCreate_v2),
 	E("cuArrayDestroy", cuArrayDestroy), E("cuStreamQuery", cuStreamQuery), E("cuMemcpy", cuMemcpy),
 	E("cuMemcpyAsync", cuMemcpyAsync), E("cuDeviceGetAttribute", cuDeviceGetAttribute),
+	EP("cuStreamGetCtx", cuStreamGetCtx, cuStreamGetCtx_ptsz),
 };
 
 API CUresult cuGetProcAddress_v2(const char *sym, void **pfn, int version, cuuint64_t flags, int *status);
+API CUresult cuGetProcAddress(const char *sym, void **pfn, int version, cuuint64_t flags);
 
 static CUresult lookup(const char *sym, void **pfn, int version, cuuint64_t flags, int *status)
 {
@@ -1489,7 +1609,10 @@ static CUresult lookup(const char *sym, void **pfn, int version, cuuint64_t flag
 
 	*pfn = NULL;
 	if (!strcmp(sym, "cuGetProcAddress")) {
-		*pfn = by_name ? dlsym(RTLD_DEFAULT, "cuGetProcAddress_v2") : (void *)cuGetProcAddress_v2;
+		/* the 5-argument _v2 from CUDA 12, the 4-argument one before */
+		const char *name = version >= 12000 ? "cuGetProcAddress_v2" : "cuGetProcAddress";
+		*pfn = by_name ? dlsym(RTLD_DEFAULT, name)
+			       : version >= 12000 ? (void *)cuGetProcAddress_v2 : (void *)cuGetProcAddress;
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {

@@ -22,12 +22,12 @@
  *   - its stream belongs to the current context: the ring, its chunks and its events
  *     are that context's (each context has its own ring, made at its first staged
  *     copy, and forgotten when the context goes, see ctx.c);
- *   - the stream is not capturing (a stream, or the per-thread default stream for
- *     the _ptsz/_ptds variants, asked with cuStreamIsCapturing), and for the legacy
- *     stream no capture is under way anywhere (hmo counts the captures begun and
- *     ended: asking the driver about the legacy stream during a capture is itself
- *     an implicit dependency, which would invalidate the program's capture): a
- *     capture records the call as the program made it;
+ *   - no capture is under way anywhere in the process (hmo counts the captures
+ *     begun and ended), and the stream is not capturing (asked of a stream or the
+ *     per-thread default stream, never of the legacy stream, for captures begun by
+ *     a road hmo does not see): a capture records the call as the program made it,
+ *     and in its global mode even another thread's pinning or waiting would be
+ *     refused and invalidate it;
  *   - its arguments are ones the driver accepts (pitches at least the width, no
  *     overflow, the device range inside one allocation and inside what the program
  *     asked the pool for): otherwise the driver answers, with its own code;
@@ -335,12 +335,12 @@ static bool stage(struct job *j, const void *host, CUdeviceptr dev, size_t span,
 		if (!d->stream_get_ctx || d->stream_get_ctx(s, &sc) != CUDA_SUCCESS || sc != cur.h)
 			return false;
 	}
-	/* nor capturing: asked of the stream the call would use, never of the legacy one */
+	/* nor capturing: no capture anywhere, and asked of the stream the call would use
+	 * (never of the legacy one: that is an implicit dependency of its own) */
 	CUstream q = !s && j->v ? CU_STREAM_PER_THREAD : s;
-	if (!q || q == CU_STREAM_LEGACY) {
-		if (__atomic_load_n(&captures, __ATOMIC_ACQUIRE) > 0)
-			return false;
-	} else if (d->stream_capturing &&
+	if (hmo_cu_capturing())
+		return false;
+	if (q && q != CU_STREAM_LEGACY && d->stream_capturing &&
 		   (d->stream_capturing(q, &cap) != CUDA_SUCCESS || cap != CU_STREAM_CAPTURE_STATUS_NONE)) {
 		return false;
 	}
