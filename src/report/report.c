@@ -30,6 +30,7 @@ static const char *const cu_names[CU_COUNT] = {
 	"cuGetProcAddress", "cuGetProcAddress_v2", "cuMemAllocPitch_v2", "cuArrayCreate_v2", "cuArray3DCreate_v2",
 	"cuCtxDestroy", "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxRelease",
 	"cuStreamBeginCapture_v2", "cuStreamBeginCaptureToGraph", "cuStreamEndCapture",
+	"cuDevicePrimaryCtxRetain", "cuStreamBeginCapture", "cuMemAllocFromPoolAsync",
 };
 
 const char *report_gpu_dir(unsigned dir)

@@ -43,6 +43,7 @@ same sizes
 same fork
 same capalloc
 same capthread
+same freeasync
 same sticky
 same register
 same reload

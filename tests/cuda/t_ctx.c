@@ -30,6 +30,7 @@
  *   t_ctx sticky     a sticky error on the context: every allocation reports it
  *   t_ctx capthread  one thread captures a stream (each mode) while another copies
  *                    pageable memory on its per-thread default stream
+ *   t_ctx freeasync  a block from cuMemAlloc freed with cuMemFreeAsync, then freed again
  *   t_ctx register   the program registers and unregisters part of a large buffer
  *                    that hmo's frame pool handed out, after copying it many times */
 #include <dlfcn.h>
@@ -87,6 +88,7 @@ static struct {
 	CUresult (*memset_async)(CUdeviceptr, unsigned char, size_t, CUstream);
 	CUresult (*mem_info)(size_t *, size_t *);
 	CUresult (*alloc_async)(CUdeviceptr *, size_t, CUstream);
+	CUresult (*free_async)(CUdeviceptr, CUstream);
 	CUresult (*managed)(CUdeviceptr *, size_t, unsigned);
 	CUresult (*create_mem)(unsigned long long *, size_t, const void *, unsigned long long);
 	CUresult (*release_mem)(unsigned long long);
@@ -117,7 +119,7 @@ static void load(void)
 	L(end, "cuStreamEndCapture"); L(end_pt, "cuStreamEndCapture_ptsz");
 	L(instantiate, "cuGraphInstantiateWithFlags"); L(launch, "cuGraphLaunch");
 	L(host_func, "cuLaunchHostFunc"); L(stream_query, "cuStreamQuery"); L(alloc_host, "cuMemAllocHost_v2"); L(free_host, "cuMemFreeHost");
-	L(memset_async, "cuMemsetD8Async"); L(mem_info, "cuMemGetInfo_v2"); L(alloc_async, "cuMemAllocAsync");
+	L(memset_async, "cuMemsetD8Async"); L(mem_info, "cuMemGetInfo_v2"); L(alloc_async, "cuMemAllocAsync"); L(free_async, "cuMemFreeAsync");
 	L(managed, "cuMemAllocManaged"); L(create_mem, "cuMemCreate"); L(release_mem, "cuMemRelease");
 	L(ipc, "cuIpcGetMemHandle"); L(host_register, "cuMemHostRegister_v2"); L(host_unregister, "cuMemHostUnregister");
 	/* the fake's own: NULL on the real driver (scripts/gpu-check), where the checks
@@ -621,6 +623,27 @@ static void capthread(void)
 	free(k.src);
 }
 
+static void freeasync(void)
+{
+	CUdeviceptr x, y;
+	unsigned char *src = malloc(3 << 20), *back = malloc(3 << 20);
+
+	primary();
+	CHECK(src && back && d.alloc(&x, 3 << 20) == 0);
+	printf("free async %d\n", d.free_async(x, NULL));
+	printf("sync %d\n", d.stream_sync(NULL));
+	printf("free async again %d\n", d.free_async(x, NULL));
+	printf("free %d\n", d.free_(x));
+	CHECK(d.alloc(&y, 3 << 20) == 0);
+	fill(src, 3 << 20, 4);
+	printf("copies %d %d\n", d.htod(y, src, 3 << 20), d.dtoh(back, y, 3 << 20));
+	printf("sum %016llx\n", (unsigned long long)sum(back, 3 << 20));
+	printf("range of the old pointer %d\n", y == x ? 0 : d.free_(x));
+	printf("free %d\n", d.free_(y));
+	free(src);
+	free(back);
+}
+
 static void registered(void)
 {
 	const size_t n = 8 << 20;
@@ -683,9 +706,13 @@ int main(int argc, char **argv)
 		sticky();
 	else if (!strcmp(mode, "capthread"))
 		capthread();
+	else if (!strcmp(mode, "freeasync"))
+		freeasync();
 	else if (!strcmp(mode, "register"))
 		registered();
-	else
+	else {
+		fprintf(stderr, "t_ctx: no case %s\n", mode);
 		return 2;
+	}
 	return 0;
 }

@@ -6,14 +6,24 @@
  * forgotten, without a driver call on any of it (the driver has freed it), and
  * nothing of the contexts that live on is touched.
  *
- * Which contexts went is asked of the driver after each call that can end one:
- * cuCtxDestroy (both names), cuDevicePrimaryCtxReset and cuDevicePrimaryCtxRelease
- * (each with and without _v2). A release that only drops the primary context's count
- * ends nothing, and drops nothing. A context is gone when cuCtxGetId no longer gives
- * the id hmo saw (CUDA 12.0 on). On an older driver, which has no ids, a destroy
- * drops what hmo kept for that handle, and a reset or a last release everything hmo
- * kept on any context (it cannot tell the device's primary context from others):
- * blocks cached in another live context then stay allocated until it goes. */
+ * The calls that can end a context: cuCtxDestroy (both names), and for a device's
+ * primary context cuDevicePrimaryCtxReset and cuDevicePrimaryCtxRelease (each with and
+ * without _v2: FFmpeg's loader asks for the old names). Before any of them, hmo waits
+ * for pooled blocks that another thread is freeing for real, so that no such free
+ * lands after the context's end (its address may be someone else's by then). After
+ * it, hmo drops:
+ *   - for a destroy, what it kept for contexts that are gone: a context is gone when
+ *     cuCtxGetId (CUDA 12.0 on) no longer gives the id hmo saw; on an older driver,
+ *     what it kept for that handle;
+ *   - for a reset, and for a release after which the primary context is no longer
+ *     active (the last one), what it kept for the device's primary context, by its
+ *     handle (hmo sees cuDevicePrimaryCtxRetain), whatever its id says: a reset
+ *     frees the context's memory even when retains keep it active. A release that
+ *     only drops the count drops nothing. When the primary context's handle is not
+ *     known, everything hmo kept is dropped (blocks cached in another live context
+ *     then stay allocated until it goes: a leak, never a stale block). */
+#include <pthread.h>
+
 #include "cuda.h"
 #include "../internal.h"
 
@@ -45,53 +55,120 @@ void hmo_cu_forget_all(void)
  * would not. */
 void hmo_cu_child(void)
 {
+	hmo_cu_hooks_child();
+	hmo_cu_driver_child();
 	hmo_cu_mem_child();
 	hmo_cu_stage_child();
 }
 
-/* Without context ids: the handle a destroy ended. */
-static __thread CUcontext destroyed;
+/* The primary context of each device, as cuDevicePrimaryCtxRetain gave it. */
+#define MAX_DEVICES 64
+static CUcontext primary[MAX_DEVICES];
 
-static bool is_destroyed(const struct hmo_cu_ctx_ref *c)
+CUresult cu_wrap_primary_retain(CUcontext *c, CUdevice d)
 {
-	return c->h == destroyed;
+	CUresult (*real)(CUcontext *, CUdevice) = hmo_cu_next(CU_PRIMARY_RETAIN, 0);
+	uint64_t t0 = hmo_now_ns();
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	CUresult rc = real(c, d);
+	if (rc == CUDA_SUCCESS && c && d >= 0 && d < MAX_DEVICES)
+		__atomic_store_n(&primary[d], *c, __ATOMIC_RELEASE);
+	hmo_cu_note(CU_PRIMARY_RETAIN, 0, t0, rc, 0, 0);
+	return rc;
 }
 
-/* After a teardown call that succeeded: dev is the device of a primary-context call,
- * or -1 for a destroy of c. */
-static void after(CUcontext c, CUdevice dev)
+/* The handle a teardown ended (the predicates run in the calling thread). */
+static __thread CUcontext ended;
+
+static bool is_ended(const struct hmo_cu_ctx_ref *c)
+{
+	return c->h == ended;
+}
+
+static void forget_handle(CUcontext h)
+{
+	ended = h;
+	hmo_cu_mem_forget(is_ended);
+	hmo_cu_stage_forget(is_ended);
+	ended = NULL;
+}
+
+/* After a teardown call that succeeded: a destroy of c (dev < 0), or a reset or
+ * release of dev's primary context. */
+static void after(CUcontext c, CUdevice dev, bool reset)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
 	unsigned flags = 0;
 	int active = 1;
 
-	if (d->ctx_get_id) {
-		hmo_cu_sweep();
-	} else if (dev < 0) {
-		destroyed = c;
-		hmo_cu_mem_forget(is_destroyed);
-		hmo_cu_stage_forget(is_destroyed);
-		destroyed = NULL;
-	} else if (!d->primary_state || d->primary_state(dev, &flags, &active) != CUDA_SUCCESS || !active) {
-		hmo_cu_forget_all();
+	if (dev < 0) {
+		if (d->ctx_get_id)
+			hmo_cu_sweep();
+		else
+			forget_handle(c);
+		return;
 	}
+	if (!reset && d->primary_state && d->primary_state(dev, &flags, &active) == CUDA_SUCCESS && active) {
+		if (d->ctx_get_id)
+			hmo_cu_sweep();
+		return;	/* a release that only dropped the count */
+	}
+	CUcontext h = dev < MAX_DEVICES ? __atomic_load_n(&primary[dev], __ATOMIC_ACQUIRE) : NULL;
+	if (h)
+		forget_handle(h);
+	else
+		hmo_cu_forget_all();
+	if (d->ctx_get_id)
+		hmo_cu_sweep();
 }
 
-#define TEARDOWN(name, op, type, is_ctx)                                                                   \
-	HMO_CU_WRAPPER(name, op, 0, (type x), (x), 0,                                                      \
-		       if (rc == CUDA_SUCCESS && hmo_cu_state() == 1)                                      \
-			       after(is_ctx ? (CUcontext)(uintptr_t)x : NULL, is_ctx ? -1 : (CUdevice)(uintptr_t)x))
+/* A destroy of context c. */
+static CUresult destroy(enum cu_op op, CUcontext c)
+{
+	CUresult (*real)(CUcontext) = hmo_cu_next(op, 0);
+	uint64_t t0 = hmo_now_ns();
 
-TEARDOWN(cu_wrap_ctx_destroy, CU_CTX_DESTROY, CUcontext, true)
-TEARDOWN(cu_wrap_ctx_destroy_v1, CU_CTX_DESTROY_V1, CUcontext, true)
-TEARDOWN(cu_wrap_primary_reset, CU_PRIMARY_RESET, CUdevice, false)
-TEARDOWN(cu_wrap_primary_reset_v1, CU_PRIMARY_RESET_V1, CUdevice, false)
-TEARDOWN(cu_wrap_primary_release, CU_PRIMARY_RELEASE, CUdevice, false)
-TEARDOWN(cu_wrap_primary_release_v1, CU_PRIMARY_RELEASE_V1, CUdevice, false)
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	if (hmo_cu_state() == 1)
+		hmo_cu_mem_quiesce();
+	CUresult rc = real(c);
+	if (rc == CUDA_SUCCESS && hmo_cu_state() == 1)
+		after(c, -1, false);
+	hmo_cu_note(op, 0, t0, rc, 0, 0);
+	return rc;
+}
+
+/* A reset or a release of device dev's primary context. */
+static CUresult primary_call(enum cu_op op, CUdevice dev, bool reset)
+{
+	CUresult (*real)(CUdevice) = hmo_cu_next(op, 0);
+	uint64_t t0 = hmo_now_ns();
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	if (hmo_cu_state() == 1)
+		hmo_cu_mem_quiesce();
+	CUresult rc = real(dev);
+	if (rc == CUDA_SUCCESS && hmo_cu_state() == 1)
+		after(NULL, dev, reset);
+	hmo_cu_note(op, 0, t0, rc, 0, 0);
+	return rc;
+}
+
+CUresult cu_wrap_ctx_destroy(CUcontext c) { return destroy(CU_CTX_DESTROY, c); }
+CUresult cu_wrap_ctx_destroy_v1(CUcontext c) { return destroy(CU_CTX_DESTROY_V1, c); }
+CUresult cu_wrap_primary_reset(CUdevice d) { return primary_call(CU_PRIMARY_RESET, d, true); }
+CUresult cu_wrap_primary_reset_v1(CUdevice d) { return primary_call(CU_PRIMARY_RESET_V1, d, true); }
+CUresult cu_wrap_primary_release(CUdevice d) { return primary_call(CU_PRIMARY_RELEASE, d, false); }
+CUresult cu_wrap_primary_release_v1(CUdevice d) { return primary_call(CU_PRIMARY_RELEASE_V1, d, false); }
 
 #define EXPORT_ALIAS(name, target) \
 	extern __typeof__(target) name __attribute__((alias(#target), visibility("default")))
 
+EXPORT_ALIAS(cuDevicePrimaryCtxRetain, cu_wrap_primary_retain);
 EXPORT_ALIAS(cuCtxDestroy_v2, cu_wrap_ctx_destroy);
 EXPORT_ALIAS(cuCtxDestroy, cu_wrap_ctx_destroy_v1);
 EXPORT_ALIAS(cuDevicePrimaryCtxReset_v2, cu_wrap_primary_reset);

@@ -122,6 +122,14 @@ void hmo_cu_forget_all(void);
 void hmo_cu_child(void);
 void hmo_cu_mem_child(void);
 void hmo_cu_stage_child(void);
+void hmo_cu_hooks_child(void);
+void hmo_cu_driver_child(void);
+/* The driver library went: each part forgets what it decided about it. */
+void hmo_cu_mem_unloaded(void);
+void hmo_cu_stage_unloaded(void);
+/* Before a context can go: waits (briefly) until no pooled block is in flight in
+ * another thread, whose real free could otherwise land after the context's end. */
+void hmo_cu_mem_quiesce(void);
 
 /* ---- mem.c --------------------------------------------------------------------- */
 
@@ -198,6 +206,11 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total);
 CUresult cu_wrap_ipc_get(void *handle, CUdeviceptr p);
 CUresult cu_wrap_stream_create(CUstream *s, unsigned flags);
 CUresult cu_wrap_stream_create_prio(CUstream *s, unsigned flags, int prio);
+CUresult cu_wrap_primary_retain(CUcontext *c, CUdevice d);
+CUresult cu_wrap_begin_capture_v1(CUstream s);
+CUresult cu_wrap_begin_capture_v1_pt(CUstream s);
+CUresult cu_wrap_mem_alloc_from_pool(CUdeviceptr *p, size_t n, void *pool, CUstream s);
+CUresult cu_wrap_mem_alloc_from_pool_pt(CUdeviceptr *p, size_t n, void *pool, CUstream s);
 CUresult cu_wrap_ctx_destroy(CUcontext c);
 CUresult cu_wrap_ctx_destroy_v1(CUcontext c);
 CUresult cu_wrap_primary_reset(CUdevice d);

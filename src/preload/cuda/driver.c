@@ -17,16 +17,19 @@
 #include "cuda.h"
 #include "../internal.h"
 
-static struct hmo_cu_driver drv;
+/* Two tables: a new one is filled while threads may still read the one in use, then
+ * published. */
+static struct hmo_cu_driver tables[2];
+static struct hmo_cu_driver *cur;
+static struct hmo_cu_driver none;	/* before the first resolution: every entry NULL */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static bool resolved;
 
 #define GET(field, base, sym, pt) (*(void **)&drv.field = hmo_cu_driver(base, sym, pt))
 
-static void resolve(void)
+static void resolve(struct hmo_cu_driver *t)
 {
-	memset(&drv, 0, sizeof drv);
-	drv.generation = __atomic_load_n(&hmo_cu_generation, __ATOMIC_ACQUIRE);
+	struct hmo_cu_driver drv = { .generation = __atomic_load_n(&hmo_cu_generation, __ATOMIC_ACQUIRE) };
+
 	GET(ctx_get_current, "cuCtxGetCurrent", "cuCtxGetCurrent", false);
 	GET(ctx_push, "cuCtxPushCurrent", "cuCtxPushCurrent_v2", false);
 	GET(ctx_pop, "cuCtxPopCurrent", "cuCtxPopCurrent_v2", false);
@@ -55,22 +58,33 @@ static void resolve(void)
 	GET(dtoh_async[1], "cuMemcpyDtoHAsync", "cuMemcpyDtoHAsync_v2_ptsz", true);
 	GET(copy2d_async[0], "cuMemcpy2DAsync", "cuMemcpy2DAsync_v2", false);
 	GET(copy2d_async[1], "cuMemcpy2DAsync", "cuMemcpy2DAsync_v2_ptsz", true);
+	*t = drv;
 }
 
 const struct hmo_cu_driver *hmo_cu_drv(void)
 {
 	unsigned gen = __atomic_load_n(&hmo_cu_generation, __ATOMIC_ACQUIRE);
+	struct hmo_cu_driver *t = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
 
-	if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE) && drv.generation == gen)
-		return &drv;
+	if (t && t->generation == gen)
+		return t;
 	pthread_mutex_lock(&mu);
-	if (!resolved || drv.generation != gen) {
-		resolve();
+	t = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
+	if (!t || t->generation != gen) {
+		struct hmo_cu_driver *next = t == &tables[0] ? &tables[1] : &tables[0];
+		resolve(next);
 		/* resolved too early (no road to the driver seen yet): again next time */
-		__atomic_store_n(&resolved, drv.ctx_get_current != NULL, __ATOMIC_RELEASE);
+		if (next->ctx_get_current)
+			__atomic_store_n(&cur, next, __ATOMIC_RELEASE);
+		t = next;
 	}
 	pthread_mutex_unlock(&mu);
-	return &drv;
+	return t->ctx_get_current ? t : &none;
+}
+
+void hmo_cu_driver_child(void)
+{
+	pthread_mutex_init(&mu, NULL);
 }
 
 /* The id of context h, or its handle when the driver has no ids; 0 when h is gone. */
@@ -109,10 +123,10 @@ bool hmo_cu_alive(const struct hmo_cu_ctx_ref *c)
 bool hmo_cu_enter(const struct hmo_cu_ctx_ref *c, bool *pushed)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
-	struct hmo_cu_ctx_ref cur;
+	struct hmo_cu_ctx_ref now;
 
 	*pushed = false;
-	if (hmo_cu_current(&cur) && cur.h == c->h && cur.id == c->id)
+	if (hmo_cu_current(&now) && now.h == c->h && now.id == c->id)
 		return true;
 	if (!hmo_cu_alive(c) || !d->ctx_push || !d->ctx_pop || d->ctx_push(c->h) != CUDA_SUCCESS)
 		return false;

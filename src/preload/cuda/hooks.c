@@ -34,6 +34,7 @@
  * wrapper passes straight through. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -114,6 +115,13 @@ static const struct cu_fn fns[CU_COUNT] = {
 					{ W(begin_capture_to_graph), WP(begin_capture_to_graph) } },
 	[CU_END_CAPTURE] = { "cuStreamEndCapture", "cuStreamEndCapture", "cuStreamEndCapture_ptsz", 10000,
 			     { W(end_capture), WP(end_capture) } },
+	[CU_PRIMARY_RETAIN] = { "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRetain", NULL, 7000,
+				{ W(primary_retain), NULL } },
+	[CU_BEGIN_CAPTURE_V1] = { "cuStreamBeginCapture", "cuStreamBeginCapture", "cuStreamBeginCapture_ptsz", 10000,
+				  { W(begin_capture_v1), WP(begin_capture_v1) } },
+	[CU_MEM_ALLOC_FROM_POOL] = { "cuMemAllocFromPoolAsync", "cuMemAllocFromPoolAsync",
+				     "cuMemAllocFromPoolAsync_ptsz", 11020,
+				     { W(mem_alloc_from_pool), WP(mem_alloc_from_pool) } },
 };
 
 const char *hmo_cu_name(enum cu_op op)
@@ -126,6 +134,8 @@ static CUresult (*real_gpa)(const char *, void **, int, cuuint64_t, int *);
 static CUresult (*real_gpa1)(const char *, void **, int, cuuint64_t);
 static void *cuda_handle;	/* the handle the program dlsym'd driver names from */
 static char lib_path[4096];	/* the driver library whose functions hmo holds */
+static uintptr_t lib_addr;	/* ... and where it is loaded */
+static bool lib_lost;		/* hmo's own lookup saw it go */
 
 /* ---- the driver library ----------------------------------------------------------- */
 
@@ -145,6 +155,25 @@ static bool ours(const void *p)
 	return dladdr(p, &b) && b.dli_fbase == self;
 }
 
+/* Where the object named lib_path is loaded now (its load bias), or 0 when it is not:
+ * asked of the loader's list, which takes no reference (a dlopen of it would). */
+static int find_lib(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	if (info->dlpi_name && !strcmp(info->dlpi_name, lib_path)) {
+		*(uintptr_t *)arg = (uintptr_t)info->dlpi_addr + 1;	/* + 1: 0 is "not found" */
+		return 1;
+	}
+	return 0;
+}
+
+static uintptr_t lib_loaded_at(void)
+{
+	uintptr_t at = 0;
+	dl_iterate_phdr(find_lib, &at);
+	return at;
+}
+
 /* Remembers the library that real (a driver function, not hmo's) lives in. */
 static void note_lib(const void *real)
 {
@@ -153,12 +182,17 @@ static void note_lib(const void *real)
 	if (lib_path[0] || !real || !dladdr(real, &info) || !info.dli_fname)
 		return;
 	size_t n = strlen(info.dli_fname);
-	if (n < sizeof lib_path)
+	if (n < sizeof lib_path) {
 		memcpy(lib_path, info.dli_fname, n + 1);
+		lib_addr = lib_loaded_at();
+	}
 }
 
 /* sym as the driver library itself defines it, looked up on the library's handle
- * (its own scope: never the preloaded hmo); NULL when unknown. */
+ * (its own scope: never the preloaded hmo); NULL when unknown. The handle is a
+ * reference of its own, dropped at once: if that was the library's last (the program
+ * closed it meanwhile), the library went with it, and the program's next lookup
+ * finds hmo letting go of it (lib_lost). */
 static void *lib_sym(const char *sym)
 {
 	void *h = lib_path[0] ? hmo_real_dlopen(lib_path, RTLD_LAZY | RTLD_NOLOAD) : NULL;
@@ -167,8 +201,14 @@ static void *lib_sym(const char *sym)
 		return NULL;
 	void *p = hmo_real_dlsym(h, sym);
 	hmo_real_dlclose(h);
+	if (lib_loaded_at() != lib_addr) {
+		__atomic_store_n(&lib_lost, true, __ATOMIC_RELEASE);
+		return NULL;
+	}
 	return ours(p) ? NULL : p;
 }
+
+static void let_go(void);
 
 /* A lookup returned p for sym: the real function, never hmo's own. */
 static void *real_of(void *p, const char *sym)
@@ -252,31 +292,42 @@ void *hmo_cu_driver(const char *base, const char *sym, bool pt)
 	return ours(p) ? NULL : p;
 }
 
-/* After a dlclose: if the driver library hmo holds pointers into is gone, they are
- * all dropped, with everything hmo made in that driver (without calling it: it is
- * not there). The next load is adopted as the first was. */
+void hmo_cu_hooks_child(void)
+{
+	pthread_mutex_init(&real_mu, NULL);
+}
+
+/* After a dlclose: if the driver library hmo holds pointers into is gone (not in the
+ * loader's list any more, or loaded elsewhere), they are all dropped, with everything
+ * hmo made in that driver (without calling it: it is not there). The next load is
+ * adopted as the first was. */
 void hmo_cu_after_dlclose(void)
 {
 	if (!lib_path[0])
 		return;
 	int saved_errno = errno;
 	hmo_guard_enter();
-	void *h = hmo_real_dlopen(lib_path, RTLD_LAZY | RTLD_NOLOAD);
-	if (h) {
-		hmo_real_dlclose(h);
-	} else {
-		pthread_mutex_lock(&real_mu);
-		memset(hmo_cu_real, 0, sizeof hmo_cu_real);
-		__atomic_store_n(&real_gpa, NULL, __ATOMIC_RELEASE);
-		__atomic_store_n(&real_gpa1, NULL, __ATOMIC_RELEASE);
-		cuda_handle = NULL;
-		lib_path[0] = '\0';
-		__atomic_add_fetch(&hmo_cu_generation, 1, __ATOMIC_ACQ_REL);
-		pthread_mutex_unlock(&real_mu);
-		hmo_cu_forget_all();
-	}
+	if (lib_loaded_at() != lib_addr || __atomic_load_n(&lib_lost, __ATOMIC_ACQUIRE))
+		let_go();
 	hmo_guard_leave();
 	errno = saved_errno;
+}
+
+static void let_go(void)
+{
+	pthread_mutex_lock(&real_mu);
+	memset(hmo_cu_real, 0, sizeof hmo_cu_real);
+	__atomic_store_n(&real_gpa, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&real_gpa1, NULL, __ATOMIC_RELEASE);
+	cuda_handle = NULL;
+	lib_path[0] = '\0';
+	lib_addr = 0;
+	__atomic_store_n(&lib_lost, false, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&hmo_cu_generation, 1, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&real_mu);
+	hmo_cu_forget_all();
+	hmo_cu_mem_unloaded();
+	hmo_cu_stage_unloaded();
 }
 
 /* ---- the lookups: dlsym and cuGetProcAddress ----------------------------------- */
@@ -308,6 +359,8 @@ void *hmo_cu_dlsym(void *handle, const char *name, void *real)
 
 	if (op < 0 || !real)
 		return real;
+	if (__atomic_load_n(&lib_lost, __ATOMIC_ACQUIRE))
+		let_go();	/* the program looks the driver up again: the old one went */
 	if (handle != RTLD_DEFAULT && handle != RTLD_NEXT)
 		cuda_handle = handle;
 	return adopt((enum cu_op)op, v, real);

@@ -43,6 +43,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "cuda.h"
 #include "../internal.h"
@@ -59,6 +60,9 @@ struct block {
 	int dev;		/* the device of its context */
 	struct hmo_cu_ctx_ref ctx;	/* current when it was made */
 	CUevent ev;		/* recorded at free, in ctx; NULL if none could be made */
+	uint32_t seq;		/* of the slot: see struct ref */
+	bool doomed;		/* its context went while it was BUSY */
+	bool stuck;		/* the driver refused to free it in this round */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -107,8 +111,37 @@ static size_t round_size(size_t n)
 
 /* ---- blocks: called with mu held ---------------------------------------------------- */
 
+/* A block is named by its index and its sequence number: the table moves as it grows
+ * (never hold a pointer across an unlock), and a slot is reused once its block is
+ * gone, so whoever comes back to a slot after an unlock checks the number first. */
+struct ref {
+	long i;
+	uint32_t seq;
+};
+
+static struct block *at(struct ref r)
+{
+	return r.i >= 0 && (size_t)r.i < nblocks && blocks[r.i].seq == r.seq ? &blocks[r.i] : NULL;
+}
+
+static struct ref ref_of(long i)
+{
+	return (struct ref){ i, i >= 0 ? blocks[i].seq : 0 };
+}
+
+/* A slot's block goes: the slot's next block has a new number. */
+static void slot_free(struct block *b)
+{
+	const struct hmo_cu_driver *d = hmo_cu_drv();
+
+	if (b->ev && !b->doomed && d->event_destroy)
+		(void)d->event_destroy(b->ev);	/* not a blocking call */
+	uint32_t seq = b->seq + 1;
+	*b = (struct block){ .state = BLOCK_FREE, .seq = seq };
+}
+
 /* The block starting at p (any state but free), or, with inside, the live block
- * holding p; -1 when none. Indices, not pointers: the table moves as it grows. */
+ * holding p; -1 when none. */
 static long find_block(uintptr_t p, bool host, bool inside)
 {
 	for (size_t i = 0; i < nblocks; i++) {
@@ -141,7 +174,9 @@ static long new_block(void)
 }
 
 /* A cached block of exactly `size` (and flags), of context ctx, whose last use has
- * finished (its event is only queried: never waited for). */
+ * finished: its event is queried (never waited for), which also brings out an error
+ * the context holds (a sticky one): such a block is not handed out, and the driver
+ * answers the allocation. */
 static long reuse(size_t size, bool host, unsigned flags, const struct hmo_cu_ctx_ref *ctx)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
@@ -151,8 +186,8 @@ static long reuse(size_t size, bool host, unsigned flags, const struct hmo_cu_ct
 		if (b->state != BLOCK_CACHED || b->host != host || b->size != size || b->flags != flags ||
 		    b->ctx.h != ctx->h || b->ctx.id != ctx->id)
 			continue;
-		if (b->ev && (!d->event_query || d->event_query(b->ev) != CUDA_SUCCESS))
-			continue;	/* still in use on the device */
+		if (!b->ev || !d->event_query || d->event_query(b->ev) != CUDA_SUCCESS)
+			continue;	/* still in use on the device, or its context is in error */
 		return (long)i;
 	}
 	return -1;
@@ -167,7 +202,7 @@ static uint64_t *cached_of(bool host)
 
 struct victim {
 	uintptr_t p;
-	long i;
+	struct ref r;
 };
 
 /* Takes cached blocks out, oldest first, until at most `keep` bytes of their kind stay
@@ -179,44 +214,56 @@ static size_t take_victims(bool host, uint64_t keep, struct victim *v, size_t ma
 
 	for (size_t i = 0; i < nblocks && *cached_of(host) > keep && n < max; i++) {
 		struct block *b = &blocks[i];
-		if (b->state != BLOCK_CACHED || b->host != host)
+		if (b->state != BLOCK_CACHED || b->host != host || b->stuck)
 			continue;
 		b->state = BLOCK_BUSY;
 		*cached_of(host) -= b->size;
-		v[n++] = (struct victim){ b->p, (long)i };
+		v[n++] = (struct victim){ b->p, ref_of((long)i) };
 	}
 	return n;
 }
 
-/* Frees the victims for real (the driver's free waits for their work), mu released. */
-static void give_back(bool host, const struct victim *v, size_t n)
+/* Frees the victims for real (the driver's free waits for their work), mu released.
+ * Returns how many the driver took. A victim whose context went meanwhile (doomed)
+ * is not freed: the driver freed it with its context, and its address may already
+ * be someone else's. */
+static size_t give_back(bool host, const struct victim *v, size_t n)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
+	size_t freed = 0;
 
 	for (size_t k = 0; k < n; k++) {
+		pthread_mutex_lock(&mu);
+		struct block *b = at(v[k].r);
+		bool doomed = !b || b->doomed;
+		if (doomed && b)
+			slot_free(b);
+		pthread_mutex_unlock(&mu);
+		if (doomed)
+			continue;
 		CUresult rc = host ? (d->free_host ? d->free_host((void *)v[k].p) : CUDA_ERROR_NOT_INITIALIZED)
 				   : (d->mem_free ? d->mem_free((CUdeviceptr)v[k].p) : CUDA_ERROR_NOT_INITIALIZED);
 		pthread_mutex_lock(&mu);
-		struct block *b = &blocks[v[k].i];
-		if (b->state == BLOCK_BUSY && b->p == v[k].p) {
-			if (rc == CUDA_SUCCESS) {
-				if (!host)
+		if ((b = at(v[k].r)) != NULL && b->state == BLOCK_BUSY) {
+			if (rc == CUDA_SUCCESS || b->doomed) {
+				if (!host && rc == CUDA_SUCCESS)
 					ps.dev_released += b->size;
-				b->state = BLOCK_FREE;
-				if (b->ev && d->event_destroy)
-					(void)d->event_destroy(b->ev);	/* not a blocking call */
-				b->ev = NULL;
+				slot_free(b);
+				freed++;
 			} else {
 				b->state = BLOCK_CACHED;	/* kept: the driver still has it */
+				b->stuck = true;		/* and is not asked again in this round */
 				*cached_of(host) += b->size;
 			}
 		}
 		pthread_mutex_unlock(&mu);
 	}
+	return freed;
 }
 
 /* Gives back every cached block of a kind: after an out-of-memory. Returns whether
- * anything was given back. */
+ * anything was given back; ends when a round gives back nothing (a driver that
+ * refuses a free, as in a context in error, does not make it loop). */
 static bool release_all(bool host)
 {
 	struct victim v[64];
@@ -226,11 +273,15 @@ static bool release_all(bool host)
 		pthread_mutex_lock(&mu);
 		size_t n = take_victims(host, 0, v, 64);
 		pthread_mutex_unlock(&mu);
-		if (!n)
-			return any;
-		give_back(host, v, n);
+		if (!n || !give_back(host, v, n))
+			break;
 		any = true;
 	}
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < nblocks; i++)
+		blocks[i].stuck = false;
+	pthread_mutex_unlock(&mu);
+	return any;
 }
 
 /* Trims a kind's cache to its cap. */
@@ -245,65 +296,98 @@ static void trim(bool host)
 	give_back(host, v, n);
 }
 
+/* Drops the blocks of the contexts that went: cached ones from the table, and those
+ * in another thread's hands (BUSY) marked doomed, for that thread to drop. */
 void hmo_cu_mem_forget(bool (*is_gone)(const struct hmo_cu_ctx_ref *))
 {
 	pthread_mutex_lock(&mu);
 	for (size_t i = 0; i < nblocks; i++) {
 		struct block *b = &blocks[i];
-		if (b->state == BLOCK_FREE || !is_gone(&b->ctx))
+		if (b->state == BLOCK_FREE || b->doomed || !is_gone(&b->ctx))
 			continue;
+		b->doomed = true;	/* its event went with its context: never destroyed */
 		if (b->state == BLOCK_CACHED)
 			*cached_of(b->host) -= b->size;
-		b->state = BLOCK_FREE;
-		b->ev = NULL;
+		if (b->state != BLOCK_BUSY)
+			slot_free(b);
 	}
 	pthread_mutex_unlock(&mu);
+}
+
+/* The driver went (dlclose): nothing of it is kept, and its first cuInit decides
+ * again. */
+void hmo_cu_mem_unloaded(void)
+{
+	__atomic_store_n(&ps.state, 0, __ATOMIC_RELEASE);
+}
+
+/* Waits (2 s at most) until no block of a context that is about to go is in another
+ * thread's hands: a real free of one after the context's end could free memory the
+ * driver has given to someone else since. */
+void hmo_cu_mem_quiesce(void)
+{
+	for (int tries = 0; tries < 2000; tries++) {
+		bool busy = false;
+		pthread_mutex_lock(&mu);
+		for (size_t i = 0; i < nblocks && !busy; i++)
+			busy = blocks[i].state == BLOCK_BUSY;
+		pthread_mutex_unlock(&mu);
+		if (!busy)
+			return;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
 }
 
 void hmo_cu_mem_child(void)
 {
 	pthread_mutex_init(&mu, NULL);
 	for (size_t i = 0; i < nblocks; i++)
-		blocks[i] = (struct block){ .state = BLOCK_FREE };
+		blocks[i] = (struct block){ .state = BLOCK_FREE, .seq = blocks[i].seq + 1 };
 	ps.dev_cached = ps.host_cached = 0;
 }
 
 /* ---- the free of a pooled block ------------------------------------------------------ */
 
-/* Makes block i safe to hand out again once its event completes (or at once, after a
- * synchronisation of its context): called with mu released, the block BUSY. */
-static void guard(long i)
+/* Makes block r safe to hand out again once its event completes: the event is
+ * recorded in the block's own context, on its legacy stream (which waits for every
+ * blocking stream), after a synchronisation of that context when the program uses
+ * streams that do not wait for the legacy stream. Called with mu released, the block
+ * BUSY. Returns what the driver said: an error (a context in error) makes the free
+ * real, and returns the driver's code. */
+static CUresult guard(struct ref r)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
+	CUresult rc = CUDA_SUCCESS;
 	bool pushed;
 
 	pthread_mutex_lock(&mu);
-	struct hmo_cu_ctx_ref ctx = blocks[i].ctx;
-	CUevent ev = blocks[i].ev;
+	struct block *b = at(r);
+	struct hmo_cu_ctx_ref ctx = b ? b->ctx : (struct hmo_cu_ctx_ref){ 0 };
+	CUevent ev = b ? b->ev : NULL;
 	pthread_mutex_unlock(&mu);
-	if (!hmo_cu_enter(&ctx, &pushed))
-		return;	/* its context is gone: the sweep drops the block */
-	if (hmo_cu_pt_seen || __atomic_load_n(&nonblocking_seen, __ATOMIC_RELAXED) || !d->event_record[0]) {
-		if (d->ctx_sync)
-			(void)d->ctx_sync();
-		ev = NULL;	/* nothing left to wait for */
-	} else {
-		if (!ev && (!d->event_create || d->event_create(&ev, 2 /* CU_EVENT_DISABLE_TIMING */) != CUDA_SUCCESS))
-			ev = NULL;
-		if (!ev || d->event_record[0](ev, NULL) != CUDA_SUCCESS) {
-			if (d->ctx_sync)
-				(void)d->ctx_sync();
-		}
-	}
+	if (!ctx.h || !hmo_cu_enter(&ctx, &pushed))
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if ((hmo_cu_pt_seen || __atomic_load_n(&nonblocking_seen, __ATOMIC_RELAXED)) && d->ctx_sync)
+		rc = d->ctx_sync();
+	if (rc == CUDA_SUCCESS && !ev && d->event_create)
+		rc = d->event_create(&ev, 2 /* CU_EVENT_DISABLE_TIMING */);
+	if (rc == CUDA_SUCCESS)
+		rc = ev && d->event_record[0] ? d->event_record[0](ev, NULL) : CUDA_ERROR_NOT_INITIALIZED;
 	hmo_cu_leave(pushed);
 	pthread_mutex_lock(&mu);
-	blocks[i].ev = ev;
+	if ((b = at(r)) != NULL)
+		b->ev = ev;
 	pthread_mutex_unlock(&mu);
+	return rc;
 }
 
-/* The program frees p: cached if it is a pooled block (true, *rc set), else false. */
+/* The program frees p: true when it is a pooled block (*rc set), else false and the
+ * caller frees it for real. */
 static bool pool_free(uintptr_t p, bool host, CUresult *rc)
 {
+	const struct hmo_cu_driver *d = hmo_cu_drv();
+
 	pthread_mutex_lock(&mu);
 	long i = p ? find_block(p, host, false) : -1;
 	if (i < 0) {
@@ -311,6 +395,7 @@ static bool pool_free(uintptr_t p, bool host, CUresult *rc)
 		return false;
 	}
 	struct block *b = &blocks[i];
+	struct ref r = ref_of(i);
 	if (b->state != BLOCK_LIVE) {
 		/* freed already: the driver would not know it any more */
 		ps.double_frees++;
@@ -318,37 +403,36 @@ static bool pool_free(uintptr_t p, bool host, CUresult *rc)
 		*rc = CUDA_ERROR_INVALID_VALUE;
 		return true;
 	}
-	if (hmo_cu_capturing()) {
-		/* the driver decides (a capture may forbid a free): freed for real, or kept */
-		const struct hmo_cu_driver *d = hmo_cu_drv();
-		b->state = BLOCK_BUSY;
-		pthread_mutex_unlock(&mu);
+	b->state = BLOCK_BUSY;
+	bool real = b->exported || hmo_cu_capturing();
+	pthread_mutex_unlock(&mu);
+	/* Exported through IPC (another process may map it), or a capture under way (the
+	 * driver decides: a capture may forbid a free): freed for real, or kept live. */
+	if (!real && (*rc = guard(r)) != CUDA_SUCCESS)
+		real = true;	/* its context is in error or gone: the driver answers */
+	if (real) {
 		*rc = host ? (d->free_host ? d->free_host((void *)p) : CUDA_ERROR_NOT_INITIALIZED)
 			   : (d->mem_free ? d->mem_free((CUdeviceptr)p) : CUDA_ERROR_NOT_INITIALIZED);
 		pthread_mutex_lock(&mu);
-		blocks[i].state = *rc == CUDA_SUCCESS ? BLOCK_FREE : BLOCK_LIVE;
-		if (*rc == CUDA_SUCCESS && blocks[i].ev && d->event_destroy)
-			(void)d->event_destroy(blocks[i].ev);	/* not a blocking call */
-		if (*rc == CUDA_SUCCESS)
-			blocks[i].ev = NULL;
+		if ((b = at(r)) != NULL) {
+			if (*rc == CUDA_SUCCESS || b->doomed)
+				slot_free(b);
+			else
+				b->state = BLOCK_LIVE;
+		}
 		pthread_mutex_unlock(&mu);
 		return true;
 	}
-	if (b->exported) {
-		b->state = BLOCK_FREE;	/* shared with another process: freed for real */
-		pthread_mutex_unlock(&mu);
-		return false;
-	}
-	b->state = BLOCK_BUSY;
-	pthread_mutex_unlock(&mu);
-	guard(i);
 	pthread_mutex_lock(&mu);
-	b = &blocks[i];
-	if (b->state == BLOCK_BUSY) {
-		b->state = BLOCK_CACHED;
-		*cached_of(host) += b->size;
-		if (!host && ps.dev_cached > ps.dev_peak_cached)
-			ps.dev_peak_cached = ps.dev_cached;
+	if ((b = at(r)) != NULL && b->state == BLOCK_BUSY) {
+		if (b->doomed) {
+			slot_free(b);
+		} else {
+			b->state = BLOCK_CACHED;
+			*cached_of(host) += b->size;
+			if (!host && ps.dev_cached > ps.dev_peak_cached)
+				ps.dev_peak_cached = ps.dev_cached;
+		}
 	}
 	pthread_mutex_unlock(&mu);
 	trim(host);
@@ -459,12 +543,17 @@ static CUresult pool_alloc(enum cu_op op, bool host, unsigned flags, size_t n, u
 		rc = fresh(arg, size, &p);
 	}
 	if (rc == CUDA_SUCCESS) {
-		if (!host && d->ctx_get_device)
+		if (d->ctx_get_device)
 			(void)d->ctx_get_device(&dev);
 		pthread_mutex_lock(&mu);
+		/* an entry at the same address is stale (its memory went by a road hmo did
+		 * not see): the driver has just handed the address out again */
+		for (long k; (k = find_block(p, host, false)) >= 0;)
+			blocks[k].state == BLOCK_BUSY ? (void)(blocks[k].doomed = true) : slot_free(&blocks[k]);
 		if ((i = new_block()) >= 0) {
+			uint32_t seq = blocks[i].seq;
 			blocks[i] = (struct block){ .p = p, .size = size, .want = n, .flags = flags, .host = host,
-						    .state = BLOCK_LIVE, .dev = dev, .ctx = ctx };
+						    .state = BLOCK_LIVE, .dev = dev, .ctx = ctx, .seq = seq };
 			if (host)
 				ps.host_misses++;
 			else
@@ -596,8 +685,8 @@ static bool retry_after(CUresult rc)
 {
 	bool cached;
 
-	if (rc != CUDA_ERROR_OUT_OF_MEMORY || !pooling())
-		return false;
+	if (rc != CUDA_ERROR_OUT_OF_MEMORY || !pooling() || hmo_cu_capturing())
+		return false;	/* (during a capture, frees are the driver's to refuse) */
 	pthread_mutex_lock(&mu);
 	cached = ps.dev_cached != 0;
 	pthread_mutex_unlock(&mu);
@@ -618,10 +707,47 @@ ALLOC(cu_wrap_mem_create, CU_MEM_CREATE, 0,
       (unsigned long long *h, size_t n, const void *prop, unsigned long long f), (h, n, prop, f), n)
 ALLOC(cu_wrap_mem_alloc_pitch, CU_MEM_ALLOC_PITCH, 0, (CUdeviceptr *p, size_t *pitch, size_t w, size_t h, unsigned e),
       (p, pitch, w, h, e), w && h && h <= SIZE_MAX / w ? w * h : 0)
+ALLOC(cu_wrap_mem_alloc_from_pool, CU_MEM_ALLOC_FROM_POOL, 0, (CUdeviceptr *p, size_t n, void *pool, CUstream s),
+      (p, n, pool, s), n)
+ALLOC(cu_wrap_mem_alloc_from_pool_pt, CU_MEM_ALLOC_FROM_POOL, 1, (CUdeviceptr *p, size_t n, void *pool, CUstream s),
+      (p, n, pool, s), n)
 ALLOC(cu_wrap_array_create, CU_ARRAY_CREATE, 0, (CUarray *a, const void *desc), (a, desc), 0)
 ALLOC(cu_wrap_array3d_create, CU_ARRAY3D_CREATE, 0, (CUarray *a, const void *desc), (a, desc), 0)
-PASS(cu_wrap_mem_free_async, CU_MEM_FREE_ASYNC, 0, (CUdeviceptr p, CUstream s), (p, s), 0)
-PASS(cu_wrap_mem_free_async_pt, CU_MEM_FREE_ASYNC, 1, (CUdeviceptr p, CUstream s), (p, s), 0)
+
+/* cuMemFreeAsync may free a block cuMemAlloc made: a pooled live one is the driver's
+ * to free (its stream orders it), and leaves the table; one the pool holds was freed
+ * already. */
+static CUresult free_async(int v, CUdeviceptr p, CUstream s)
+{
+	CUresult (*real)(CUdeviceptr, CUstream) = hmo_cu_next(CU_MEM_FREE_ASYNC, v);
+	uint64_t t0 = hmo_now_ns();
+	CUresult rc;
+
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	pthread_mutex_lock(&mu);
+	long i = p ? find_block((uintptr_t)p, false, false) : -1;
+	struct ref r = ref_of(i);
+	if (i >= 0 && blocks[i].state != BLOCK_LIVE) {
+		pthread_mutex_unlock(&mu);
+		rc = CUDA_ERROR_INVALID_VALUE;
+	} else {
+		if (i >= 0)
+			blocks[i].state = BLOCK_BUSY;
+		pthread_mutex_unlock(&mu);
+		rc = real(p, s);
+		pthread_mutex_lock(&mu);
+		struct block *b = i >= 0 ? at(r) : NULL;
+		if (b)
+			rc == CUDA_SUCCESS || b->doomed ? slot_free(b) : (void)(b->state = BLOCK_LIVE);
+		pthread_mutex_unlock(&mu);
+	}
+	note(CU_MEM_FREE_ASYNC, 0, t0, rc);
+	return rc;
+}
+
+CUresult cu_wrap_mem_free_async(CUdeviceptr p, CUstream s) { return free_async(0, p, s); }
+CUresult cu_wrap_mem_free_async_pt(CUdeviceptr p, CUstream s) { return free_async(1, p, s); }
 PASS(cu_wrap_mem_map, CU_MEM_MAP, 0,
      (CUdeviceptr p, size_t n, size_t off, unsigned long long h, unsigned long long f), (p, n, off, h, f), n)
 
@@ -637,9 +763,10 @@ static int pooled(CUdeviceptr p, CUdeviceptr *base, size_t *size)
 	pthread_mutex_lock(&mu);
 	for (size_t i = 0; i < nblocks && !r; i++) {
 		const struct block *b = &blocks[i];
-		if (b->state == BLOCK_FREE || b->host || p < b->p || p - b->p >= (b->state == BLOCK_LIVE ? b->want : b->size))
+		if (b->state == BLOCK_FREE || b->host || p < b->p || p - b->p >= b->size)
 			continue;
-		r = b->state == BLOCK_LIVE ? 1 : -1;
+		/* past what the program asked for, or freed: not the program's */
+		r = b->state == BLOCK_LIVE && p - b->p < b->want ? 1 : -1;
 		*base = (CUdeviceptr)b->p;
 		*size = b->want;
 	}
@@ -716,9 +843,15 @@ CUresult cu_wrap_ptr_attr(void *out, int attr, CUdeviceptr p)
 	uint64_t t0 = hmo_now_ns();
 	CUdeviceptr b;
 	size_t n;
+	int r = pooled(p, &b, &n);
 
-	if (out && (attr == CU_POINTER_ATTRIBUTE_RANGE_START_ADDR || attr == CU_POINTER_ATTRIBUTE_RANGE_SIZE) &&
-	    pooled_range(p, &b, &n)) {
+	if (r < 0) {
+		/* memory the program freed (the pool holds it): the driver's answer for
+		 * memory it does not know */
+		note(CU_PTR_ATTR, 0, t0, CUDA_ERROR_INVALID_VALUE);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	if (out && (attr == CU_POINTER_ATTRIBUTE_RANGE_START_ADDR || attr == CU_POINTER_ATTRIBUTE_RANGE_SIZE) && r > 0) {
 		if (attr == CU_POINTER_ATTRIBUTE_RANGE_START_ADDR)
 			*(CUdeviceptr *)out = b;
 		else
@@ -837,4 +970,6 @@ EXPORT_ALIAS(cuMemCreate, cu_wrap_mem_create);
 EXPORT_ALIAS(cuMemMap, cu_wrap_mem_map);
 EXPORT_ALIAS(cuMemAllocPitch_v2, cu_wrap_mem_alloc_pitch);
 EXPORT_ALIAS(cuArrayCreate_v2, cu_wrap_array_create);
+EXPORT_ALIAS(cuMemAllocFromPoolAsync, cu_wrap_mem_alloc_from_pool);
+EXPORT_ALIAS(cuMemAllocFromPoolAsync_ptsz, cu_wrap_mem_alloc_from_pool_pt);
 EXPORT_ALIAS(cuArray3DCreate_v2, cu_wrap_array3d_create);

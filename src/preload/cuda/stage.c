@@ -47,12 +47,15 @@ struct slot {
 	void *mem;
 	CUevent ev;
 	bool pending;	/* its event was recorded and not yet waited for */
+	CUstream s;	/* ... on this stream, of this variant */
+	int v;
 };
 
 /* One context's ring. */
 struct ring {
 	struct hmo_cu_ctx_ref ctx;
 	bool used, broken;	/* broken: pinning failed once, never again in this context */
+	bool doomed;		/* its context went while a thread held it: that thread resets it */
 	pthread_mutex_t mu;
 	struct slot slot[64];
 	int nslots, next;
@@ -68,7 +71,7 @@ static int captures;	/* begun and not yet ended, in the whole process */
 
 static void ring_reset(struct ring *r)
 {
-	r->used = r->broken = false;
+	r->used = r->broken = r->doomed = false;
 	r->nslots = r->next = 0;
 	memset(r->slot, 0, sizeof r->slot);
 }
@@ -84,7 +87,7 @@ static struct ring *ring_of(const struct hmo_cu_ctx_ref *ctx)
 		if (!rings[i].used) {
 			if (!spare)
 				spare = &rings[i];
-		} else if (rings[i].ctx.h == ctx->h && rings[i].ctx.id == ctx->id) {
+		} else if (!rings[i].doomed && rings[i].ctx.h == ctx->h && rings[i].ctx.id == ctx->id) {
 			r = &rings[i];
 		}
 	}
@@ -104,12 +107,16 @@ void hmo_cu_stage_forget(bool (*gone)(const struct hmo_cu_ctx_ref *))
 {
 	pthread_mutex_lock(&rings_mu);
 	for (int i = 0; i < MAX_RINGS; i++) {
-		if (!rings[i].used || !gone(&rings[i].ctx))
+		if (!rings[i].used || rings[i].doomed || !gone(&rings[i].ctx))
 			continue;
-		/* its chunks and events went with the context: nothing to free */
-		pthread_mutex_lock(&rings[i].mu);
-		ring_reset(&rings[i]);
-		pthread_mutex_unlock(&rings[i].mu);
+		/* its chunks and events went with the context: nothing to free. A ring in
+		 * a thread's hands is left to that thread: never wait for a pipeline here */
+		if (pthread_mutex_trylock(&rings[i].mu) == 0) {
+			ring_reset(&rings[i]);
+			pthread_mutex_unlock(&rings[i].mu);
+		} else {
+			rings[i].doomed = true;
+		}
 	}
 	pthread_mutex_unlock(&rings_mu);
 }
@@ -117,6 +124,11 @@ void hmo_cu_stage_forget(bool (*gone)(const struct hmo_cu_ctx_ref *))
 bool hmo_cu_capturing(void)
 {
 	return __atomic_load_n(&captures, __ATOMIC_ACQUIRE) > 0;
+}
+
+void hmo_cu_stage_unloaded(void)
+{
+	__atomic_store_n(&captures, 0, __ATOMIC_RELEASE);
 }
 
 void hmo_cu_stage_child(void)
@@ -164,6 +176,7 @@ static bool ring_ready(const struct hmo_cu_driver *d, struct ring *r)
 
 struct job {
 	bool up;		/* host to device */
+	bool sync;		/* a synchronous call */
 	int v;			/* the caller's variant */
 	CUstream s;
 	size_t nblocks, per;	/* blocks, and bytes (1D) or rows (2D) in each */
@@ -252,19 +265,36 @@ static CUresult wait_slot(const struct hmo_cu_driver *d, struct slot *sl)
 
 /* Queues block k through slot sl and records the slot's event behind it. A record that
  * fails leaves a DMA the event cannot see: the stream is synchronised, so the slot is
- * free again when the call returns. */
+ * free again when the call returns (and the copy is as good as done). */
 static CUresult issue_recorded(const struct hmo_cu_driver *d, const struct job *j, size_t k, struct slot *sl)
 {
 	CUresult rc = issue(d, j, k, sl->mem);
 	if (rc != CUDA_SUCCESS)
 		return rc;
-	rc = d->event_record[j->v](sl->ev, j->s);
-	if (rc == CUDA_SUCCESS) {
+	if (d->event_record[j->v](sl->ev, j->s) == CUDA_SUCCESS) {
 		sl->pending = true;
-	} else if (d->stream_sync[j->v]) {
-		(void)d->stream_sync[j->v](j->s);
+		sl->s = j->s;
+		sl->v = j->v;
+		return CUDA_SUCCESS;
 	}
-	return rc;
+	return d->stream_sync[j->v] ? d->stream_sync[j->v](j->s) : CUDA_ERROR_NOT_INITIALIZED;
+}
+
+/* Whether the ring's slots are free of other streams' work: a slot whose DMA was
+ * queued on another stream is waited for only if it is done already (queried); else
+ * the copy is not staged, for that stream may be held (a host function, a gate) by
+ * something this thread is still to do. */
+static bool slots_free_of_others(const struct hmo_cu_driver *d, struct ring *r, const struct job *j)
+{
+	for (int i = 0; i < r->nslots; i++) {
+		struct slot *sl = &r->slot[i];
+		if (!sl->pending || (sl->s == j->s && sl->v == j->v))
+			continue;
+		if (!d->event_query || d->event_query(sl->ev) != CUDA_SUCCESS)
+			return false;
+		sl->pending = false;
+	}
+	return true;
 }
 
 /* The pipeline, with the ring locked. */
@@ -353,12 +383,21 @@ static bool stage(struct job *j, const void *host, CUdeviceptr dev, size_t span,
 		pthread_mutex_unlock(&st_mu);
 		return false;
 	}
-	bool ok = ring_ready(d, r) && (!j->c || j->c->WidthInBytes <= r->chunk);
+	bool ok = ring_ready(d, r) && (!j->c || j->c->WidthInBytes <= r->chunk) && slots_free_of_others(d, r, j);
 	if (ok) {
 		j->per = j->c ? r->chunk / j->c->WidthInBytes : r->chunk;
 		j->nblocks = j->c ? (j->c->Height + j->per - 1) / j->per : (j->n + j->per - 1) / j->per;
-		*rc = run(d, r, j);
+		/* a synchronous upload from pageable memory first waits for the stream's
+		 * earlier work, as the driver's does (a kernel may still be writing what the
+		 * program reads next) */
+		*rc = j->sync && j->up && d->stream_sync[j->v] ? d->stream_sync[j->v](NULL) : CUDA_SUCCESS;
+		if (*rc == CUDA_SUCCESS)
+			*rc = run(d, r, j);
 	}
+	pthread_mutex_lock(&rings_mu);
+	if (r->doomed)
+		ring_reset(r);	/* its context went meanwhile */
+	pthread_mutex_unlock(&rings_mu);
 	pthread_mutex_unlock(&r->mu);
 	if (ok) {
 		pthread_mutex_lock(&st_mu);
@@ -398,7 +437,7 @@ static void note_staged(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc,
 static CUresult copy1d(enum cu_op op, int v, bool up, CUdeviceptr d, void *h, size_t n, CUstream s)
 {
 	uint64_t t0 = hmo_now_ns();
-	struct job j = { .up = up, .v = v, .s = s, .d = d, .h = h, .n = n };
+	struct job j = { .up = up, .sync = op == CU_HTOD || op == CU_DTOH, .v = v, .s = s, .d = d, .h = h, .n = n };
 	CUresult rc;
 
 	if (n && n <= SIZE_MAX / 2 && !hmo_cu_device_range_ok(d, n)) {
@@ -472,7 +511,7 @@ static CUresult copy2d(enum cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
 		size_t doff = up ? c->dstY * c->dstPitch + c->dstXInBytes : c->srcY * c->srcPitch + c->srcXInBytes;
 		CUdeviceptr dev = (up ? c->dstDevice : c->srcDevice) + doff;
 		const void *host = (const char *)(up ? c->srcHost : c->dstHost) + hoff;
-		struct job j = { .up = up, .v = v, .s = s, .c = c };
+		struct job j = { .up = up, .sync = op == CU_2D, .v = v, .s = s, .c = c };
 		if (hspan && dspan && n >= hmo_opt.threshold && stage(&j, host, dev, dspan, &rc)) {
 			note_staged(op, n, t0, rc, dev);
 			return rc;
@@ -499,6 +538,9 @@ CUresult cu_wrap_copy2d_async_pt(const CUDA_MEMCPY2D *c, CUstream s) { return co
 #define BEGIN(name, op, v, params, args) \
 	HMO_CU_WRAPPER(name, op, v, params, args, 0, if (rc == CUDA_SUCCESS) __atomic_add_fetch(&captures, 1, __ATOMIC_ACQ_REL))
 
+BEGIN(cu_wrap_begin_capture_v1, CU_BEGIN_CAPTURE_V1, 0, (CUstream s), (s))
+BEGIN(cu_wrap_begin_capture_v1_pt, CU_BEGIN_CAPTURE_V1, 1, (CUstream s), (s))
+
 BEGIN(cu_wrap_begin_capture, CU_BEGIN_CAPTURE, 0, (CUstream s, int mode), (s, mode))
 BEGIN(cu_wrap_begin_capture_pt, CU_BEGIN_CAPTURE, 1, (CUstream s, int mode), (s, mode))
 BEGIN(cu_wrap_begin_capture_to_graph, CU_BEGIN_CAPTURE_TO_GRAPH, 0,
@@ -506,19 +548,28 @@ BEGIN(cu_wrap_begin_capture_to_graph, CU_BEGIN_CAPTURE_TO_GRAPH, 0,
 BEGIN(cu_wrap_begin_capture_to_graph_pt, CU_BEGIN_CAPTURE_TO_GRAPH, 1,
       (CUstream s, void *g, const void *deps, const void *data, size_t n, int mode), (s, g, deps, data, n, mode))
 
-/* A capture ends with the call, whether its graph is good or was invalidated (901);
- * an end that fails otherwise ended nothing. */
-static void capture_ended(CUresult rc)
+/* Whether the end call ended a capture: asked of the stream (never the legacy one,
+ * which never captures); without the question, when the end succeeded or reported
+ * the capture invalidated (901). */
+static void capture_ended(int v, CUstream s, CUresult rc)
 {
-	if (rc != CUDA_SUCCESS && rc != 901 /* CUDA_ERROR_STREAM_CAPTURE_INVALIDATED */)
+	const struct hmo_cu_driver *d = hmo_cu_drv();
+	CUstream q = !s && v ? CU_STREAM_PER_THREAD : s;
+	int cap = 0;
+
+	if (q && q != CU_STREAM_LEGACY && d->stream_capturing && d->stream_capturing(q, &cap) == CUDA_SUCCESS) {
+		if (cap != CU_STREAM_CAPTURE_STATUS_NONE)
+			return;
+	} else if (rc != CUDA_SUCCESS && rc != 901 /* CUDA_ERROR_STREAM_CAPTURE_INVALIDATED */) {
 		return;
+	}
 	int n = __atomic_load_n(&captures, __ATOMIC_ACQUIRE);
 	while (n > 0 && !__atomic_compare_exchange_n(&captures, &n, n - 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		;
 }
 
-HMO_CU_WRAPPER(cu_wrap_end_capture, CU_END_CAPTURE, 0, (CUstream s, void **g), (s, g), 0, capture_ended(rc))
-HMO_CU_WRAPPER(cu_wrap_end_capture_pt, CU_END_CAPTURE, 1, (CUstream s, void **g), (s, g), 0, capture_ended(rc))
+HMO_CU_WRAPPER(cu_wrap_end_capture, CU_END_CAPTURE, 0, (CUstream s, void **g), (s, g), 0, capture_ended(0, s, rc))
+HMO_CU_WRAPPER(cu_wrap_end_capture_pt, CU_END_CAPTURE, 1, (CUstream s, void **g), (s, g), 0, capture_ended(1, s, rc))
 
 #define EXPORT_ALIAS(name, target) \
 	extern __typeof__(target) name __attribute__((alias(#target), visibility("default")))
@@ -535,6 +586,8 @@ EXPORT_ALIAS(cuMemcpyHtoDAsync_v2_ptsz, cu_wrap_htod_async_pt);
 EXPORT_ALIAS(cuMemcpyDtoHAsync_v2_ptsz, cu_wrap_dtoh_async_pt);
 EXPORT_ALIAS(cuMemcpy2D_v2_ptds, cu_wrap_copy2d_pt);
 EXPORT_ALIAS(cuMemcpy2DAsync_v2_ptsz, cu_wrap_copy2d_async_pt);
+EXPORT_ALIAS(cuStreamBeginCapture, cu_wrap_begin_capture_v1);
+EXPORT_ALIAS(cuStreamBeginCapture_ptsz, cu_wrap_begin_capture_v1_pt);
 EXPORT_ALIAS(cuStreamBeginCapture_v2, cu_wrap_begin_capture);
 EXPORT_ALIAS(cuStreamBeginCapture_v2_ptsz, cu_wrap_begin_capture_pt);
 EXPORT_ALIAS(cuStreamBeginCaptureToGraph, cu_wrap_begin_capture_to_graph);
