@@ -41,6 +41,9 @@ HMO_PIN=off both "cudart copies, HMO_PIN=off" "$t/t_cudart" copies
 rm -f stats
 both "cudart streams" "$t/t_cudart" streams
 rm -f stats
+both "cudart cudaMallocAsync" "$t/t_cudart" async
+grep -q '^hmo: cuMemAllocAsync ' stats || { cat stats; fail "cudaMallocAsync not counted"; }
+rm -f stats
 FAKECUDA_MEM=$((64 << 20)) both "cudart out-of-memory" "$t/t_cudart" oom
 grep -q 'retries after out-of-memory' stats || fail "no out-of-memory line"
 grep -q "GPU memory at the program's last cuMemGetInfo: .* free of 64.0 MiB" stats || { cat stats; fail "no GPU memory line"; }

@@ -4,7 +4,7 @@
  * bytes; a block freed with work still queued on a stream is not handed out before
  * that work is done.
  *
- *   t_cudart [pool|copies|streams|oom|reset|frames|nodev]
+ *   t_cudart [pool|copies|streams|oom|reset|frames|async|nodev]
  * Prints "hmo-pooled" when device blocks came back from a pool (a cudaFree then a
  * cudaMalloc of the same size gave the same pointer without a driver allocation).
  * On the real runtime and driver (scripts/gpu-check) the checks that only the fake
@@ -35,6 +35,8 @@ cudaError_t cudaGetDeviceCount(int *n);
 cudaError_t cudaMemGetInfo(size_t *f, size_t *t);
 cudaError_t cudaDeviceReset(void);
 cudaError_t cudaMemset(void *p, int c, size_t n);
+cudaError_t cudaMallocAsync(void **p, size_t n, cudaStream_t s);
+cudaError_t cudaFreeAsync(void *p, cudaStream_t s);
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "t_cudart: %s:%d: %s\n", __FILE__, __LINE__, #c); exit(1); } } while (0)
 
@@ -265,6 +267,31 @@ static void frames(void)
 	printf("frames ok\n");
 }
 
+/* Stream-ordered memory (cudaMallocAsync, cudaFreeAsync) beside pooled memory: the
+ * bytes survive a round trip, and a cudaMalloc block freed with cudaFreeAsync is gone. */
+static void async_alloc(void)
+{
+	const size_t n = 5 << 20;
+	unsigned char *src = malloc(n), *back = malloc(n);
+	void *a, *b;
+	cudaStream_t s;
+
+	CHECK(src && back && cudaStreamCreate(&s) == 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK(cudaMallocAsync(&a, n, s) == 0 && cudaMalloc(&b, n) == 0);
+		fill(src, n, (unsigned)i);
+		CHECK(cudaMemcpyAsync(a, src, n, cudaMemcpyHostToDevice, s) == 0);
+		CHECK(cudaMemcpyAsync(b, a, n, cudaMemcpyDeviceToDevice, s) == 0 || cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice) == 0);
+		CHECK(cudaStreamSynchronize(s) == 0);
+		CHECK(cudaMemcpy(back, b, n, cudaMemcpyDeviceToHost) == 0 && memcmp(src, back, n) == 0);
+		CHECK(cudaFreeAsync(a, s) == 0 && cudaFreeAsync(b, s) == 0 && cudaStreamSynchronize(s) == 0);
+		CHECK(cudaFree(b) != 0);	/* freed already */
+	}
+	free(src);
+	free(back);
+	printf("async ok\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "pool";
@@ -299,6 +326,8 @@ int main(int argc, char **argv)
 		oom();
 	else if (!strcmp(mode, "reset"))
 		reset();
+	else if (!strcmp(mode, "async"))
+		async_alloc();
 	else if (!strcmp(mode, "frames"))
 		frames();
 	return 0;

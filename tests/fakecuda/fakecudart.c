@@ -37,6 +37,8 @@ static struct {
 	CUresult (*mem_info)(size_t *, size_t *);
 	CUresult (*reset)(CUdevice);
 	CUresult (*retain)(CUcontext *, CUdevice);
+	CUresult (*alloc_async)(CUdeviceptr *, size_t, CUstream);
+	CUresult (*free_async)(CUdeviceptr, CUstream);
 	CUresult (*set_current)(CUcontext);
 } drv;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -63,7 +65,7 @@ static void start(void)
 	GET(stream_create, "cuStreamCreate"); GET(stream_sync, "cuStreamSynchronize");
 	GET(ctx_sync, "cuCtxSynchronize"); GET(range, "cuMemGetAddressRange"); GET(mem_info, "cuMemGetInfo");
 	GET(reset, "cuDevicePrimaryCtxReset");
-	GET(retain, "cuDevicePrimaryCtxRetain"); GET(set_current, "cuCtxSetCurrent");
+	GET(retain, "cuDevicePrimaryCtxRetain"); GET(alloc_async, "cuMemAllocAsync"); GET(free_async, "cuMemFreeAsync"); GET(set_current, "cuCtxSetCurrent");
 	/* as the runtime does: device 0's primary context, retained and made current */
 	CUcontext c;
 	if (!drv.init || drv.init(0) != 0 || drv.retain(&c, 0) != 0 || drv.set_current(c) != 0)
@@ -87,6 +89,8 @@ API cudaError_t cudaDeviceSynchronize(void) { READY(); return drv.ctx_sync(); }
 API cudaError_t cudaMemset(void *p, int c, size_t n) { READY(); memset(p, c, n); return 0; }
 API cudaError_t cudaDeviceReset(void) { READY(); return drv.reset(0); }
 API cudaError_t cudaMemGetInfo(size_t *f, size_t *t) { READY(); return drv.mem_info(f, t); }
+API cudaError_t cudaMallocAsync(void **p, size_t n, cudaStream_t s) { READY(); return RT(drv.alloc_async((CUdeviceptr *)p, n, s)); }
+API cudaError_t cudaFreeAsync(void *p, cudaStream_t s) { READY(); return drv.free_async((CUdeviceptr)(uintptr_t)p, s) ? cudaErrorInvalidValue : 0; }
 
 static enum cudaMemcpyKind kind_of(enum cudaMemcpyKind k, const void *dst, const void *src)
 {
