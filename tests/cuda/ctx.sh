@@ -28,6 +28,17 @@ same() {	# same CASE [ENV=VALUE...]: t_ctx CASE plain and under hmo, outputs equ
 }
 
 same twoctx
+# ... and hmo did its work there: blocks came from the pool, and copies were staged.
+pooled() {	# pooled CASE: under hmo's defaults, t_ctx CASE used the pool and staging
+	HMO_STATS="$WORK/stats" timeout 60 env LD_PRELOAD="$LIBHMO" "$t/t_ctx" "$1" >/dev/null 2>&1 9>&- ||
+		fail "t_ctx $1 under hmo"
+	grep -q '^hmo: cuda pool: device .* [1-9][0-9,]* from the pool' stats ||
+		{ cat stats; fail "t_ctx $1: no device block came from the pool"; }
+	grep -q '^hmo: cuda staging: [1-9]' stats || { cat stats; fail "t_ctx $1: nothing was staged"; }
+	rm -f stats
+}
+pooled twoctx
+pooled destroy
 same twoctx FAKECUDA_DEVICES=2
 same release
 same destroy
@@ -44,6 +55,8 @@ same fork
 same capalloc
 same capthread
 same freeasync
+same threads HMO_CUDA_POOL_MAX=0
+same threads
 same sticky
 same register
 same reload

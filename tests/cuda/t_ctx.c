@@ -31,10 +31,14 @@
  *   t_ctx capthread  one thread captures a stream (each mode) while another copies
  *                    pageable memory on its per-thread default stream
  *   t_ctx freeasync  a block from cuMemAlloc freed with cuMemFreeAsync, then freed again
+ *   t_ctx threads    four threads allocating, exporting, checking and freeing blocks of
+ *                    one size at once (with HMO_CUDA_POOL_MAX=0 every free gives the
+ *                    cache back): nothing is handed to two owners, nothing hangs
  *   t_ctx register   the program registers and unregisters part of a large buffer
  *                    that hmo's frame pool handed out, after copying it many times */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -638,10 +642,50 @@ static void freeasync(void)
 	fill(src, 3 << 20, 4);
 	printf("copies %d %d\n", d.htod(y, src, 3 << 20), d.dtoh(back, y, 3 << 20));
 	printf("sum %016llx\n", (unsigned long long)sum(back, 3 << 20));
-	printf("range of the old pointer %d\n", y == x ? 0 : d.free_(x));
 	printf("free %d\n", d.free_(y));
 	free(src);
 	free(back);
+}
+
+static CUcontext threads_ctx;
+
+static void *worker(void *arg)
+{
+	unsigned id = (unsigned)(uintptr_t)arg, bad = 0;
+	unsigned char pat[4096], back[4096];
+	char handle[64];
+
+	CHECK(d.push(threads_ctx) == 0);
+	for (int i = 0; i < 1500; i++) {
+		CUdeviceptr x;
+		CHECK(d.alloc(&x, 64 << 10) == 0);
+		if ((i + id) % 2)
+			CHECK(d.ipc(handle, x + 64) == 0);	/* its free is real */
+		memset(pat, (int)(id * 37 + (unsigned)i), sizeof pat);
+		CHECK(d.htod(x, pat, sizeof pat) == 0);
+		sched_yield();
+		CHECK(d.dtoh(back, x, sizeof back) == 0);
+		bad += memcmp(pat, back, sizeof pat) != 0;	/* another owner wrote it */
+		CHECK(d.free_(x) == 0);
+	}
+	CHECK(d.pop(NULL) == 0);
+	return (void *)(uintptr_t)bad;
+}
+
+static void threads(void)
+{
+	pthread_t t[4];
+	uintptr_t bad = 0;
+
+	threads_ctx = primary();
+	for (uintptr_t i = 0; i < 4; i++)
+		CHECK(pthread_create(&t[i], NULL, worker, (void *)i) == 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		CHECK(pthread_join(t[i], &r) == 0);
+		bad += (uintptr_t)r;
+	}
+	printf("threads: %lu blocks with another owner's bytes\n", (unsigned long)bad);
 }
 
 static void registered(void)
@@ -708,6 +752,8 @@ int main(int argc, char **argv)
 		capthread();
 	else if (!strcmp(mode, "freeasync"))
 		freeasync();
+	else if (!strcmp(mode, "threads"))
+		threads();
 	else if (!strcmp(mode, "register"))
 		registered();
 	else {

@@ -9,9 +9,11 @@
  * The calls that can end a context: cuCtxDestroy (both names), and for a device's
  * primary context cuDevicePrimaryCtxReset and cuDevicePrimaryCtxRelease (each with and
  * without _v2: FFmpeg's loader asks for the old names). Before any of them, hmo waits
- * for pooled blocks that another thread is freeing for real, so that no such free
- * lands after the context's end (its address may be someone else's by then). After
- * it, hmo drops:
+ * for pooled blocks that another thread is freeing for real, and (for a destroy or a
+ * reset, whose context is known) drops the cached blocks of that context, so that no
+ * free of one lands after the context's end (its address may be someone else's by
+ * then; if the call fails, they stay allocated until the context goes). After it,
+ * hmo drops:
  *   - for a destroy, what it kept for contexts that are gone: a context is gone when
  *     cuCtxGetId (CUDA 12.0 on) no longer gives the id hmo saw; on an older driver,
  *     what it kept for that handle;
@@ -132,8 +134,10 @@ static CUresult destroy(enum cu_op op, CUcontext c)
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
-	if (hmo_cu_state() == 1)
+	if (hmo_cu_state() == 1) {
 		hmo_cu_mem_quiesce();
+		forget_handle(c);	/* before: nothing of it may be freed after its end */
+	}
 	CUresult rc = real(c);
 	if (rc == CUDA_SUCCESS && hmo_cu_state() == 1)
 		after(c, -1, false);
@@ -149,8 +153,12 @@ static CUresult primary_call(enum cu_op op, CUdevice dev, bool reset)
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
-	if (hmo_cu_state() == 1)
+	CUcontext h = dev >= 0 && dev < MAX_DEVICES ? __atomic_load_n(&primary[dev], __ATOMIC_ACQUIRE) : NULL;
+	if (hmo_cu_state() == 1) {
 		hmo_cu_mem_quiesce();
+		if (reset && h)
+			forget_handle(h);	/* before: nothing of it may be freed after its end */
+	}
 	CUresult rc = real(dev);
 	if (rc == CUDA_SUCCESS && hmo_cu_state() == 1)
 		after(NULL, dev, reset);

@@ -94,6 +94,9 @@ struct hmo_cu_driver {
 };
 /* The table for the driver loaded now. */
 const struct hmo_cu_driver *hmo_cu_drv(void);
+/* The same, never resolving it (every entry NULL when it is not resolved yet): for
+ * use under hmo's locks, since resolving calls into the loader and the driver. */
+const struct hmo_cu_driver *hmo_cu_drv_now(void);
 
 /* A context as hmo knows it: its handle and the id the driver gave it (a handle can
  * be handed out again after its context is destroyed; the id cannot). */

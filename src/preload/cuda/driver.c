@@ -82,6 +82,13 @@ const struct hmo_cu_driver *hmo_cu_drv(void)
 	return t->ctx_get_current ? t : &none;
 }
 
+const struct hmo_cu_driver *hmo_cu_drv_now(void)
+{
+	struct hmo_cu_driver *t = __atomic_load_n(&cur, __ATOMIC_ACQUIRE);
+
+	return t && t->generation == __atomic_load_n(&hmo_cu_generation, __ATOMIC_ACQUIRE) ? t : &none;
+}
+
 void hmo_cu_driver_child(void)
 {
 	pthread_mutex_init(&mu, NULL);

@@ -132,7 +132,7 @@ static struct ref ref_of(long i)
 /* A slot's block goes: the slot's next block has a new number. */
 static void slot_free(struct block *b)
 {
-	const struct hmo_cu_driver *d = hmo_cu_drv();
+	const struct hmo_cu_driver *d = hmo_cu_drv_now();
 
 	if (b->ev && !b->doomed && d->event_destroy)
 		(void)d->event_destroy(b->ev);	/* not a blocking call */
@@ -140,13 +140,14 @@ static void slot_free(struct block *b)
 	*b = (struct block){ .state = BLOCK_FREE, .seq = seq };
 }
 
-/* The block starting at p (any state but free), or, with inside, the live block
- * holding p; -1 when none. */
+/* The block starting at p (any state but free, and not doomed: a doomed block's
+ * address may be another's already), or, with inside, the live block holding p; -1
+ * when none. */
 static long find_block(uintptr_t p, bool host, bool inside)
 {
 	for (size_t i = 0; i < nblocks; i++) {
 		struct block *b = &blocks[i];
-		if (b->state == BLOCK_FREE || b->host != host)
+		if (b->state == BLOCK_FREE || b->host != host || b->doomed)
 			continue;
 		if (b->p == p || (inside && b->state == BLOCK_LIVE && p > b->p && p < b->p + b->want))
 			return (long)i;
@@ -179,12 +180,12 @@ static long new_block(void)
  * answers the allocation. */
 static long reuse(size_t size, bool host, unsigned flags, const struct hmo_cu_ctx_ref *ctx)
 {
-	const struct hmo_cu_driver *d = hmo_cu_drv();
+	const struct hmo_cu_driver *d = hmo_cu_drv_now();
 
 	for (size_t i = 0; i < nblocks; i++) {
 		struct block *b = &blocks[i];
 		if (b->state != BLOCK_CACHED || b->host != host || b->size != size || b->flags != flags ||
-		    b->ctx.h != ctx->h || b->ctx.id != ctx->id)
+		    b->ctx.h != ctx->h || b->ctx.id != ctx->id || b->doomed)
 			continue;
 		if (!b->ev || !d->event_query || d->event_query(b->ev) != CUDA_SUCCESS)
 			continue;	/* still in use on the device, or its context is in error */
@@ -296,21 +297,49 @@ static void trim(bool host)
 	give_back(host, v, n);
 }
 
-/* Drops the blocks of the contexts that went: cached ones from the table, and those
- * in another thread's hands (BUSY) marked doomed, for that thread to drop. */
+/* Marks block b doomed (its context went, or its address was handed out again): a
+ * cached one leaves the cache, one in another thread's hands (BUSY) is left for that
+ * thread to drop, any other goes. Its event is never destroyed (it went with its
+ * context). Called with mu held. */
+static void doom(struct block *b)
+{
+	if (b->state == BLOCK_FREE || b->doomed)
+		return;
+	b->doomed = true;
+	if (b->state == BLOCK_CACHED)
+		*cached_of(b->host) -= b->size;
+	if (b->state != BLOCK_BUSY)
+		slot_free(b);
+}
+
+/* Drops the blocks of the contexts that went. Which contexts went is asked (of the
+ * driver) with mu released: the distinct contexts are read out first (the first 256;
+ * blocks of any others wait for the next sweep). */
 void hmo_cu_mem_forget(bool (*is_gone)(const struct hmo_cu_ctx_ref *))
 {
+	static __thread struct hmo_cu_ctx_ref seen[256];
+	static __thread bool dead[256];
+	size_t n = 0;
+
 	pthread_mutex_lock(&mu);
-	for (size_t i = 0; i < nblocks; i++) {
-		struct block *b = &blocks[i];
-		if (b->state == BLOCK_FREE || b->doomed || !is_gone(&b->ctx))
+	for (size_t i = 0; i < nblocks && n < 256; i++) {
+		const struct block *b = &blocks[i];
+		if (b->state == BLOCK_FREE || b->doomed)
 			continue;
-		b->doomed = true;	/* its event went with its context: never destroyed */
-		if (b->state == BLOCK_CACHED)
-			*cached_of(b->host) -= b->size;
-		if (b->state != BLOCK_BUSY)
-			slot_free(b);
+		size_t k = 0;
+		while (k < n && (seen[k].h != b->ctx.h || seen[k].id != b->ctx.id))
+			k++;
+		if (k == n)
+			seen[n++] = b->ctx;
 	}
+	pthread_mutex_unlock(&mu);
+	for (size_t k = 0; k < n; k++)
+		dead[k] = is_gone(&seen[k]);
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < nblocks; i++)
+		for (size_t k = 0; k < n; k++)
+			if (dead[k] && blocks[i].ctx.h == seen[k].h && blocks[i].ctx.id == seen[k].id)
+				doom(&blocks[i]);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -368,7 +397,9 @@ static CUresult guard(struct ref r)
 	pthread_mutex_unlock(&mu);
 	if (!ctx.h || !hmo_cu_enter(&ctx, &pushed))
 		return CUDA_ERROR_INVALID_CONTEXT;
-	if ((hmo_cu_pt_seen || __atomic_load_n(&nonblocking_seen, __ATOMIC_RELAXED)) && d->ctx_sync)
+	/* (the per-thread default streams are blocking streams: the legacy stream's event
+	 * covers them) */
+	if (__atomic_load_n(&nonblocking_seen, __ATOMIC_RELAXED) && d->ctx_sync)
 		rc = d->ctx_sync();
 	if (rc == CUDA_SUCCESS && !ev && d->event_create)
 		rc = d->event_create(&ev, 2 /* CU_EVENT_DISABLE_TIMING */);
@@ -376,8 +407,10 @@ static CUresult guard(struct ref r)
 		rc = ev && d->event_record[0] ? d->event_record[0](ev, NULL) : CUDA_ERROR_NOT_INITIALIZED;
 	hmo_cu_leave(pushed);
 	pthread_mutex_lock(&mu);
-	if ((b = at(r)) != NULL)
+	if ((b = at(r)) != NULL && !b->doomed)
 		b->ev = ev;
+	else if (ev && !b && d->event_destroy)
+		(void)d->event_destroy(ev);	/* not a blocking call */
 	pthread_mutex_unlock(&mu);
 	return rc;
 }
@@ -387,6 +420,8 @@ static CUresult guard(struct ref r)
 static bool pool_free(uintptr_t p, bool host, CUresult *rc)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
+	CUresult (*free_dev)(CUdeviceptr) = d->mem_free ? d->mem_free : hmo_cu_next(CU_MEM_FREE, 0);
+	CUresult (*free_host)(void *) = d->free_host ? d->free_host : hmo_cu_next(CU_MEM_FREE_HOST, 0);
 
 	pthread_mutex_lock(&mu);
 	long i = p ? find_block(p, host, false) : -1;
@@ -408,11 +443,20 @@ static bool pool_free(uintptr_t p, bool host, CUresult *rc)
 	pthread_mutex_unlock(&mu);
 	/* Exported through IPC (another process may map it), or a capture under way (the
 	 * driver decides: a capture may forbid a free): freed for real, or kept live. */
-	if (!real && (*rc = guard(r)) != CUDA_SUCCESS)
+	if (!real && (*rc = guard(r)) != CUDA_SUCCESS) {
 		real = true;	/* its context is in error or gone: the driver answers */
+		pthread_mutex_lock(&mu);
+		b = at(r);
+		bool doomed = !b || b->doomed;
+		if (b && doomed)
+			slot_free(b);	/* its context went meanwhile: never freed for real */
+		pthread_mutex_unlock(&mu);
+		if (doomed)
+			return true;	/* with the guard's code */
+	}
 	if (real) {
-		*rc = host ? (d->free_host ? d->free_host((void *)p) : CUDA_ERROR_NOT_INITIALIZED)
-			   : (d->mem_free ? d->mem_free((CUdeviceptr)p) : CUDA_ERROR_NOT_INITIALIZED);
+		*rc = host ? (free_host ? free_host((void *)p) : CUDA_ERROR_NOT_INITIALIZED)
+			   : (free_dev ? free_dev((CUdeviceptr)p) : CUDA_ERROR_NOT_INITIALIZED);
 		pthread_mutex_lock(&mu);
 		if ((b = at(r)) != NULL) {
 			if (*rc == CUDA_SUCCESS || b->doomed)
@@ -549,7 +593,7 @@ static CUresult pool_alloc(enum cu_op op, bool host, unsigned flags, size_t n, u
 		/* an entry at the same address is stale (its memory went by a road hmo did
 		 * not see): the driver has just handed the address out again */
 		for (long k; (k = find_block(p, host, false)) >= 0;)
-			blocks[k].state == BLOCK_BUSY ? (void)(blocks[k].doomed = true) : slot_free(&blocks[k]);
+			doom(&blocks[k]);	/* doomed: find_block skips it from now on */
 		if ((i = new_block()) >= 0) {
 			uint32_t seq = blocks[i].seq;
 			blocks[i] = (struct block){ .p = p, .size = size, .want = n, .flags = flags, .host = host,
@@ -622,10 +666,11 @@ struct host_call {
 static CUresult fresh_host(void *arg, size_t size, uintptr_t *p)
 {
 	const struct host_call *c = arg;
-	void *h = NULL;
-	CUresult rc = c->op == CU_MEM_ALLOC_HOST
-			      ? ((CUresult (*)(void **, size_t))hmo_cu_next(c->op, 0))(&h, size)
-			      : ((CUresult (*)(void **, size_t, unsigned))hmo_cu_next(c->op, 0))(&h, size, c->flags);
+	void *real = hmo_cu_next(c->op, 0), *h = NULL;
+	if (!real)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	CUresult rc = c->op == CU_MEM_ALLOC_HOST ? ((CUresult (*)(void **, size_t))real)(&h, size)
+						 : ((CUresult (*)(void **, size_t, unsigned))real)(&h, size, c->flags);
 	*p = (uintptr_t)h;
 	return rc;
 }
@@ -760,10 +805,12 @@ static int pooled(CUdeviceptr p, CUdeviceptr *base, size_t *size)
 {
 	int r = 0;
 
+	if (!__atomic_load_n(&nblocks, __ATOMIC_RELAXED))
+		return 0;	/* the pool has never held a block: the common case without CUDA pooling */
 	pthread_mutex_lock(&mu);
 	for (size_t i = 0; i < nblocks && !r; i++) {
 		const struct block *b = &blocks[i];
-		if (b->state == BLOCK_FREE || b->host || p < b->p || p - b->p >= b->size)
+		if (b->state == BLOCK_FREE || b->host || b->doomed || p < b->p || p - b->p >= b->size)
 			continue;
 		/* past what the program asked for, or freed: not the program's */
 		r = b->state == BLOCK_LIVE && p - b->p < b->want ? 1 : -1;

@@ -105,9 +105,20 @@ static struct ring *ring_of(const struct hmo_cu_ctx_ref *ctx)
 
 void hmo_cu_stage_forget(bool (*gone)(const struct hmo_cu_ctx_ref *))
 {
+	struct hmo_cu_ctx_ref ctx[MAX_RINGS];
+	bool dead[MAX_RINGS];
+
+	/* which contexts went is asked (of the driver) with no lock held */
+	pthread_mutex_lock(&rings_mu);
+	for (int i = 0; i < MAX_RINGS; i++)
+		ctx[i] = rings[i].used ? rings[i].ctx : (struct hmo_cu_ctx_ref){ 0 };
+	pthread_mutex_unlock(&rings_mu);
+	for (int i = 0; i < MAX_RINGS; i++)
+		dead[i] = ctx[i].h && gone(&ctx[i]);
 	pthread_mutex_lock(&rings_mu);
 	for (int i = 0; i < MAX_RINGS; i++) {
-		if (!rings[i].used || rings[i].doomed || !gone(&rings[i].ctx))
+		if (!dead[i] || !rings[i].used || rings[i].doomed || rings[i].ctx.h != ctx[i].h ||
+		    rings[i].ctx.id != ctx[i].id)
 			continue;
 		/* its chunks and events went with the context: nothing to free. A ring in
 		 * a thread's hands is left to that thread: never wait for a pipeline here */
