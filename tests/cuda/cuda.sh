@@ -39,6 +39,9 @@ rm -f stats
 HMO_PIN=off both "cudart copies, HMO_PIN=off" "$t/t_cudart" copies
 ! grep -q 'cuda staging' stats || fail "HMO_PIN=off still staged"
 rm -f stats
+FAKECUDART_PTSZ=1 both "cudart copies, per-thread default streams" "$t/t_cudart" copies
+grep -q '^hmo: cuda staging: [1-9]' stats || { cat stats; fail "per-thread default streams: nothing staged"; }
+rm -f stats
 both "cudart streams" "$t/t_cudart" streams
 rm -f stats
 both "cudart cudaMallocAsync" "$t/t_cudart" async

@@ -121,6 +121,9 @@ static void copies(void)
 		memcpy(dst, src, n);
 		CHECK(cudaMemcpyAsync(d, src, n, cudaMemcpyHostToDevice, s) == 0);
 		memset(src, 0xee, n);
+		/* (the DMA may still run: with per-thread default streams, cudaMemcpy does
+		 * not wait for s) */
+		CHECK(cudaStreamSynchronize(s) == 0);
 		CHECK(cudaMemcpy(src, d, n, cudaMemcpyDeviceToHost) == 0);
 		CHECK(memcmp(src, dst, n) == 0);
 		CHECK(cudaFreeHost(pin) == 0 && cudaFree(d) == 0);

@@ -17,8 +17,10 @@
  *   CUDA_ERROR_INVALID_VALUE.
  * - Work: a stream queues its work and runs it later, at a synchronisation (stream,
  *   event, context, a synchronous call), or when an event is queried a second time.
- *   A copy from or to pageable memory takes its host side at once, as the driver's
- *   does; from or to pinned memory it reads and writes the host side when it runs.
+ *   An asynchronous copy from pageable memory takes its source at once (the driver
+ *   stages it) and its DMA runs later, in stream order; one to pageable memory
+ *   returns with the bytes in place; from or to pinned memory it reads and writes the
+ *   host side when it runs.
  *   A host function (cuLaunchHostFunc) runs without the fake's lock, so it may block
  *   on another thread's driver calls, as on a GPU.
  * - Capture: cuStreamBeginCapture (any mode, the per-thread default stream too)
@@ -202,6 +204,7 @@ struct op {
 	size_t *deps;
 	int ndeps;
 	size_t legacy_at;
+	void *owned;	/* freed once the op has run: a copy of a pageable source */
 };
 struct ops { struct op *v; size_t n, cap; };
 struct CUstream_st {
@@ -345,6 +348,7 @@ static void run(struct CUstream_st *s, size_t upto)
 			exec(&o);
 		}
 		free(o.deps);
+		free(o.owned);
 		s->done++;
 		s->busy = false;
 		pthread_cond_broadcast(&cv);
@@ -902,7 +906,15 @@ static CUresult copy(const char *name, void *dst, const void *src, size_t n, CUs
 		enqueue(s, (struct op){ .k = OP_COPY, .dst = dst, .src = src, .n = n });
 		LEAVE(0);
 	}
-	if (!async || !pinned(host)) {
+	if (async && !pinned(host) && src == host) {
+		/* pageable source: taken now, its DMA queued */
+		void *copy = n ? malloc(n) : NULL;
+		if (n && !copy)
+			LEAVE(CUDA_ERROR_OUT_OF_MEMORY);
+		if (n)
+			memcpy(copy, src, n);
+		enqueue(s, (struct op){ .k = OP_COPY, .dst = dst, .src = copy, .n = n, .owned = copy });
+	} else if (!async || !pinned(host)) {
 		drain_for(s);	/* the host side is taken now, after the work it follows */
 		memmove(dst, src, n);
 	} else {
@@ -988,6 +1000,19 @@ static CUresult copy2d(const char *name, const CUDA_MEMCPY2D *c, CUstream hs, bo
 	if (s->capture && !async)
 		LEAVE((s->capture = 2, E_CAPTURE_UNSUPPORTED));
 	bool defer = s->capture || (async && (!host || pinned(host)));
+	if (!defer && async && host && host == c->srcHost && c->srcMemoryType == CU_MEMORYTYPE_HOST) {
+		/* pageable source: its rows taken now, their DMA queued */
+		size_t w = c->WidthInBytes;
+		char *copy = w && c->Height ? malloc(w * c->Height) : NULL;
+		if (w && c->Height && !copy)
+			LEAVE(CUDA_ERROR_OUT_OF_MEMORY);
+		for (size_t y = 0; y < c->Height; y++)
+			memcpy(copy + y * w, (const char *)p2_src(c) + y * c->srcPitch, w);
+		for (size_t y = 0; y < c->Height; y++)
+			enqueue(s, (struct op){ .k = OP_COPY, .dst = (char *)p2_dst(c) + y * c->dstPitch,
+						.src = copy + y * w, .n = w, .owned = y + 1 == c->Height ? copy : NULL });
+		LEAVE(0);
+	}
 	if (!defer)
 		drain_for(s);
 	for (size_t y = 0; y < c->Height; y++) {

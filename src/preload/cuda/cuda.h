@@ -48,9 +48,6 @@ void *hmo_cu_driver(const char *base, const char *sym, bool pt);
 /* Bumped each time the driver library goes away (dlclose): whatever was resolved or
  * created in the driver before is stale. */
 extern unsigned hmo_cu_generation;
-/* Whether a per-thread default stream variant was handed out: such streams do not
- * synchronise with the legacy stream. */
-extern bool hmo_cu_pt_seen;
 
 /* dlsym.c: the real dlsym; whether hmo wraps a name; and the wrapper for what the
  * real dlsym returned for it. */

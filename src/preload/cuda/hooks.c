@@ -42,7 +42,6 @@
 #include "../internal.h"
 
 struct hmo_cu_stat hmo_cu_stats[CU_COUNT];
-bool hmo_cu_pt_seen;
 unsigned hmo_cu_generation;
 
 /* ---- the functions wrapped, by name ------------------------------------------ */
@@ -386,8 +385,6 @@ static void wrap_lookup(const char *sym, void **pfn, int version, cuuint64_t fla
 	if (best < 0)
 		return;	/* not wrapped, or an older ABI than the wrappers' */
 	int v = (flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) && fns[best].sym_pt ? 1 : 0;
-	if (v)
-		hmo_cu_pt_seen = true;
 	*pfn = adopt((enum cu_op)best, v, *pfn);
 }
 

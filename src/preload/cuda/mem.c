@@ -12,10 +12,10 @@
  * can be used again; the pool keeps that promise in the block's own context, whatever
  * context (or none) is current in the thread that frees it. The free records an event
  * on that context's legacy default stream, which every blocking stream synchronises
- * with, and the block is reused only once the event has completed. Once the program
- * has used streams that do not synchronise with the legacy stream (non-blocking
- * streams, or the per-thread default stream variants), the free synchronises the
- * block's context instead, as the real cuMemFree does.
+ * with (the per-thread default streams are blocking streams too), and the block is
+ * reused only once the event has completed. Once the program has made streams that
+ * do not synchronise with the legacy stream (CU_STREAM_NON_BLOCKING), the free also
+ * synchronises the block's context first, as the real cuMemFree does.
  *
  * Frees return what the driver returns: a second free of a block, while it sits in
  * the pool, is CUDA_ERROR_INVALID_VALUE (the driver's answer for memory it no longer
