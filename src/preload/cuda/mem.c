@@ -295,6 +295,13 @@ static void trim(bool host)
 	size_t n = take_victims(host, cap, v, 16);
 	pthread_mutex_unlock(&mu);
 	give_back(host, v, n);
+	pthread_mutex_lock(&mu);
+	for (size_t k = 0; k < n; k++) {
+		struct block *b = at(v[k].r);
+		if (b)
+			b->stuck = false;	/* a later trim may try it again */
+	}
+	pthread_mutex_unlock(&mu);
 }
 
 /* Marks block b doomed (its context went, or its address was handed out again): a
@@ -572,7 +579,7 @@ static CUresult pool_alloc(enum cu_op op, bool host, unsigned flags, size_t n, u
 		*cached_of(host) -= b->size;
 		b->state = BLOCK_LIVE;
 		b->want = n;
-		b->exported = false;
+		b->exported = b->stuck = false;
 		*out = b->p;
 		pthread_mutex_unlock(&mu);
 		hmo_cu_note(op, n, t0, CUDA_SUCCESS, *out, HMO_CUDA_POOL_HIT);
