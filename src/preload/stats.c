@@ -552,6 +552,11 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		fmt_str(b, " given back, ");
 		fmt_u64_grouped(b, ps.dev_oom_retries);
 		fmt_str(b, " retries after out-of-memory");
+		if (ps.double_frees) {
+			fmt_str(b, ", ");
+			fmt_u64_grouped(b, ps.double_frees);
+			fmt_str(b, " second frees refused");
+		}
 		emit_line(fd, b);
 	}
 	if (ps.mem_total) {
@@ -575,6 +580,11 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		fmt_str(b, ") through ");
 		fmt_bytes(b, ss.pinned);
 		fmt_str(b, " of pinned chunks");
+		if (ss.busy) {
+			fmt_str(b, "; ");
+			fmt_u64_grouped(b, ss.busy);
+			fmt_str(b, " left to the driver (the ring was busy)");
+		}
 		emit_line(fd, b);
 	}
 	if (ps.host_hits + ps.host_misses) {

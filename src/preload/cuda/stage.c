@@ -359,7 +359,8 @@ static bool stage(struct job *j, const void *host, CUdeviceptr dev, size_t span,
 	unsigned type = 0;
 	int cap = 0;
 
-	if (hmo_opt.pin == HMO_PIN_OFF || span < hmo_opt.threshold || !host || hmo_cu_state() != 1)
+	if (hmo_opt.pin == HMO_PIN_OFF || span < hmo_opt.threshold || !host || hmo_cu_state() != 1 ||
+	    hmo_cu_capturing())
 		return false;
 	d = hmo_cu_drv();
 	if (!d->htod_async[j->v] || !d->dtoh_async[j->v] || !d->copy2d_async[j->v] || !d->event_record[j->v] ||
@@ -376,11 +377,9 @@ static bool stage(struct job *j, const void *host, CUdeviceptr dev, size_t span,
 		if (!d->stream_get_ctx || d->stream_get_ctx(s, &sc) != CUDA_SUCCESS || sc != cur.h)
 			return false;
 	}
-	/* nor capturing: no capture anywhere, and asked of the stream the call would use
-	 * (never of the legacy one: that is an implicit dependency of its own) */
+	/* nor capturing (no capture anywhere, above), asked of the stream the call would
+	 * use (never of the legacy one: that is an implicit dependency of its own) */
 	CUstream q = !s && j->v ? CU_STREAM_PER_THREAD : s;
-	if (hmo_cu_capturing())
-		return false;
 	if (q && q != CU_STREAM_LEGACY && d->stream_capturing &&
 		   (d->stream_capturing(q, &cap) != CUDA_SUCCESS || cap != CU_STREAM_CAPTURE_STATUS_NONE)) {
 		return false;
