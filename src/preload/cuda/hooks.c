@@ -154,37 +154,53 @@ static bool ours(const void *p)
 	return dladdr(p, &b) && b.dli_fbase == self;
 }
 
-/* Where the object named lib_path is loaded now (its load bias), or 0 when it is not:
- * asked of the loader's list, which takes no reference (a dlopen of it would). */
+/* Where the object named `name` is loaded now (its load bias, + 1), or 0 when it is
+ * not: asked of the loader's list, which takes no reference (a dlopen of it would). */
+struct lib_query {
+	const char *name;
+	uintptr_t at;
+};
+
 static int find_lib(struct dl_phdr_info *info, size_t size, void *arg)
 {
+	struct lib_query *q = arg;
+
 	(void)size;
-	if (info->dlpi_name && !strcmp(info->dlpi_name, lib_path)) {
-		*(uintptr_t *)arg = (uintptr_t)info->dlpi_addr + 1;	/* + 1: 0 is "not found" */
+	if (info->dlpi_name && !strcmp(info->dlpi_name, q->name)) {
+		q->at = (uintptr_t)info->dlpi_addr + 1;	/* + 1: 0 is "not found" */
 		return 1;
 	}
 	return 0;
 }
 
-static uintptr_t lib_loaded_at(void)
+static uintptr_t loaded_at(const char *name)
 {
-	uintptr_t at = 0;
-	dl_iterate_phdr(find_lib, &at);
-	return at;
+	struct lib_query q = { name, 0 };
+	dl_iterate_phdr(find_lib, &q);
+	return q.at;
 }
 
-/* Remembers the library that real (a driver function, not hmo's) lives in. */
+static uintptr_t lib_loaded_at(void)
+{
+	return loaded_at(lib_path);
+}
+
+/* Remembers the library that real (a driver function, not hmo's) lives in. The
+ * loader is asked with no hmo lock held (it takes its own). */
 static void note_lib(const void *real)
 {
 	Dl_info info;
 
-	if (lib_path[0] || !real || !dladdr(real, &info) || !info.dli_fname)
+	if (__atomic_load_n(&lib_path[0], __ATOMIC_ACQUIRE) || !real || !dladdr(real, &info) || !info.dli_fname ||
+	    strlen(info.dli_fname) >= sizeof lib_path)
 		return;
-	size_t n = strlen(info.dli_fname);
-	if (n < sizeof lib_path) {
-		memcpy(lib_path, info.dli_fname, n + 1);
-		lib_addr = lib_loaded_at();
+	uintptr_t at = loaded_at(info.dli_fname);
+	pthread_mutex_lock(&real_mu);
+	if (!lib_path[0]) {
+		memcpy(lib_path, info.dli_fname, strlen(info.dli_fname) + 1);
+		lib_addr = at;
 	}
+	pthread_mutex_unlock(&real_mu);
 }
 
 /* sym as the driver library itself defines it, looked up on the library's handle
@@ -236,11 +252,11 @@ static void *adopt(enum cu_op op, int variant, void *got)
 		return got;	/* hmo's own, and the library's is unknown: nothing to record */
 	pthread_mutex_lock(&real_mu);
 	void *cur = hmo_cu_real[op][variant];
-	if (!cur) {
+	if (!cur)
 		__atomic_store_n(&hmo_cu_real[op][variant], real, __ATOMIC_RELEASE);
-		note_lib(real);
-	}
 	pthread_mutex_unlock(&real_mu);
+	if (!cur)
+		note_lib(real);
 	return !cur || cur == real ? wrap : real;
 }
 
