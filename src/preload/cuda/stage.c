@@ -49,6 +49,7 @@ struct slot {
 	bool pending;	/* its event was recorded and not yet waited for */
 	CUstream s;	/* ... on this stream, of this variant */
 	int v;
+	pthread_t t;	/* ... by this thread (stream 0 of the per-thread variant is its own) */
 };
 
 /* One context's ring. */
@@ -286,6 +287,7 @@ static CUresult issue_recorded(const struct hmo_cu_driver *d, const struct job *
 		sl->pending = true;
 		sl->s = j->s;
 		sl->v = j->v;
+		sl->t = pthread_self();
 		return CUDA_SUCCESS;
 	}
 	return d->stream_sync[j->v] ? d->stream_sync[j->v](j->s) : CUDA_ERROR_NOT_INITIALIZED;
@@ -299,7 +301,8 @@ static bool slots_free_of_others(const struct hmo_cu_driver *d, struct ring *r, 
 {
 	for (int i = 0; i < r->nslots; i++) {
 		struct slot *sl = &r->slot[i];
-		if (!sl->pending || (sl->s == j->s && sl->v == j->v))
+		bool own = !j->s && j->v;	/* the per-thread default stream: each thread's */
+		if (!sl->pending || (sl->s == j->s && sl->v == j->v && (!own || pthread_equal(sl->t, pthread_self()))))
 			continue;
 		if (!d->event_query || d->event_query(sl->ev) != CUDA_SUCCESS)
 			return false;
