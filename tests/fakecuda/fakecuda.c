@@ -13,7 +13,9 @@
  *   no context current gives CUDA_ERROR_INVALID_CONTEXT.
  * - Memory belongs to its context and goes with it: device and pinned memory are
  *   their own mappings, unmapped when freed or when their context goes, so a pointer
- *   used after that faults. A second free, or a free of an interior pointer, gives
+ *   used after that faults. Device memory is inaccessible (PROT_NONE) but while the
+ *   fake itself moves bytes in or out of it: host code that reads or writes it, as
+ *   if it were host memory, faults, as it would on a GPU. A second free, or a free of an interior pointer, gives
  *   CUDA_ERROR_INVALID_VALUE.
  * - Work: a stream queues its work and runs it later, at a synchronisation (stream,
  *   event, context, a synchronous call), or when an event is queried a second time.
@@ -187,6 +189,32 @@ static bool pinned(const void *p)
 	return a && a->k != DEVICE;
 }
 
+/* Device memory is PROT_NONE but while the fake itself moves bytes in or out of it
+ * (with mu held): the device allocations holding a and b are opened for that. */
+static void dev_access(const void *a, const void *b, int prot)
+{
+	const void *ps[2] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		struct alloc *x = ps[i] ? find((uintptr_t)ps[i], true) : NULL;
+		if (x && x->k == DEVICE)
+			mprotect((void *)x->p, x->mapped, prot);
+	}
+}
+
+static void dmove(void *dst, const void *src, size_t n)
+{
+	dev_access(dst, src, PROT_READ | PROT_WRITE);
+	memmove(dst, src, n);
+	dev_access(dst, src, PROT_NONE);
+}
+
+static void dset(void *dst, int c, size_t n)
+{
+	dev_access(dst, NULL, PROT_READ | PROT_WRITE);
+	memset(dst, c, n);
+	dev_access(dst, NULL, PROT_NONE);
+}
+
 /* ---- streams --------------------------------------------------------------------- */
 
 enum op_kind { OP_COPY, OP_SET, OP_HOST, OP_NOP };
@@ -292,9 +320,9 @@ static void push_op(struct ops *q, struct op o)
 static void exec(const struct op *o)
 {
 	if (o->k == OP_COPY)
-		memmove(o->dst, o->src, o->n);
+		dmove(o->dst, o->src, o->n);
 	else if (o->k == OP_SET)
-		memset(o->dst, o->c, o->n);
+		dset(o->dst, o->c, o->n);
 }
 
 static void run(struct CUstream_st *s, size_t upto);
@@ -721,6 +749,7 @@ static CUresult dev_alloc(CUdeviceptr *p, size_t n)
 	if (!m)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	memset(m, 0xcd, n);
+	mprotect(m, mapped, PROT_NONE);	/* the host never sees device memory */
 	add((uintptr_t)m, n, mapped, DEVICE, 0);
 	dev_used[d] += n;
 	*p = (CUdeviceptr)(uintptr_t)m;
@@ -916,7 +945,7 @@ static CUresult copy(const char *name, void *dst, const void *src, size_t n, CUs
 		enqueue(s, (struct op){ .k = OP_COPY, .dst = dst, .src = copy, .n = n, .owned = copy });
 	} else if (!async || !pinned(host)) {
 		drain_for(s);	/* the host side is taken now, after the work it follows */
-		memmove(dst, src, n);
+		dmove(dst, src, n);
 	} else {
 		enqueue(s, (struct op){ .k = OP_COPY, .dst = dst, .src = src, .n = n });
 	}
@@ -946,7 +975,7 @@ API CUresult cuMemcpyDtoD_v2(CUdeviceptr a, CUdeviceptr b, size_t n)
 	if ((rc = legacy_ok(s->ctx)) != 0)
 		LEAVE(rc);
 	run_ctx(s->ctx);
-	memmove(D(a), D(b), n);
+	dmove(D(a), D(b), n);
 	LEAVE(0);
 }
 
@@ -1021,7 +1050,7 @@ static CUresult copy2d(const char *name, const CUDA_MEMCPY2D *c, CUstream hs, bo
 		if (defer)
 			enqueue(s, (struct op){ .k = OP_COPY, .dst = d, .src = sr, .n = c->WidthInBytes });
 		else
-			memmove(d, sr, c->WidthInBytes);
+			dmove(d, sr, c->WidthInBytes);
 	}
 	LEAVE(0);
 }
@@ -1030,6 +1059,21 @@ API CUresult cuMemcpy2D_v2(const CUDA_MEMCPY2D *c) { return copy2d("cuMemcpy2D_v
 API CUresult cuMemcpy2D_v2_ptds(const CUDA_MEMCPY2D *c) { return copy2d("cuMemcpy2D_v2_ptds", c, NULL, false, true); }
 API CUresult cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *c, CUstream s) { return copy2d("cuMemcpy2DAsync_v2", c, s, true, false); }
 API CUresult cuMemcpy2DAsync_v2_ptsz(const CUDA_MEMCPY2D *c, CUstream s) { return copy2d("cuMemcpy2DAsync_v2_ptsz", c, s, true, true); }
+
+API CUresult cuMemsetD8_v2(CUdeviceptr d, unsigned char c, size_t n)
+{
+	CUresult rc = 0;
+	ENTER("cuMemsetD8_v2");
+	NEED_CTX();
+	if (n && !dev_range(D(d), n))
+		LEAVE(CUDA_ERROR_INVALID_VALUE);
+	struct CUstream_st *s = S(NULL, false, &rc);
+	if ((rc = legacy_ok(s->ctx)) != 0)
+		LEAVE(rc);
+	drain_for(s);
+	dset(D(d), c, n);
+	LEAVE(0);
+}
 
 API CUresult cuMemsetD8Async(CUdeviceptr d, unsigned char c, size_t n, CUstream hs)
 {
@@ -1485,7 +1529,7 @@ API CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t n)
 	if ((rc = legacy_ok(s->ctx)) != 0)
 		LEAVE(rc);
 	run_ctx(s->ctx);
-	memmove(D(dst), D(src), n);
+	dmove(D(dst), D(src), n);
 	LEAVE(0);
 }
 
@@ -1601,7 +1645,7 @@ static const struct entry table[] = {
 	EP("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync_v2, cuMemcpyDtoHAsync_v2_ptsz),
 	EP("cuMemcpy2D", cuMemcpy2D_v2, cuMemcpy2D_v2_ptds),
 	EP("cuMemcpy2DAsync", cuMemcpy2DAsync_v2, cuMemcpy2DAsync_v2_ptsz),
-	E("cuMemsetD8Async", cuMemsetD8Async), EP("cuLaunchHostFunc", cuLaunchHostFunc, cuLaunchHostFunc_ptsz),
+	E("cuMemsetD8Async", cuMemsetD8Async), E("cuMemsetD8", cuMemsetD8_v2), EP("cuLaunchHostFunc", cuLaunchHostFunc, cuLaunchHostFunc_ptsz),
 	E("cuStreamCreate", cuStreamCreate), E("cuStreamCreateWithPriority", cuStreamCreateWithPriority),
 	E("cuStreamDestroy", cuStreamDestroy_v2),
 	EP("cuStreamSynchronize", cuStreamSynchronize, cuStreamSynchronize_ptsz),

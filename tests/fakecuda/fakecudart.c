@@ -39,6 +39,7 @@ static struct {
 	CUresult (*retain)(CUcontext *, CUdevice);
 	CUresult (*alloc_async)(CUdeviceptr *, size_t, CUstream);
 	CUresult (*free_async)(CUdeviceptr, CUstream);
+	CUresult (*memset8)(CUdeviceptr, unsigned char, size_t);
 	CUresult (*set_current)(CUcontext);
 } drv;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -65,7 +66,8 @@ static void start(void)
 	GET(stream_create, "cuStreamCreate"); GET(stream_sync, "cuStreamSynchronize");
 	GET(ctx_sync, "cuCtxSynchronize"); GET(range, "cuMemGetAddressRange"); GET(mem_info, "cuMemGetInfo");
 	GET(reset, "cuDevicePrimaryCtxReset");
-	GET(retain, "cuDevicePrimaryCtxRetain"); GET(alloc_async, "cuMemAllocAsync"); GET(free_async, "cuMemFreeAsync"); GET(set_current, "cuCtxSetCurrent");
+	GET(retain, "cuDevicePrimaryCtxRetain"); GET(alloc_async, "cuMemAllocAsync"); GET(free_async, "cuMemFreeAsync");
+	GET(memset8, "cuMemsetD8"); GET(set_current, "cuCtxSetCurrent");
 	/* as the runtime does: device 0's primary context, retained and made current */
 	CUcontext c;
 	if (!drv.init || drv.init(0) != 0 || drv.retain(&c, 0) != 0 || drv.set_current(c) != 0)
@@ -86,7 +88,11 @@ API cudaError_t cudaHostUnregister(void *p) { READY(); return drv.unregister(p);
 API cudaError_t cudaStreamCreate(cudaStream_t *s) { READY(); return drv.stream_create(s, 0); }
 API cudaError_t cudaStreamSynchronize(cudaStream_t s) { READY(); return drv.stream_sync(s); }
 API cudaError_t cudaDeviceSynchronize(void) { READY(); return drv.ctx_sync(); }
-API cudaError_t cudaMemset(void *p, int c, size_t n) { READY(); memset(p, c, n); return 0; }
+API cudaError_t cudaMemset(void *p, int c, size_t n)
+{
+	READY();
+	return drv.memset8((CUdeviceptr)(uintptr_t)p, (unsigned char)c, n) ? cudaErrorInvalidValue : 0;
+}
 API cudaError_t cudaDeviceReset(void) { READY(); return drv.reset(0); }
 API cudaError_t cudaMemGetInfo(size_t *f, size_t *t) { READY(); return drv.mem_info(f, t); }
 API cudaError_t cudaMallocAsync(void **p, size_t n, cudaStream_t s) { READY(); return RT(drv.alloc_async((CUdeviceptr *)p, n, s)); }
