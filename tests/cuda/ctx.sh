@@ -16,7 +16,7 @@ same() {	# same CASE [ENV=VALUE...]: t_ctx CASE plain and under hmo, outputs equ
 	c=$1
 	shift
 	env "$@" timeout 60 "$t/t_ctx" "$c" >plain 2>plain.err || { cat plain plain.err; fail "t_ctx $c, without hmo"; }
-	for pin in auto staging register off; do
+	for pin in auto staging off; do
 		for pool in on off; do
 			env "$@" HMO_PIN=$pin HMO_CUDA_POOL=$pool HMO_STATS="$WORK/stats" timeout 60 \
 				env LD_PRELOAD="$LIBHMO" "$t/t_ctx" "$c" >hmo 2>hmo.err 9>&- ||
