@@ -568,6 +568,13 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 	}
 	struct hmo_cu_stage_stats ss;
 	hmo_cu_stage_stats(&ss);
+	if (ss.open_captures) {
+		/* pooling and staging stay off while a capture is under way: say so */
+		fmt_str(b, "hmo: cuda: ");
+		fmt_u64_grouped(b, ss.open_captures);
+		fmt_str(b, " stream captures were never ended: pooling and staging were off from their start");
+		emit_line(fd, b);
+	}
 	if (ss.htod + ss.dtoh) {
 		fmt_str(b, "hmo: cuda staging: ");
 		fmt_u64_grouped(b, ss.htod);

@@ -45,6 +45,10 @@ same destroy
 same freeother
 same double
 same capture
+# ... and every capture begun was seen to end: pooling and staging are back on after.
+HMO_STATS="$WORK/stats" timeout 60 env LD_PRELOAD="$LIBHMO" "$t/t_ctx" capture >/dev/null 2>&1 9>&- || fail "t_ctx capture under hmo"
+! grep -q 'captures were never ended' stats || { cat stats; fail "hmo lost count of the captures"; }
+rm -f stats
 same hostfn
 grep -q 'host function finished' plain || fail "the fake's host function did not finish without hmo"
 same meminfo

@@ -162,6 +162,7 @@ bool hmo_cu_capturing(void);
 void hmo_cu_stage_forget(bool (*gone)(const struct hmo_cu_ctx_ref *));
 struct hmo_cu_stage_stats {
 	uint64_t htod, htod_bytes, dtoh, dtoh_bytes, pinned, busy;
+	uint64_t open_captures;	/* begun and never ended */
 };
 void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out);
 

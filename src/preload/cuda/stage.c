@@ -431,6 +431,8 @@ void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out)
 	pthread_mutex_lock(&st_mu);
 	*out = st;
 	pthread_mutex_unlock(&st_mu);
+	int n = __atomic_load_n(&captures, __ATOMIC_ACQUIRE);
+	out->open_captures = n > 0 ? (uint64_t)n : 0;
 }
 
 /* ---- the copy wrappers: staged or passed through, counted either way ----------------- */
