@@ -1,4 +1,4 @@
-/* dlopen.c: libraries opened with RTLD_DEEPBIND (FIELD-NOTES 4.11).
+/* dlopen.c: libraries opened with RTLD_DEEPBIND.
  *
  * Such a library looks symbols up in itself and its own dependencies first, so its
  * calls to malloc, free and realloc bind straight to libc's and bypass hmo: a frame

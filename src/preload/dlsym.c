@@ -1,5 +1,5 @@
 /* dlsym.c: hmo's dlsym, for programs that dlopen libcuda and look its functions up
- * by name (FFmpeg's NVENC/NVDEC path does; FIELD-NOTES 3 and 12).
+ * by name (FFmpeg's NVENC/NVDEC path does).
  *
  * glibc's dlsym looks at its return address: dlsym(RTLD_NEXT, ...) means "the next
  * object after the caller's". A C wrapper that called the real dlsym would make

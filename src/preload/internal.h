@@ -1,6 +1,6 @@
 /* internal.h: what the files of libhmo.so share.
  *
- * Rules for everything under src/preload (see shared/DESIGN.md): no malloc, no stdio
+ * Rules for everything under src/preload: no malloc, no stdio
  * and no dlsym on a hook's hot path; hmo's own work runs under the thread's guard so
  * that the calls it makes pass straight through; errno is left as libc leaves it. */
 #ifndef HMO_PRELOAD_INTERNAL_H

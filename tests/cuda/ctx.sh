@@ -62,6 +62,7 @@ same freeasync
 same threads HMO_CUDA_POOL_MAX=0
 same threads
 same sticky
+same hostwrite
 same register
 same reload
 # ... and hmo followed the library to its new address: the last load's staging ring

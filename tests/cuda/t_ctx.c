@@ -34,6 +34,8 @@
  *   t_ctx threads    four threads allocating, exporting, checking and freeing blocks of
  *                    one size at once (with HMO_CUDA_POOL_MAX=0 every free gives the
  *                    cache back): nothing is handed to two owners, nothing hangs
+ *   t_ctx hostwrite  a host function queued on the legacy stream writes the source of
+ *                    a synchronous upload: the upload waits for it, as the driver's
  *   t_ctx register   the program registers and unregisters part of a large buffer
  *                    that hmo's frame pool handed out, after copying it many times */
 #include <dlfcn.h>
@@ -688,6 +690,33 @@ static void threads(void)
 	printf("threads: %lu blocks with another owner's bytes\n", (unsigned long)bad);
 }
 
+struct fill_job { unsigned char *p; size_t n; };
+
+static void fill_later(void *arg)
+{
+	struct fill_job *f = arg;
+	fill(f->p, f->n, 77);
+}
+
+static void hostwrite(void)
+{
+	const size_t n = 6 << 20;
+	unsigned char *src = malloc(n), *back = malloc(n);
+	struct fill_job f = { src, n };
+	CUdeviceptr dev;
+
+	primary();
+	CHECK(src && back && d.alloc(&dev, n) == 0);
+	fill(src, n, 1);
+	CHECK(d.host_func(NULL, fill_later, &f) == 0);	/* runs before what follows it */
+	printf("upload %d\n", d.htod(dev, src, n));
+	printf("download %d\n", d.dtoh(back, dev, n));
+	printf("sum %016llx\n", (unsigned long long)sum(back, n));
+	CHECK(d.free_(dev) == 0);
+	free(src);
+	free(back);
+}
+
 static void registered(void)
 {
 	const size_t n = 8 << 20;
@@ -754,6 +783,8 @@ int main(int argc, char **argv)
 		freeasync();
 	else if (!strcmp(mode, "threads"))
 		threads();
+	else if (!strcmp(mode, "hostwrite"))
+		hostwrite();
 	else if (!strcmp(mode, "register"))
 		registered();
 	else {

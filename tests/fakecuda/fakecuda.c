@@ -964,20 +964,26 @@ API CUresult cuMemcpyDtoHAsync_v2(void *h, CUdeviceptr d, size_t n, CUstream s) 
 API CUresult cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr d, const void *h, size_t n, CUstream s) { return H2D("cuMemcpyHtoDAsync_v2_ptsz", true, true); }
 API CUresult cuMemcpyDtoHAsync_v2_ptsz(void *h, CUdeviceptr d, size_t n, CUstream s) { return D2H("cuMemcpyDtoHAsync_v2_ptsz", true, true); }
 
-API CUresult cuMemcpyDtoD_v2(CUdeviceptr a, CUdeviceptr b, size_t n)
+/* A synchronous copy between pointers the driver knows (device, or with unified
+ * addressing any), on the legacy stream: after the work it follows. check: both sides
+ * must be device memory. */
+static CUresult sync_copy(const char *name, CUdeviceptr dst, CUdeviceptr src, size_t n, bool check)
 {
 	CUresult rc = 0;
-	ENTER("cuMemcpyDtoD_v2");
+	ENTER(name);
 	NEED_CTX();
-	if (n && (!dev_range(D(a), n) || !dev_range(D(b), n)))
+	if (check && n && (!dev_range(D(dst), n) || !dev_range(D(src), n)))
 		LEAVE(CUDA_ERROR_INVALID_VALUE);
 	struct CUstream_st *s = S(NULL, false, &rc);
 	if ((rc = legacy_ok(s->ctx)) != 0)
 		LEAVE(rc);
-	run_ctx(s->ctx);
-	dmove(D(a), D(b), n);
+	SAFE();
+	drain_for(s);
+	dmove(D(dst), D(src), n);
 	LEAVE(0);
 }
+
+API CUresult cuMemcpyDtoD_v2(CUdeviceptr a, CUdeviceptr b, size_t n) { return sync_copy("cuMemcpyDtoD_v2", a, b, n, true); }
 
 static const void *p2_src(const CUDA_MEMCPY2D *c)
 {
@@ -1306,18 +1312,23 @@ static void event_run(CUevent e)
 		run(streams[i], e->others[i]);
 }
 
+/* An event that can be waited for: a live one, of a context not in error, not last
+ * recorded in a capture. */
+#define EVENT_WAITABLE(e) \
+	if (!event_ok(e)) \
+		LEAVE(E_INVALID_HANDLE); \
+	if ((e)->ctx->sticky) \
+		LEAVE((e)->ctx->sticky); \
+	if ((e)->captured) \
+		LEAVE(E_CAPTURED_EVENT)
+
 /* Not ready the first time it is asked about pending work; the second time, the work
  * runs, but no host function (a GPU never runs one in the caller's thread): done
  * unless one is in the way. */
 API CUresult cuEventQuery(CUevent e)
 {
 	ENTER("cuEventQuery");
-	if (!event_ok(e))
-		LEAVE(E_INVALID_HANDLE);
-	if (e->ctx->sticky)
-		LEAVE(e->ctx->sticky);
-	if (e->captured)
-		LEAVE(E_CAPTURED_EVENT);
+	EVENT_WAITABLE(e);
 	if (!e->recorded || event_done(e))
 		LEAVE(0);
 	if (!e->asked) {
@@ -1333,12 +1344,7 @@ API CUresult cuEventQuery(CUevent e)
 API CUresult cuEventSynchronize(CUevent e)
 {
 	ENTER("cuEventSynchronize");
-	if (!event_ok(e))
-		LEAVE(E_INVALID_HANDLE);
-	if (e->ctx->sticky)
-		LEAVE(e->ctx->sticky);
-	if (e->captured)
-		LEAVE(E_CAPTURED_EVENT);
+	EVENT_WAITABLE(e);
 	if (e->recorded)
 		event_run(e);
 	LEAVE(0);
@@ -1520,18 +1526,7 @@ API CUresult cuStreamQuery(CUstream hs)
 }
 
 /* Unified copies (device pointers, or host pointers the driver knows). */
-API CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t n)
-{
-	CUresult rc = 0;
-	ENTER("cuMemcpy");
-	NEED_CTX();
-	struct CUstream_st *s = S(NULL, false, &rc);
-	if ((rc = legacy_ok(s->ctx)) != 0)
-		LEAVE(rc);
-	run_ctx(s->ctx);
-	dmove(D(dst), D(src), n);
-	LEAVE(0);
-}
+API CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t n) { return sync_copy("cuMemcpy", dst, src, n, false); }
 
 static CUresult copy_async(const char *name, void *dst, const void *src, size_t n, CUstream hs)
 {

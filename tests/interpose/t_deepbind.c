@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.11: a library opened with RTLD_DEEPBIND frees what the program
+/* A library opened with RTLD_DEEPBIND frees what the program
  * allocated and the other way round. */
 #include <dlfcn.h>
 #include <stdlib.h>

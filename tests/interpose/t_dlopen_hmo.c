@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.11: libhmo opened with dlopen (python's ctypes does this) rather
+/* libhmo opened with dlopen (python's ctypes does this) rather
  * than preloaded. Its dependency jemalloc has 2.6 KiB of initial-exec TLS, more
  * than glibc's default static-TLS surplus, so without
  * GLIBC_TUNABLES=glibc.rtld.optional_static_tls=... the dlopen may fail: it must then

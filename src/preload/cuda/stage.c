@@ -343,14 +343,14 @@ static CUresult run(const struct hmo_cu_driver *d, struct ring *r, const struct 
 	return rc;
 }
 
-/* Whether [p, p+n) is one device allocation the program owns. */
+/* Whether [p, p+n) lies in one device allocation, as the driver sees it (what the
+ * program asked the pool for, the copy wrappers have checked already). */
 static bool device_ok(const struct hmo_cu_driver *d, CUdeviceptr p, size_t n)
 {
 	CUdeviceptr base = 0;
 	size_t size = 0;
 
-	return d->range && d->range(&base, &size, p) == CUDA_SUCCESS && p >= base && n <= size - (size_t)(p - base) &&
-	       hmo_cu_device_range_ok(p, n);
+	return d->range && d->range(&base, &size, p) == CUDA_SUCCESS && p >= base && n <= size - (size_t)(p - base);
 }
 
 /* Stages j if it is one to stage (see the top): true with *rc its result, else false
@@ -527,6 +527,11 @@ static CUresult copy2d(enum cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
 		CUdeviceptr dev = (up ? c->dstDevice : c->srcDevice) + doff;
 		const void *host = (const char *)(up ? c->srcHost : c->dstHost) + hoff;
 		struct job j = { .up = up, .sync = op == CU_2D, .v = v, .s = s, .c = c };
+		if (dspan && !hmo_cu_device_range_ok(dev, dspan)) {
+			/* past what the program asked the pool for: refused as past an allocation */
+			hmo_cu_note(op, n, t0, CUDA_ERROR_INVALID_VALUE, dev, 0);
+			return CUDA_ERROR_INVALID_VALUE;
+		}
 		if (hspan && dspan && n >= hmo_opt.threshold && stage(&j, host, dev, dspan, &rc)) {
 			note_staged(op, n, t0, rc, dev);
 			return rc;
