@@ -53,6 +53,19 @@ void fmt_u64(struct fmt_buf *b, uint64_t v)
 	put_digits(b, v, false);
 }
 
+void fmt_hex(struct fmt_buf *b, uint64_t v)
+{
+	char d[16];
+	int n = 0;
+
+	fmt_str(b, "0x");
+	do
+		d[n++] = "0123456789abcdef"[v & 15];
+	while ((v >>= 4) != 0);
+	while (n)
+		fmt_char(b, d[--n]);
+}
+
 void fmt_u64_grouped(struct fmt_buf *b, uint64_t v)
 {
 	put_digits(b, v, true);

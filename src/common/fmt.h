@@ -24,6 +24,8 @@ void fmt_strn(struct fmt_buf *b, const char *s, size_t n);
 void fmt_char(struct fmt_buf *b, char c);
 /* Decimal, no grouping: 1234567 */
 void fmt_u64(struct fmt_buf *b, uint64_t v);
+/* Hexadecimal with 0x, no padding: 0x7f3a00000000 */
+void fmt_hex(struct fmt_buf *b, uint64_t v);
 /* Decimal grouped by thousands: 1,234,567 */
 void fmt_u64_grouped(struct fmt_buf *b, uint64_t v);
 /* A byte count with a binary unit and three significant digits: 512 B, 1.50 KiB,

@@ -84,8 +84,12 @@ static COLD void *frame_alloc_fn(enum hmo_fn fn, size_t n, size_t align, bool ze
 static COLD void pool_free_fn(enum hmo_fn fn, void *p)
 {
 	uint64_t t0 = hmo_trace_t0();
-	size_t n = HMO_UNLIKELY(hmo_tracing) ? pool_usable_size(p) : 0;
+	size_t n = 0;
 
+	if (HMO_UNLIKELY(hmo_tracing)) {
+		pool_check_live("free", p);
+		n = pool_usable_size(p);
+	}
 	pool_free(p);
 	if (HMO_UNLIKELY(hmo_tracing) && !hmo_tls.guard)
 		hmo_trace_event(fn, t0, n, p, NULL, HMO_OUT_NONE, HMO_BACK_NONE, -1);
@@ -201,6 +205,7 @@ static void *realloc_move(void *p, size_t n, bool real)
 		}
 		if (is_frame(n) && (q = pool_realloc(p, n)) != NULL)
 			return q;	/* grown or shrunk inside the pool, in place where it could */
+		pool_check_live("realloc", p);
 		old = pool_usable_size(p);
 	} else if (hmo_bootstrap_owns(p)) {
 		if (n == 0 && real)

@@ -20,10 +20,12 @@ static int sys_result(long r)
 
 int os_reserve(size_t size, size_t align, void **out)
 {
-	/* Over-reserve by the alignment, then trim both ends. */
+	/* Over-reserve by the alignment, then trim both ends. Inaccessible private
+	 * memory is not charged to the commit limit; without MAP_NORESERVE, making part
+	 * of it writable (os_commit) is, and is refused as the kernel would refuse
+	 * glibc's mmap of that size (overcommit policy, RLIMIT_DATA). */
 	size_t total = size + align;
-	char *p = hmo_raw_mmap(NULL, total, PROT_NONE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *p = hmo_raw_mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return errno;
 	char *start = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
@@ -50,8 +52,7 @@ int os_map_hugetlb(void *addr, size_t len, size_t page)
 		int err = errno;
 		/* MAP_FIXED may have replaced part of the reservation before failing: make
 		 * sure the range is reserved (and inaccessible) again. */
-		void *q = hmo_raw_mmap(addr, len, PROT_NONE,
-				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+		void *q = hmo_raw_mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		(void)q;
 		return err;
 	}

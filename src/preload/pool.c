@@ -41,9 +41,29 @@
 /* jemalloc reads this when it starts (its weak malloc_conf, renamed). Its default
  * purges every extent of 8 MiB or more the moment it is freed ("oversize"), whatever
  * the decay time: exactly the frames the pool exists to keep. Raised to 1 TiB,
- * frames stay cached for HMO_POOL_DECAY. MALLOC_CONF in the environment still
- * overrides it. */
-const char *hmo_je_malloc_conf = "oversize_threshold:1099511627776";
+ * frames stay cached for HMO_POOL_DECAY. No background thread: decay is driven by
+ * hmo (pool_tick). */
+const char *hmo_je_malloc_conf = "oversize_threshold:1099511627776,background_thread:false";
+
+/* jemalloc's other sources of settings, MALLOC_CONF and the /etc/malloc.conf link,
+ * are the user's, meant for a jemalloc the user chose: hmo's copy asks here
+ * (the Makefile renames its calls) and is told that neither exists. A jemalloc
+ * preloaded next to hmo still reads them. */
+char *hmo_je_secure_getenv(const char *name);
+ssize_t hmo_je_readlink(const char *path, char *buf, size_t len);
+
+char *hmo_je_secure_getenv(const char *name)
+{
+	(void)name;
+	return NULL;
+}
+
+ssize_t hmo_je_readlink(const char *path, char *buf, size_t len)
+{
+	(void)path, (void)buf, (void)len;
+	errno = ENOENT;
+	return -1;
+}
 
 uintptr_t hmo_pool_base;
 size_t hmo_pool_size = 0;
@@ -79,6 +99,12 @@ static int nsets = 1;
 /* With several sets: the set of each CPU's node, from hwloc at pool start. */
 static uint8_t cpu_set[NUMA_MAX_CPUS];
 static struct pool_stats st;
+/* One bit per 4 KiB page of the range, set where a live block starts: the pool's own
+ * record of what it handed out, so that a double free, a free inside a block, or a
+ * free after realloc moved the block is caught (as glibc catches them) instead of
+ * handing the same memory out twice. Mapped with the range, touched only where
+ * frames are. */
+static uint64_t *live_map;
 static __thread bool grew __attribute__((tls_model("initial-exec")));
 __thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")));
 
@@ -100,8 +126,9 @@ static void place(struct backing *b, void *p, size_t len)
 		STAT_ADD(place_failures, 1);
 }
 
-/* Takes [start, start+len) of the backing's range, aligned; 0 when it is full. */
-static uintptr_t carve(struct backing *b, size_t len, size_t align)
+/* Takes [start, start+len) of the backing's range, aligned; 0 when it is full.
+ * *prev is where the range's free part began before. */
+static uintptr_t carve(struct backing *b, size_t len, size_t align, size_t *prev)
 {
 	size_t old = __atomic_load_n(&b->used, __ATOMIC_RELAXED), start, end;
 
@@ -112,7 +139,18 @@ static uintptr_t carve(struct backing *b, size_t len, size_t align)
 			return 0;
 	} while (!__atomic_compare_exchange_n(&b->used, &old, end, false, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
+	*prev = old;
 	return b->base + start;
+}
+
+/* Gives back an extent the kernel refused to back (an impossible size, a commit
+ * limit), so that a refused request costs no address space; when another extent was
+ * carved after it meanwhile, it stays a hole. */
+static void uncarve(struct backing *b, uintptr_t p, size_t len, size_t prev)
+{
+	size_t end = p - b->base + len;
+
+	(void)__atomic_compare_exchange_n(&b->used, &end, prev, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 /* A hugetlb extent: mapped over its part of the reservation with MAP_HUGETLB, which
@@ -120,16 +158,16 @@ static uintptr_t carve(struct backing *b, size_t len, size_t align)
  * the kernel again (pages may have been freed by other processes meanwhile). */
 static void *alloc_hugetlb(struct backing *b, size_t size, size_t align)
 {
-	size_t page = b->hugetlb_page, len = (size + page - 1) & ~(page - 1);
+	size_t page = b->hugetlb_page, len = (size + page - 1) & ~(page - 1), prev;
 	uintptr_t p;
 
 	if (b->failures && (__atomic_add_fetch(&b->failures, 1, __ATOMIC_RELAXED) % 64) != 0)
 		return NULL;
-	p = carve(b, len, align > page ? align : page);
+	p = carve(b, len, align > page ? align : page, &prev);
 	if (!p)
 		return NULL;
 	if (os_map_hugetlb((void *)p, len, page) != 0) {
-		/* The carved part stays a hole of reserved address space. */
+		uncarve(b, p, len, prev);
 		__atomic_store_n(&b->failures, 1, __ATOMIC_RELAXED);
 		STAT_ADD(hugetlb_refused, 1);
 		return NULL;
@@ -156,9 +194,14 @@ static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t al
 	} else {
 		if (b->thp && align < HUGE_2M && size >= HUGE_2M)
 			align = HUGE_2M;	/* whole huge pages for frame-sized extents */
-		p = (void *)carve(b, size, align);
-		if (!p || os_commit(p, size) != 0)
-			return NULL;	/* a failed commit leaves a hole; the frame falls back */
+		size_t prev;
+		p = (void *)carve(b, size, align, &prev);
+		if (!p)
+			return NULL;
+		if (os_commit(p, size) != 0) {
+			uncarve(b, (uintptr_t)p, size, prev);
+			return NULL;	/* the frame falls back, and gets the kernel's answer */
+		}
 		place(b, p, size);
 		/* Backing chosen per extent: huge pages where the advice is taken. */
 		if (b->thp && os_advise_thp(p, size) == 0)
@@ -359,6 +402,17 @@ static void pool_start(void)
 
 	while (size >= ((size_t)256 << 20) && (err = os_reserve(size, HUGE_1G, &base)) != 0)
 		size /= 2;
+	if (base) {
+		size_t map_len = ((size >> 15) + 4095) & ~(size_t)4095;	/* a bit per page */
+		live_map = hmo_raw_mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (live_map == MAP_FAILED) {
+			err = errno;
+			live_map = NULL;
+			hmo_raw_munmap(base, size);
+			base = NULL;
+		}
+	}
 	if (!base) {
 		pool_warn("cannot reserve address space; frames go to the program's allocator", err);
 		__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
@@ -469,6 +523,95 @@ static void note_live(size_t add)
 		;
 }
 
+/* The word and bit of p's page in live_map. */
+static uint64_t *live_word(const void *p, uint64_t *bit)
+{
+	size_t page = ((uintptr_t)p - hmo_pool_base) >> 12;
+
+	*bit = (uint64_t)1 << (page & 63);
+	return &live_map[page >> 6];
+}
+
+static void mark_live(const void *p)
+{
+	uint64_t bit, *w = live_word(p, &bit);
+
+	__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+}
+
+/* Clears p's bit; false when p was not the start of a live block (then nothing
+ * changes). */
+static bool take_live(const void *p)
+{
+	uint64_t bit, *w;
+
+	if ((uintptr_t)p & 4095)
+		return false;
+	w = live_word(p, &bit);
+	return (__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit) != 0;
+}
+
+static bool is_live(const void *p)
+{
+	uint64_t bit;
+
+	return !((uintptr_t)p & 4095) && (__atomic_load_n(live_word(p, &bit), __ATOMIC_RELAXED) & bit);
+}
+
+/* The live block that holds p, if any: the nearest block start at or below it
+ * (looking back at most 4 GiB) whose size reaches p. Only on the way to abort. */
+static const void *live_block_around(const void *p, size_t *size)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+
+	for (size_t back = 0; back < ((size_t)4 << 30) && a >= hmo_pool_base; back += 4096, a -= 4096) {
+		if (is_live((void *)a)) {
+			*size = sallocx((void *)a, 0);
+			return (uintptr_t)p < a + *size ? (void *)a : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* A pointer given to free or realloc that is not a live block: one line, then abort,
+ * as glibc does ("free(): double free detected"); going on would hand the block out
+ * twice. */
+static __attribute__((noreturn, cold)) void misuse(const char *fn, const void *p)
+{
+	char line[256];
+	struct fmt_buf b;
+	const void *block;
+	size_t size = 0;
+
+	fmt_init(&b, line, sizeof line);
+	fmt_str(&b, "hmo: ");
+	fmt_str(&b, fn);
+	fmt_str(&b, "(): ");
+	block = live_block_around(p, &size);
+	if (block) {
+		fmt_str(&b, "invalid pointer ");
+		fmt_hex(&b, (uintptr_t)p);
+		fmt_str(&b, ", inside the frame-pool block ");
+		fmt_hex(&b, (uintptr_t)block);
+		fmt_str(&b, " of ");
+		fmt_u64(&b, size);
+		fmt_str(&b, " bytes");
+	} else {
+		fmt_str(&b, "double free or invalid pointer ");
+		fmt_hex(&b, (uintptr_t)p);
+		fmt_str(&b, ": not a live frame-pool block (freed already, or moved by realloc)");
+	}
+	fmt_str(&b, "; aborting");
+	hmo_warn(line);
+	abort();
+}
+
+void pool_check_live(const char *fn, const void *p)
+{
+	if (HMO_UNLIKELY(!is_live(p)))
+		misuse(fn, p);
+}
+
 static void note_last(const void *p, const struct node_set *ns)
 {
 	const struct backing *b = backing_of(p);
@@ -511,6 +654,7 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 			}
 			note_live(usable);
 			note_last(p, ns);
+			mark_live(p);
 		}
 	}
 	if (!p) {
@@ -552,6 +696,8 @@ void pool_free(void *p)
 {
 	int saved_errno = errno;
 
+	if (HMO_UNLIKELY(!take_live(p)))
+		misuse("free", p);
 	hmo_guard_enter();
 	size_t usable = sallocx(p, 0);
 	STAT_SUB(live_bytes, usable);
@@ -575,10 +721,14 @@ void *pool_realloc(void *p, size_t size)
 	size_t old, now;
 	void *q;
 
+	/* Taken before jemalloc can free p, put back on whatever block comes out. */
+	if (HMO_UNLIKELY(!take_live(p)))
+		misuse("realloc", p);
 	hmo_guard_enter();
 	old = sallocx(p, 0);
 	grew = false;
 	q = rallocx(p, size, backing_of(p)->flags | MALLOCX_ALIGN(4096));
+	mark_live(q ? q : p);
 	if (q) {
 		now = sallocx(q, 0);
 		STAT_SUB(live_bytes, old);

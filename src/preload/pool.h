@@ -52,7 +52,11 @@ void *pool_alloc(size_t size, size_t align, bool zero);
 /* The same, from the backings `want` allows: hmo_alloc's backing flags. */
 enum pool_want { POOL_ANY, POOL_HUGETLB_ONLY, POOL_NO_HUGETLB };
 void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want);
+/* pool_free and pool_realloc abort with one hmo: line when p is not a live block
+ * (double free, a pointer inside a block, a block realloc moved); pool_check_live
+ * makes the same check for `fn` before a caller reads the block. */
 void pool_free(void *p);
+void pool_check_live(const char *fn, const void *p);
 /* Gives [p, p+len), a block hmo_alloc bound to a node, its backing's placement back
  * (HMO_NUMA's plan, or first touch), so that the memory is not bound when the pool
  * hands it out again, and the kernel can merge the mapping again. */

@@ -23,6 +23,9 @@ START_TEST(integers)
 	FMT(fmt_u64_grouped(&b_, 1000), "1,000");
 	FMT(fmt_u64_grouped(&b_, 1234567), "1,234,567");
 	FMT(fmt_u64_grouped(&b_, 18446744073709551615ull), "18,446,744,073,709,551,615");
+	FMT(fmt_hex(&b_, 0), "0x0");
+	FMT(fmt_hex(&b_, 0x7f3a00200000ull), "0x7f3a00200000");
+	FMT(fmt_hex(&b_, 18446744073709551615ull), "0xffffffffffffffff");
 }
 END_TEST
 

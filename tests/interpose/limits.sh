@@ -1,0 +1,51 @@
+#!/bin/sh
+# Limits and misuse: where glibc refuses, aborts or gives memory back, hmo does too.
+. "$SRCDIR/tests/lib.sh"
+HMO_HUGEPAGES=thp
+export HMO_HUGEPAGES
+L="$T/t_limits"
+
+# The user's MALLOC_CONF is for the user's jemalloc, not hmo's: a setting hmo's
+# jemalloc would abort on, or one that starts a thread, changes nothing.
+"$L" threads >"$WORK/glibc.threads" || fail "t_limits threads without hmo"
+for conf in 'abort_conf:true,bogus:1' 'background_thread:true' 'abort_conf:true,oversize_threshold:0,dirty_decay_ms:0'; do
+	MALLOC_CONF=$conf run_hmo "$L" threads >"$WORK/hmo.threads" 2>"$WORK/hmo.err" ||
+		{ cat "$WORK/hmo.err"; fail "MALLOC_CONF=$conf: the program failed under hmo"; }
+	[ -s "$WORK/hmo.err" ] && { cat "$WORK/hmo.err"; fail "MALLOC_CONF=$conf: hmo's jemalloc read it"; }
+	cmp -s "$WORK/glibc.threads" "$WORK/hmo.threads" ||
+		fail "MALLOC_CONF=$conf: $(cat "$WORK/hmo.threads") under hmo, $(cat "$WORK/glibc.threads") without"
+done
+
+# Misuse of a frame: glibc dies of it (abort, or a fault reading the freed header);
+# hmo aborts with one line naming the fault and the block, and never goes on to hand
+# a block out twice.
+for m in double interior moved split; do
+	# In subshells, so that the shell's own "Aborted" goes elsewhere.
+	(exec "$L" $m >"$WORK/g.out" 2>&1 9>&-) 2>/dev/null; g=$?
+	(exec env LD_PRELOAD="$LIBHMO" "$L" $m >"$WORK/h.out" 2>"$WORK/h.err" 9>&-) 2>/dev/null; h=$?
+	case $g in
+	134|139) ;;
+	3) echo "$m: glibc kept the block in place; only hmo is checked" ;;
+	*) cat "$WORK/g.out"; fail "$m: glibc exited $g" ;;
+	esac
+	[ $h -eq 134 ] || { cat "$WORK/h.out" "$WORK/h.err"; fail "$m: hmo exited $h, expected SIGABRT"; }
+	[ "$(wc -l <"$WORK/h.err")" -eq 1 ] && grep -q '^hmo: free(): .*0x[0-9a-f]*.*; aborting$' "$WORK/h.err" ||
+		{ cat "$WORK/h.err"; fail "$m: expected one hmo: line naming the block"; }
+	grep -q survived "$WORK/h.out" && fail "$m: the program went on after the misuse"
+done
+(exec env LD_PRELOAD="$LIBHMO" "$L" interior 2>"$WORK/i.err" >/dev/null 9>&-) 2>/dev/null
+grep -q 'invalid pointer 0x[0-9a-f]*, inside the frame-pool block 0x[0-9a-f]* of 8388608 bytes' "$WORK/i.err" ||
+	{ cat "$WORK/i.err"; fail "interior: the line does not name the block around the pointer"; }
+
+# More than RAM + swap: the kernel refuses it to glibc (overcommit heuristic or
+# strict); hmo gives the same NULL and ENOMEM, and frames go on working.
+case $(cat /proc/sys/vm/overcommit_memory) in
+1) echo "huge: overcommit_memory=1 accepts any size; compared all the same" ;;
+esac
+"$L" huge >"$WORK/g.huge" || fail "t_limits huge without hmo"
+HMO_STATS="$WORK/s.huge" run_hmo "$L" huge >"$WORK/h.huge" || { cat "$WORK/h.huge"; fail "t_limits huge under hmo"; }
+cmp -s "$WORK/g.huge" "$WORK/h.huge" || { cat "$WORK/g.huge" "$WORK/h.huge"; fail "huge: hmo's answers differ from glibc's"; }
+echo "huge: $(tr '\n' ' ' <"$WORK/h.huge")"
+grep -q 'frame pool: 1 frames served' "$WORK/s.huge" ||
+	{ cat "$WORK/s.huge"; fail "huge: the 64 MiB frame after the refusals did not come from the pool"; }
+exit 0
