@@ -21,7 +21,7 @@ const struct hmo_option_desc hmo_option_table[] = {
 	  "backing of pool memory: auto (hugetlb if reserved, else THP), hugetlb (2 MiB), 1G, thp or off (4 KiB pages)",
 	  (const char *const[]){ "auto", "hugetlb", "1G", "thp", "off", NULL } },
 	{ "HMO_POOL_MAX", HMO_OPT_SIZE_RAM, "25%", 0, 0, FIELD(pool_max),
-	  "most free memory the pool keeps cached for reuse: a size, or a percentage of physical memory", NULL },
+	  "most free memory the pool keeps cached for reuse: a size, or a percentage of the memory the process may use (its cgroup's limit, else physical memory)", NULL },
 	{ "HMO_POOL_DECAY", HMO_OPT_MS, "10s", 0, 0, FIELD(pool_decay_ms),
 	  "how long free pool memory stays cached before it goes back to the system (ms, s or m; never)", NULL },
 	{ "HMO_PREFAULT", HMO_OPT_BOOL, "off", 0, 0, FIELD(prefault),

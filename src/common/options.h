@@ -21,7 +21,7 @@ enum hmo_opt_type {
 	HMO_OPT_OUTPUT, /* off, 1 for stderr, or a file path pattern (%p %e %t %%) */
 	HMO_OPT_ENUM,   /* one of the row's choices; stored as its index */
 	HMO_OPT_MS,     /* a duration: ms (the default unit), s or m; "never" is -1 */
-	HMO_OPT_SIZE_RAM, /* a size, or a percentage of physical memory: 2G, 25% */
+	HMO_OPT_SIZE_RAM, /* a size, or a percentage of hmo_options_ram: 2G, 25% */
 	HMO_OPT_NUMA,   /* local, node:N, interleave[:LIST], preferred:N or gpu */
 	HMO_OPT_UINT,   /* a whole number from the row's min to max */
 };

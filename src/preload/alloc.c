@@ -424,3 +424,20 @@ HMO_EXPORT size_t malloc_usable_size(void *p)
 		return pool_usable_size(p);
 	return hmo_real.malloc_usable_size(p);
 }
+
+/* Releases the pool's cached frames too: a program that trims expects its free
+ * memory back now, not after HMO_POOL_DECAY. Not counted: no trace call exists for it. */
+HMO_EXPORT int malloc_trim(size_t pad)
+{
+	int released;
+
+	if (!hmo_ready()) {
+		hmo_init();
+		if (!hmo_ready())
+			return 0;
+	}
+	released = pool_trim();
+	if (hmo_real.malloc_trim)
+		released |= hmo_real.malloc_trim(pad);
+	return released;
+}

@@ -64,6 +64,7 @@ static void atfork_child(void)
 	hmo_stats_reset_child();
 	hmo_trace_child();
 	hmo_cu_child();
+	pool_atfork_child();
 }
 
 /* A relative LD_PRELOAD entry naming libhmo stops working as soon as the program
@@ -140,7 +141,7 @@ void hmo_init(void)
 	hmo_real_resolve();
 	hmo_pid = getpid();
 	hmo_start_ns = hmo_now_ns();
-	hmo_options_ram = os_physical_memory();
+	hmo_options_ram = pool_read_limits();
 	bool passive = hmo_instance_attach();
 	/* A passive copy reads the same variables as the first: it says nothing of them. */
 	hmo_options_load(&hmo_opt, get_option, passive ? quiet : hmo_warn);

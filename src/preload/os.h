@@ -8,11 +8,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #pragma GCC visibility push(hidden)
 
 /* Reserves `size` bytes of address space aligned to `align`, inaccessible and
- * uncommitted (PROT_NONE, MAP_NORESERVE). */
+ * not charged to the commit limit until os_commit makes part of it writable. */
 int os_reserve(size_t size, size_t align, void **out);
 /* Maps hugetlb pages of `page` bytes (2 MiB or 1 GiB) read-write over
  * [addr, addr+len) of a reservation. The pages are taken now: ENOMEM when there are
@@ -35,6 +36,23 @@ bool os_thp_available(void);
 int os_numa_nodes(void);
 /* Physical memory in bytes. */
 size_t os_physical_memory(void);
+
+/* The memory limit of the process's cgroup: the smallest memory.max or memory.high
+ * (v2) or memory.limit_in_bytes (v1) of its group and the groups above it, and
+ * where the limiting group's usage and pressure are read. */
+struct os_memlimit {
+	uint64_t limit;		/* bytes; 0 when no group limits the process */
+	char usage[256];	/* memory.current or memory.usage_in_bytes */
+	char pressure[256];	/* the group's memory.pressure, or /proc/pressure/memory */
+};
+void os_memory_limit(struct os_memlimit *m);
+/* A file's first decimal number; UINT64_MAX when it cannot be read or says "max". */
+uint64_t os_read_u64(const char *path);
+/* The "some avg10" of a PSI file, in hundredths of a percent; -1 without one. */
+int os_pressure_avg10(const char *path);
+/* Lets the kernel take the pages when it needs memory (MADV_FREE); until then they
+ * keep their contents and a write takes them back without a fault. */
+int os_purge_lazy(void *addr, size_t len);
 
 #pragma GCC visibility pop
 

@@ -24,7 +24,10 @@
 #define mallctl hmo_je_mallctl
 #include <jemalloc/jemalloc.h>
 #include <string.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -99,6 +102,12 @@ static int nsets = 1;
 /* With several sets: the set of each CPU's node, from hwloc at pool start. */
 static uint8_t cpu_set[NUMA_MAX_CPUS];
 static struct pool_stats st;
+/* The cgroup's limit (os.c). Under one, freed frames are handed to the kernel as
+ * MADV_FREE at once: they stay cached and reusable without a fault, but the kernel
+ * takes them back itself when the group nears its limit, where dirty pages could
+ * only be swapped or end in the OOM killer. */
+static struct os_memlimit memlimit;
+static bool limited;
 /* One bit per 4 KiB page of the range, set where a live block starts: the pool's own
  * record of what it handed out, so that a double free, a free inside a block, or a
  * free after realloc moved the block is caught (as glibc catches them) instead of
@@ -250,8 +259,21 @@ static bool ext_decommit(extent_hooks_t *h, void *addr, size_t size, size_t off,
 static bool ext_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
 			   unsigned arena)
 {
-	(void)h, (void)addr, (void)size, (void)off, (void)len, (void)arena;
-	return true;	/* no MADV_FREE: it would split huge pages for little gain */
+	struct backing *b = (struct backing *)h;
+	uintptr_t start = (uintptr_t)addr + off, end = start + len;
+
+	(void)size, (void)arena;
+	if (!limited || b->hugetlb_page)
+		return true;	/* not asked for (see backing_start) */
+	/* Whole huge pages only: MADV_FREE on part of one would split it. The edges stay
+	 * as they are, resident, until the forced purge. */
+	if (b->thp) {
+		start = (start + HUGE_2M - 1) & ~(HUGE_2M - 1);
+		end &= ~(HUGE_2M - 1);
+		if (end <= start)
+			return false;
+	}
+	return os_purge_lazy((void *)start, end - start) != 0;
 }
 
 static bool ext_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
@@ -360,10 +382,12 @@ static bool backing_start(struct backing *b, uintptr_t base, size_t size)
 	if (mallctl("arenas.create", &b->arena, &sz, &hp, sizeof hp) != 0)
 		return false;
 	/* Free frames stay dirty (reusable, resident) for HMO_POOL_DECAY, then go straight
-	 * back to the kernel: no muzzy stage, whose MADV_FREE would split huge pages.
-	 * hugetlb pages are never given back, so their arena does not try. */
-	arena_set_ssize(b->arena, ".dirty_decay_ms", b->hugetlb_page ? -1 : (ssize_t)hmo_opt.pool_decay_ms);
-	arena_set_ssize(b->arena, ".muzzy_decay_ms", b->hugetlb_page ? -1 : 0);
+	 * back to the kernel. Under a cgroup limit they become lazily free (muzzy) at
+	 * once, and are given back HMO_POOL_DECAY later: the kernel may take them
+	 * before. hugetlb pages are never given back, so their arena does not try. */
+	ssize_t decay = (ssize_t)hmo_opt.pool_decay_ms;
+	arena_set_ssize(b->arena, ".dirty_decay_ms", b->hugetlb_page ? -1 : limited ? 0 : decay);
+	arena_set_ssize(b->arena, ".muzzy_decay_ms", b->hugetlb_page ? -1 : limited ? decay : 0);
 	b->flags = MALLOCX_ARENA(b->arena) | MALLOCX_TCACHE_NONE;
 	b->on = true;
 	return true;
@@ -418,7 +442,12 @@ static void pool_start(void)
 		__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
 		return;
 	}
-	thp = hmo_opt.hugepages != HMO_HP_OFF && os_thp_available();
+	/* Under a cgroup limit, auto keeps to 4 KiB pages: a huge page's untouched tail
+	 * is resident all the same, up to 2 MiB a frame, and that overhead (a fifth of
+	 * libx264's peak) is what turns a program that fits under glibc into one the
+	 * OOM killer ends. */
+	thp = hmo_opt.hugepages != HMO_HP_OFF && !(limited && hmo_opt.hugepages == HMO_HP_AUTO) &&
+	      os_thp_available();
 	if (hmo_opt.hugepages == HMO_HP_THP && !thp)
 		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", 0);
 	hugetlb_page = hugetlb_choice();
@@ -621,6 +650,26 @@ static void note_last(const void *p, const struct node_set *ns)
 	hmo_pool_last.node = (int8_t)(nsets > 1 ? ns->node : -1);
 }
 
+/* On transparent huge pages, a frame of 2 MiB or more is whole huge pages: aligned
+ * and rounded up. Otherwise the first write to its last, partial page would fault
+ * in a huge page that reaches into the free memory beyond it, which no purge of the
+ * frame gives back (it stays resident after the frame is freed and decayed). */
+static size_t thp_size(const struct backing *b, size_t size)
+{
+	if (!b->thp || size < HUGE_2M || size > SIZE_MAX - HUGE_2M)
+		return size;
+	return (size + HUGE_2M - 1) & ~(HUGE_2M - 1);
+}
+
+#define LG_ALIGN_MASK 0x3f	/* the flags' log2 alignment, as jemalloc lays them out */
+
+static int thp_align(const struct backing *b, size_t size, int flags)
+{
+	if (!b->thp || size < HUGE_2M || (flags & LG_ALIGN_MASK) >= 21)
+		return flags;
+	return (flags & ~LG_ALIGN_MASK) | MALLOCX_LG_ALIGN(21);
+}
+
 void *pool_alloc(size_t size, size_t align, bool zero)
 {
 	return pool_alloc_from(size, align, zero, POOL_ANY);
@@ -642,7 +691,7 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 		if (ns->huge.on && want != POOL_NO_HUGETLB)
 			p = mallocx(size, ns->huge.flags | flags);
 		if (!p && want != POOL_HUGETLB_ONLY)
-			p = mallocx(size, ns->main.flags | flags);
+			p = mallocx(thp_size(&ns->main, size), ns->main.flags | thp_align(&ns->main, size, flags));
 		if (p) {
 			size_t usable = sallocx(p, 0);
 			STAT_ADD(allocs, 1);
@@ -666,6 +715,156 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 	return p;
 }
 
+/* The free pages an arena holds resident: dirty, and muzzy (lazily freed, until the
+ * kernel takes them). Needs a fresh "epoch" first. */
+static uint64_t arena_cached(unsigned arena)
+{
+	static const char *const leaves[] = { ".pdirty", ".pmuzzy" };
+	uint64_t bytes = 0;
+	char name[64];
+
+	for (int k = 0; k < 2; k++) {
+		size_t pages, sz = sizeof pages;
+		if (mallctl(arena_ctl(name, sizeof name, "stats.arenas.", arena, leaves[k]), &pages, &sz,
+			    NULL, 0) == 0)
+			bytes += (uint64_t)pages * 4096;
+	}
+	return bytes;
+}
+
+/* Every main arena's free pages back to the kernel (hugetlb pages stay). True when
+ * a purge was made. */
+static bool purge_main(void)
+{
+	char name[64];
+	bool any = false;
+
+	for (int i = 0; i < nsets; i++)
+		any |= mallctl(arena_ctl(name, sizeof name, "arena.", sets[i].main.arena, ".purge"), NULL,
+			       NULL, NULL, 0) == 0;
+	return any;
+}
+
+/* ---- decay and pressure, driven by hmo's thread -------------------------
+ * jemalloc decays an arena only when that arena is used: a program that frees its
+ * frames and then idles, or works with small blocks only, would keep them for ever.
+ * A thread of hmo's own (signals blocked, started on the first frame freed in each
+ * process) calls for decay a few times per HMO_POOL_DECAY and, under a cgroup limit,
+ * releases everything cached when the group's usage comes within a margin of the
+ * limit or memory pressure (PSI) rises. */
+
+static pid_t ticker_pid;
+
+/* The margin kept below the limit: an eighth of it, at least 32 MiB. */
+static bool near_limit(void)
+{
+	uint64_t used, margin = memlimit.limit / 8 > ((uint64_t)32 << 20) ? memlimit.limit / 8
+									  : (uint64_t)32 << 20;
+
+	if (!limited)
+		return false;
+	used = os_read_u64(memlimit.usage);
+	if (used != UINT64_MAX && used + margin >= memlimit.limit)
+		return true;
+	/* Tasks stalled on memory 10% of the last 10 s. */
+	return os_pressure_avg10(memlimit.pressure) >= 1000;
+}
+
+static void tick(void)
+{
+	char name[64];
+	uint64_t epoch = 1, cached = 0;
+
+	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
+	for (int i = 0; i < nsets; i++)
+		cached += arena_cached(sets[i].main.arena);
+	if (!cached)
+		return;
+	if (near_limit()) {
+		if (purge_main())
+			STAT_ADD(pressure_purges, 1);
+		return;
+	}
+	for (int i = 0; i < nsets; i++)
+		(void)mallctl(arena_ctl(name, sizeof name, "arena.", sets[i].main.arena, ".decay"), NULL, NULL,
+			      NULL, 0);
+}
+
+static void *ticker(void *arg)
+{
+	int64_t ms = hmo_opt.pool_decay_ms / 8;
+	pid_t me = (pid_t)(intptr_t)arg;
+
+	hmo_guard_enter();	/* what it calls passes straight through */
+	if (ms > 1000)
+		ms = 1000;
+	if (limited && ms > 100)
+		ms = 100;
+	if (ms < 10)
+		ms = 10;
+	/* A child forked meanwhile has its own (pool_atfork_child). */
+	while (__atomic_load_n(&ticker_pid, __ATOMIC_RELAXED) == me) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		tick();
+	}
+	return NULL;
+}
+
+static void start_ticker(void)
+{
+	pthread_t t;
+	pthread_attr_t a;
+	sigset_t all_sigs, old;
+	pid_t seen = __atomic_load_n(&ticker_pid, __ATOMIC_RELAXED), me = hmo_pid;
+
+	if (seen == me || !__atomic_compare_exchange_n(&ticker_pid, &seen, me, false, __ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+		return;
+	if (hmo_opt.pool_decay_ms == 0 && !limited)
+		return;	/* jemalloc purges at once, and nothing watches a limit */
+	sigfillset(&all_sigs);
+	pthread_sigmask(SIG_SETMASK, &all_sigs, &old);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, 128 * 1024);
+	if (pthread_create(&t, &a, ticker, (void *)(intptr_t)me) == 0)
+		pthread_setname_np(t, "hmo-pool");
+	pthread_attr_destroy(&a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void pool_atfork_child(void)
+{
+	__atomic_store_n(&ticker_pid, 0, __ATOMIC_RELAXED);
+}
+
+uint64_t pool_read_limits(void)
+{
+	uint64_t ram = os_physical_memory();
+
+	os_memory_limit(&memlimit);
+	limited = memlimit.limit && memlimit.limit < ram;
+	st.mem_limit = limited ? memlimit.limit : 0;
+	return limited ? memlimit.limit : ram;
+}
+
+bool pool_trim(void)
+{
+	bool any;
+
+	if (__atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) != POOL_READY)
+		return false;
+	hmo_guard_enter();
+	uint64_t before = __atomic_load_n(&st.purged_bytes, __ATOMIC_RELAXED);
+	any = purge_main() && __atomic_load_n(&st.purged_bytes, __ATOMIC_RELAXED) != before;
+	if (any)
+		STAT_ADD(trim_purges, 1);
+	hmo_guard_leave();
+	return any;
+}
+
 /* Over the cap, the main arenas' cached (dirty) pages all go back to the kernel. The
  * check is cheap until more than the cap has ever been mapped beyond what is live. */
 static void enforce_cap(void)
@@ -673,23 +872,16 @@ static void enforce_cap(void)
 	uint64_t mapped = __atomic_load_n(&st.extent_bytes, __ATOMIC_RELAXED);
 	uint64_t live = __atomic_load_n(&st.live_bytes, __ATOMIC_RELAXED);
 	uint64_t dirty = 0, epoch = 1;
-	char name[64];
 
 	if (mapped - live <= hmo_opt.pool_max)
 		return;
 	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
-	for (int i = 0; i < nsets; i++) {
-		size_t pdirty, sz = sizeof pdirty;
-		if (mallctl(arena_ctl(name, sizeof name, "stats.arenas.", sets[i].main.arena, ".pdirty"),
-			    &pdirty, &sz, NULL, 0) == 0)
-			dirty += (uint64_t)pdirty * 4096;
-	}
+	for (int i = 0; i < nsets; i++)
+		dirty += arena_cached(sets[i].main.arena);
 	if (dirty <= hmo_opt.pool_max)
 		return;
-	for (int i = 0; i < nsets; i++)
-		if (mallctl(arena_ctl(name, sizeof name, "arena.", sets[i].main.arena, ".purge"), NULL, NULL,
-			    NULL, 0) == 0)
-			STAT_ADD(cap_purges, 1);
+	if (purge_main())
+		STAT_ADD(cap_purges, 1);
 }
 
 void pool_free(void *p)
@@ -706,6 +898,8 @@ void pool_free(void *p)
 	STAT_SUB(live_blocks, 1);
 	dallocx(p, MALLOCX_TCACHE_NONE);
 	enforce_cap();
+	if (HMO_UNLIKELY(__atomic_load_n(&ticker_pid, __ATOMIC_RELAXED) != hmo_pid))
+		start_ticker();
 	hmo_guard_leave();
 	errno = saved_errno;
 }
@@ -727,7 +921,8 @@ void *pool_realloc(void *p, size_t size)
 	hmo_guard_enter();
 	old = sallocx(p, 0);
 	grew = false;
-	q = rallocx(p, size, backing_of(p)->flags | MALLOCX_ALIGN(4096));
+	struct backing *b = backing_of(p);
+	q = rallocx(p, thp_size(b, size), b->flags | thp_align(b, size, MALLOCX_ALIGN(4096)));
 	mark_live(q ? q : p);
 	if (q) {
 		now = sallocx(q, 0);
@@ -775,7 +970,6 @@ int pool_backing_of(const void *p)
 uint64_t pool_cached_bytes(void)
 {
 	uint64_t dirty = 0, epoch = 1;
-	char name[64];
 
 	if (__atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) != POOL_READY)
 		return 0;
@@ -783,13 +977,9 @@ uint64_t pool_cached_bytes(void)
 	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
 	for (int i = 0; i < nsets; i++) {
 		const struct backing *bs[2] = { &sets[i].huge, &sets[i].main };
-		for (int k = 0; k < 2; k++) {
-			size_t pdirty, sz = sizeof pdirty;
-			if (bs[k]->on &&
-			    mallctl(arena_ctl(name, sizeof name, "stats.arenas.", bs[k]->arena, ".pdirty"),
-				    &pdirty, &sz, NULL, 0) == 0)
-				dirty += (uint64_t)pdirty * 4096;
-		}
+		for (int k = 0; k < 2; k++)
+			if (bs[k]->on)
+				dirty += arena_cached(bs[k]->arena);
 	}
 	hmo_guard_leave();
 	return dirty;

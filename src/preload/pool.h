@@ -72,6 +72,8 @@ struct pool_stats {
 	uint64_t served_bytes, freed_bytes;	/* usable bytes of the frames served, and given back */
 	uint64_t extents, extent_bytes, hugetlb_bytes, thp_bytes, small_page_bytes, hugetlb_refused;
 	uint64_t live_bytes, peak_live_bytes, reused_bytes, purged_bytes, cap_purges;
+	uint64_t pressure_purges, trim_purges;	/* released near the memory limit, on malloc_trim */
+	uint64_t mem_limit;	/* the cgroup's memory limit, 0 without one below RAM */
 	uint64_t placed_bytes, place_failures;
 	int numa_mpol;		/* the mbind policy of HMO_NUMA, 0 for first touch */
 	uint64_t numa_mask;
@@ -100,6 +102,13 @@ int pool_backing_of(const void *p);
 
 /* Sets hmo_pool_threshold from the options; the pool itself starts on first use. */
 void pool_configure(void);
+/* Reads the cgroup's memory limit, before the options (HMO_POOL_MAX's percentage is
+ * of it): returns the memory the process may use, the limit or physical memory. */
+uint64_t pool_read_limits(void);
+/* malloc_trim: every cached frame goes back to the kernel now. True if any did. */
+bool pool_trim(void);
+/* In a forked child: the decay thread is the parent's; a new one starts on demand. */
+void pool_atfork_child(void);
 
 #pragma GCC visibility pop
 

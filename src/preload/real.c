@@ -26,6 +26,7 @@ void hmo_real_resolve(void)
 	RESOLVE(valloc, "valloc");
 	RESOLVE(pvalloc, "pvalloc");
 	RESOLVE(malloc_usable_size, "malloc_usable_size");
+	RESOLVE(malloc_trim, "malloc_trim");
 #ifdef HAVE_FREE_SIZED
 	RESOLVE(free_sized, "free_sized");
 #endif

@@ -472,6 +472,17 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		   " times: released or refused, the pool kept its memory");
 	emit_count(fd, b, "hmo: frame pool: cached memory went over HMO_POOL_MAX and was released ",
 		   p.cap_purges, " times");
+	if (p.mem_limit) {
+		fmt_str(b, "hmo: frame pool: the cgroup's memory limit is ");
+		fmt_bytes(b, p.mem_limit);
+		fmt_str(b, p.thp_bytes ? ": freed frames were left for the kernel to take (MADV_FREE) until reused"
+				       : ": frames on 4 KiB pages, freed frames left for the kernel to take "
+					 "(MADV_FREE) until reused");
+		emit_line(fd, b);
+	}
+	emit_count(fd, b, "hmo: frame pool: near the cgroup's memory limit, cached memory was released ",
+		   p.pressure_purges, " times");
+	emit_count(fd, b, "hmo: frame pool: malloc_trim released cached memory ", p.trim_purges, " times");
 	emit_count(fd, b, "hmo: frame pool: hugetlb pages ran out ", p.hugetlb_refused,
 		   " times; those frames fell back to transparent huge pages");
 	/* Each reused byte is one that needed no fresh page; on 4 KiB pages that is a

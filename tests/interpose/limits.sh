@@ -48,4 +48,17 @@ cmp -s "$WORK/g.huge" "$WORK/h.huge" || { cat "$WORK/g.huge" "$WORK/h.huge"; fai
 echo "huge: $(tr '\n' ' ' <"$WORK/h.huge")"
 grep -q 'frame pool: 1 frames served' "$WORK/s.huge" ||
 	{ cat "$WORK/s.huge"; fail "huge: the 64 MiB frame after the refusals did not come from the pool"; }
+# Cached frames go back HMO_POOL_DECAY after they were freed, also while the program
+# idles or allocates only small blocks; malloc_trim(0) gives them back at once. What
+# stays is within one frame (16 MiB) of glibc's resident memory.
+g=$("$L" idle 2.5) || fail "t_limits idle without hmo"
+h=$(HMO_POOL_DECAY=1s run_hmo "$L" idle 2.5) || fail "t_limits idle under hmo"
+echo "idle: VmRSS ${h} kB under hmo, ${g} kB without, after 2.5 s of small blocks"
+[ "$h" -le $(( g + 16384 )) ] || fail "idle: ${h} kB resident 2.5 s after the frames were freed (HMO_POOL_DECAY=1s), glibc ${g} kB"
+g=$("$L" trim) || fail "t_limits trim without hmo"
+h=$(run_hmo "$L" trim) || fail "t_limits trim under hmo"
+echo "malloc_trim: VmRSS ${h} kB under hmo, ${g} kB without"
+[ "$h" -le $(( g + 16384 )) ] || fail "malloc_trim(0) left ${h} kB resident, glibc ${g} kB"
+HMO_STATS="$WORK/trim.stats" run_hmo "$L" trim >/dev/null || fail "t_limits trim with HMO_STATS"
+grep -q 'malloc_trim released cached memory 1 times' "$WORK/trim.stats" || { cat "$WORK/trim.stats"; fail "the summary does not count the trim"; }
 exit 0

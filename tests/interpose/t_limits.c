@@ -2,7 +2,8 @@
  * what the two do. Frames are 8 MiB or more (HMO_THRESHOLD's default is 1M).
  *
  *   t_limits threads       frees and reallocates frames, then prints how many threads
- *                          the process has (MALLOC_CONF must not start any in hmo)
+ *                          the process has besides hmo's own (named hmo-*): MALLOC_CONF
+ *                          must not start any in hmo's jemalloc
  *   t_limits double        frees a frame twice
  *   t_limits interior      frees a pointer 64 KiB inside a live frame
  *   t_limits moved         frees a frame again after realloc moved it (exit 3 when the
@@ -16,8 +17,9 @@
  *   t_limits idle SECONDS  touches and frees 800 MiB of frames, then works with small
  *                          blocks for SECONDS; prints VmRSS (kB) at the end
  *   t_limits trim          the same with no wait, then malloc_trim(0); prints VmRSS (kB)
- *   t_limits cgroup        frees 800 MiB of frames, then keeps 400 MiB of small blocks
- *                          alive (the cgroup test's second program) */
+ *   t_limits cgroup        400 MiB of frames live, freed, twice (16 and 8 MiB), then
+ *                          400 MiB of small blocks kept alive; prints its peak RSS
+ *                          (cgroup.sh's second program) */
 #include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
@@ -59,8 +61,19 @@ static int threads(void)
 
 	if (!d)
 		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
+	while ((e = readdir(d)) != NULL) {
+		char path[300], name[64] = "";
+		FILE *f;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (!fgets(name, sizeof name, f))
+				name[0] = '\0';
+			fclose(f);
+		}
+		n += strncmp(name, "hmo-", 4) != 0;
+	}
 	closedir(d);
 	return n;
 }
@@ -228,7 +241,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(mode, "cgroup")) {
-		frames(800 * MiB, 16 * MiB);
+		frames(400 * MiB, 16 * MiB);
+		frames(400 * MiB, 8 * MiB);
 		size_t n = 400 * MiB / 4096;
 		char **v = malloc(n * sizeof *v);
 		for (size_t i = 0; i < n; i++) {
