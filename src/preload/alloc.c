@@ -12,6 +12,8 @@
  * untouched. */
 #include <errno.h>
 #include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -40,9 +42,25 @@ static COLD void *frame_alloc(size_t n, size_t align, bool zero)
 
 	if (p)
 		return p;
-	if (zero)
-		return hmo_real.calloc(1, n);
-	return align > 16 ? hmo_real.memalign(align, n) : hmo_real.malloc(n);
+	for (int tries = 0;; tries++) {
+		if (zero)
+			p = hmo_real.calloc(1, n);
+		else
+			p = align > 16 ? hmo_real.memalign(align, n) : hmo_real.malloc(n);
+		if (p || tries || !pool_give_back())
+			return p;
+	}
+}
+
+/* The next allocator ran out: under RLIMIT_AS, the pool's unused address space may
+ * be what it lacks. True when some was given back, and the call is worth a retry. */
+static COLD bool out_of_memory(size_t n)
+{
+	int saved_errno = errno;
+	bool again = n && pool_give_back();
+
+	errno = saved_errno;
+	return again;
 }
 
 /* ---- tracing (HMO_TRACE): cold, out of line -------------------------------- */
@@ -154,7 +172,10 @@ HMO_EXPORT void *malloc(size_t n)
 		return frame_alloc_fn(FN_MALLOC, n, 0, false);
 	if (hmo_sample_now(s))
 		return malloc_timed(s, n);
-	return hmo_real.malloc(n);
+	void *p = hmo_real.malloc(n);
+	if (HMO_UNLIKELY(!p) && out_of_memory(n))
+		p = hmo_real.malloc(n);
+	return p;
 }
 
 HMO_EXPORT void *calloc(size_t nmemb, size_t size)
@@ -178,7 +199,10 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 	struct hmo_slot *s = hmo_tls.slot;
 	if (s && hmo_sample_now(s))
 		return calloc_timed(s, nmemb, size);
-	return hmo_real.calloc(nmemb, size);
+	void *p = hmo_real.calloc(nmemb, size);
+	if (HMO_UNLIKELY(!p) && out_of_memory(n))
+		p = hmo_real.calloc(nmemb, size);
+	return p;
 }
 
 /* realloc of a block hmo owns, or across the threshold. Keeps glibc's rules:
@@ -269,7 +293,10 @@ HMO_EXPORT void *realloc(void *p, size_t n)
 	hmo_count(s, FN_REALLOC, n);
 	if (hmo_sample_now(s))
 		return realloc_timed(s, p, n);
-	return hmo_real.realloc(p, n);
+	void *q = hmo_real.realloc(p, n);
+	if (HMO_UNLIKELY(!q) && out_of_memory(n))
+		q = hmo_real.realloc(p, n);
+	return q;
 }
 
 HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
@@ -440,4 +467,38 @@ HMO_EXPORT int malloc_trim(size_t pad)
 	if (hmo_real.malloc_trim)
 		released |= hmo_real.malloc_trim(pad);
 	return released;
+}
+
+/* ---- resource limits: the pool enforces RLIMIT_AS and RLIMIT_DATA as the kernel
+ * would for glibc (pool.c), from values it reads again when they change here. The
+ * calls are made as glibc makes them, with prlimit64. */
+
+static int set_limit(pid_t pid, int resource, const void *new, void *old)
+{
+	long rc = syscall(SYS_prlimit64, pid, resource, new, old);
+
+	if (new && (pid == 0 || pid == getpid()))
+		pool_rlimits_changed();
+	return (int)rc;
+}
+
+HMO_EXPORT int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
+{
+	return set_limit(0, (int)resource, rl, NULL);
+}
+
+HMO_EXPORT int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *rl)
+{
+	return set_limit(0, (int)resource, rl, NULL);
+}
+
+HMO_EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *new, struct rlimit *old)
+{
+	return set_limit(pid, (int)resource, new, old);
+}
+
+HMO_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *new,
+			 struct rlimit64 *old)
+{
+	return set_limit(pid, (int)resource, new, old);
 }

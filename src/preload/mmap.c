@@ -37,24 +37,30 @@ static bool intrudes(const void *addr, size_t len)
  * has its pages released (it reads as zeros) and stays mapped for the pool. */
 static int munmap_around_pool(void *addr, size_t len)
 {
-	uintptr_t a = (uintptr_t)addr, end = a + len;
-	uintptr_t lo = hmo_pool_base, hi = hmo_pool_base + hmo_pool_size;
-	int rc = 0;
+	uintptr_t a = (uintptr_t)addr, end = a + ((len + 4095) & ~(size_t)4095), cur = a;
+	uintptr_t lo[16], hi[16];
+	int n = pool_ranges(lo, hi, 16), rc = 0, err = 0;
 
 	if (a & 4095) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (a < lo && hmo_real.munmap((void *)a, lo - a) != 0)
-		rc = -1;
-	if (end > hi && hmo_real.munmap((void *)hi, end - hi) != 0)
-		rc = -1;
-	uintptr_t s = a > lo ? a : lo, e = end < hi ? end : hi;
-	int err = os_purge((void *)s, ((e - s) + 4095) & ~(uintptr_t)4095);
-	if (err) {
-		errno = err;
-		rc = -1;
+	/* The pool's memory (one range, or the parts kept after pool_give_back) between
+	 * what is really unmapped. */
+	for (int r = 0; r < n && cur < end; r++) {
+		if (hi[r] <= cur || lo[r] >= end)
+			continue;
+		if (cur < lo[r] && hmo_real.munmap((void *)cur, lo[r] - cur) != 0)
+			rc = -1;
+		uintptr_t s = cur > lo[r] ? cur : lo[r], e = end < hi[r] ? end : hi[r];
+		if ((err = os_purge((void *)s, e - s)) != 0)
+			rc = -1;
+		cur = e;
 	}
+	if (cur < end && hmo_real.munmap((void *)cur, end - cur) != 0)
+		rc = -1;
+	if (err)
+		errno = err;
 	return rc;
 }
 
@@ -139,8 +145,10 @@ HMO_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 		if (HMO_UNLIKELY(fixed_into_pool(addr, len, flags)))
 			return MAP_FAILED;
 		uint64_t t0 = hmo_trace_t0();
-		void *p = advise(hmo_real.mmap(addr, len, prot, flags, fd, off), len, flags,
-				 __builtin_return_address(0));
+		void *p = hmo_real.mmap(addr, len, prot, flags, fd, off);
+		if (HMO_UNLIKELY(p == MAP_FAILED) && errno == ENOMEM && !hmo_tls.guard && pool_give_back())
+			p = hmo_real.mmap(addr, len, prot, flags, fd, off);
+		p = advise(p, len, flags, __builtin_return_address(0));
 		if (HMO_UNLIKELY(hmo_tracing))
 			trace_map(FN_MMAP, t0, len, p, NULL, p == MAP_FAILED);
 		return p;
@@ -154,8 +162,11 @@ HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off
 		if (HMO_UNLIKELY(fixed_into_pool(addr, len, flags)))
 			return MAP_FAILED;
 		uint64_t t0 = hmo_trace_t0();
-		void *p = advise((hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap)(addr, len, prot, flags, fd, off),
-				 len, flags, __builtin_return_address(0));
+		void *(*real)(void *, size_t, int, int, int, off_t) = hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap;
+		void *p = real(addr, len, prot, flags, fd, off);
+		if (HMO_UNLIKELY(p == MAP_FAILED) && errno == ENOMEM && !hmo_tls.guard && pool_give_back())
+			p = real(addr, len, prot, flags, fd, off);
+		p = advise(p, len, flags, __builtin_return_address(0));
 		if (HMO_UNLIKELY(hmo_tracing))
 			trace_map(FN_MMAP64, t0, len, p, NULL, p == MAP_FAILED);
 		return p;

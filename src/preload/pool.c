@@ -15,6 +15,7 @@
  * are kept until exit, as a reserved resource. Pool work runs under hmo's guard, so
  * jemalloc's own mmaps and copies pass straight through. */
 #include <errno.h>
+#include <fcntl.h>
 
 /* jemalloc is linked in statically under hmo_je_ names (see Makefile.am). */
 #define mallocx hmo_je_mallocx
@@ -70,6 +71,7 @@ ssize_t hmo_je_readlink(const char *path, char *buf, size_t len)
 
 uintptr_t hmo_pool_base;
 size_t hmo_pool_size = 0;
+bool hmo_pool_partial;
 size_t hmo_pool_threshold = SIZE_MAX;
 
 /* One backing: its arena, its part of the range, how its extents are mapped. The
@@ -83,6 +85,7 @@ struct backing {
 	int flags;		/* MALLOCX_ARENA | MALLOCX_TCACHE_NONE */
 	uintptr_t base;
 	size_t size, used;
+	size_t kept;		/* after pool_give_back: [base, base+kept) is still the pool's */
 	unsigned failures;	/* hugetlb mappings refused in a row */
 	struct numa_plan plan;	/* mbind of its new extents */
 };
@@ -114,6 +117,7 @@ static bool limited;
  * handing the same memory out twice. Mapped with the range, touched only where
  * frames are. */
 static uint64_t *live_map;
+static size_t live_map_len;
 static __thread bool grew __attribute__((tls_model("initial-exec")));
 __thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")));
 
@@ -428,6 +432,7 @@ static void pool_start(void)
 		size /= 2;
 	if (base) {
 		size_t map_len = ((size >> 15) + 4095) & ~(size_t)4095;	/* a bit per page */
+		live_map_len = map_len;
 		live_map = hmo_raw_mmap(NULL, map_len, PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (live_map == MAP_FAILED) {
@@ -670,6 +675,162 @@ static int thp_align(const struct backing *b, size_t size, int flags)
 	return (flags & ~LG_ALIGN_MASK) | MALLOCX_LG_ALIGN(21);
 }
 
+/* ---- address-space limits ------------------------------------------------ */
+
+/* Whether glibc would get `size` more bytes under RLIMIT_AS and RLIMIT_DATA, as
+ * they are now (a process may lower them at any time; a forked worker often does).
+ * The pool's reservation and the free memory it caches count for the kernel but
+ * would not exist under glibc, which unmaps a freed block: they are taken out, and
+ * the live frames put in. Costs a read of /proc/self/statm per frame, only where a
+ * limit is set. */
+static struct rlimit rl_as, rl_data;
+static int rl_known;	/* 0: read them again (set by pool_rlimits_changed) */
+
+void pool_rlimits_changed(void)
+{
+	__atomic_store_n(&rl_known, 0, __ATOMIC_RELEASE);
+}
+
+static bool within_rlimits(size_t size)
+{
+	struct rlimit as, data;
+	char buf[128];
+	uint64_t vm = 0, vdata = 0, reserved, committed, live;
+	int fd;
+	ssize_t n;
+
+	/* Read once, and again after the process changed them (the setrlimit and prlimit
+	 * hooks); a limit changed from outside (prlimit on this pid) is seen at the next
+	 * change made here. */
+	if (!__atomic_load_n(&rl_known, __ATOMIC_ACQUIRE)) {
+		if (getrlimit(RLIMIT_AS, &rl_as) != 0)
+			rl_as.rlim_cur = RLIM_INFINITY;
+		if (getrlimit(RLIMIT_DATA, &rl_data) != 0)
+			rl_data.rlim_cur = RLIM_INFINITY;
+		__atomic_store_n(&rl_known, 1, __ATOMIC_RELEASE);
+	}
+	as = rl_as;
+	data = rl_data;
+	if (as.rlim_cur == RLIM_INFINITY && data.rlim_cur == RLIM_INFINITY)
+		return true;
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* "size resident shared text lib data dt", in pages */
+	const char *p = buf;
+	for (int field = 0; field < 6 && *p; field++) {
+		uint64_t v = 0;
+		while (*p >= '0' && *p <= '9')
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		while (*p == ' ')
+			p++;
+		if (field == 0)
+			vm = v * 4096;
+		else if (field == 5)
+			vdata = v * 4096;
+	}
+	reserved = hmo_pool_size + live_map_len - __atomic_load_n(&st.given_back_bytes, __ATOMIC_RELAXED);
+	committed = __atomic_load_n(&st.extent_bytes, __ATOMIC_RELAXED);
+	live = __atomic_load_n(&st.live_bytes, __ATOMIC_RELAXED);
+	if (as.rlim_cur != RLIM_INFINITY && vm >= reserved && vm - reserved + live + size > as.rlim_cur)
+		return false;
+	if (data.rlim_cur != RLIM_INFINITY && vdata >= committed &&
+	    vdata - committed + live + size > data.rlim_cur)
+		return false;
+	return true;
+}
+
+static pthread_mutex_t give_back_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool pool_give_back(void)
+{
+	struct rlimit as;
+	uint64_t freed = 0;
+
+	if (__atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) != POOL_READY ||
+	    __atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE) || getrlimit(RLIMIT_AS, &as) != 0 ||
+	    as.rlim_cur == RLIM_INFINITY)
+		return false;
+	hmo_guard_enter();
+	pthread_mutex_lock(&give_back_lock);
+	if (!hmo_pool_partial) {
+		/* Close every backing to new extents first, and say so before the holes
+		 * exist, so that nothing mapped there later is taken for the pool's. */
+		for (int i = 0; i < nsets; i++) {
+			struct backing *bs[2] = { &sets[i].huge, &sets[i].main };
+			for (int k = 0; k < 2; k++) {
+				struct backing *b = bs[k];
+				size_t page = b->hugetlb_page ? b->hugetlb_page : HUGE_2M;
+				size_t used = b->on ? __atomic_exchange_n(&b->used, b->size, __ATOMIC_RELAXED) : 0;
+				b->kept = (used + page - 1) & ~(page - 1);
+				if (b->kept > b->size)
+					b->kept = b->size;
+			}
+		}
+		__atomic_store_n(&hmo_pool_partial, true, __ATOMIC_RELEASE);
+		uintptr_t lo[2 * POOL_MAX_NODES], hi[2 * POOL_MAX_NODES];
+		int n = pool_ranges(lo, hi, 2 * POOL_MAX_NODES);
+		uintptr_t cur = hmo_pool_base, end = hmo_pool_base + hmo_pool_size;
+		for (int r = 0; r <= n; r++) {
+			uintptr_t stop = r < n ? lo[r] : end;
+			if (stop > cur && hmo_raw_munmap((void *)cur, stop - cur) == 0)
+				freed += stop - cur;
+			if (r < n)
+				cur = hi[r];
+		}
+		STAT_ADD(given_back_bytes, freed);
+	}
+	pthread_mutex_unlock(&give_back_lock);
+	hmo_guard_leave();
+	return freed != 0;
+}
+
+int pool_ranges(uintptr_t lo[], uintptr_t hi[], int max)
+{
+	int n = 0;
+
+	if (!__atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE)) {
+		if (max > 0 && hmo_pool_size) {
+			lo[0] = hmo_pool_base;
+			hi[0] = hmo_pool_base + hmo_pool_size;
+			return 1;
+		}
+		return 0;
+	}
+	for (int i = 0; i < nsets; i++) {
+		const struct backing *bs[2] = { &sets[i].huge, &sets[i].main };
+		for (int k = 0; k < 2 && n < max; k++)
+			if (bs[k]->on && bs[k]->kept) {
+				lo[n] = bs[k]->base;
+				hi[n++] = bs[k]->base + bs[k]->kept;
+			}
+	}
+	return n;
+}
+
+bool pool_owns_kept(const void *p)
+{
+	return pool_overlaps_kept(p, 1);
+}
+
+bool pool_overlaps_kept(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (int i = 0; i < nsets; i++) {
+		const struct backing *bs[2] = { &sets[i].huge, &sets[i].main };
+		for (int k = 0; k < 2; k++)
+			if (bs[k]->on && a < bs[k]->base + bs[k]->kept && a + len > bs[k]->base)
+				return true;
+	}
+	return false;
+}
+
 void *pool_alloc(size_t size, size_t align, bool zero)
 {
 	return pool_alloc_from(size, align, zero, POOL_ANY);
@@ -681,7 +842,9 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 	int saved_errno = errno;
 
 	hmo_guard_enter();
-	if (pool_ready()) {
+	if (pool_ready() && HMO_UNLIKELY(!within_rlimits(size))) {
+		STAT_ADD(rlimit_refusals, 1);
+	} else if (pool_ready()) {
 		/* Page alignment at least: frames start on a page (and a huge page when
 		 * large), and jemalloc's random cache-colouring offset, which it applies
 		 * only below page alignment, would make every reuse a different address. */

@@ -22,23 +22,46 @@ extern size_t hmo_pool_size;
  * HMO_POOL=off (unless tracing, which wants to see them). */
 extern size_t hmo_pool_threshold;
 
+/* Set once the pool gave the unused part of its range back (pool_give_back): from
+ * then on only the parts it kept are its own, and the holes may hold anybody's
+ * mappings. */
+extern bool hmo_pool_partial;
+bool pool_owns_kept(const void *p);
+bool pool_overlaps_kept(const void *p, size_t len);
+
 /* The size is published last (release) and read first (acquire): a thread that sees
  * it also sees the base, so no window exists in which low addresses look owned. */
 static inline bool hmo_pool_owns(const void *p)
 {
 	size_t size = __atomic_load_n(&hmo_pool_size, __ATOMIC_ACQUIRE);
 
-	return (uintptr_t)p - __atomic_load_n(&hmo_pool_base, __ATOMIC_RELAXED) < size;
+	if ((uintptr_t)p - __atomic_load_n(&hmo_pool_base, __ATOMIC_RELAXED) >= size)
+		return false;
+	return !__atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE) || pool_owns_kept(p);
 }
 
-/* Whether [p, p+len) touches the reserved range at all. */
+/* Whether [p, p+len) touches the pool's memory at all. */
 static inline bool hmo_pool_overlaps(const void *p, size_t len)
 {
 	size_t size = __atomic_load_n(&hmo_pool_size, __ATOMIC_ACQUIRE);
 	uintptr_t base = __atomic_load_n(&hmo_pool_base, __ATOMIC_RELAXED), a = (uintptr_t)p;
 
-	return size && a < base + size && a + len > base && a + len >= a;
+	if (!(size && a < base + size && a + len > base && a + len >= a))
+		return false;
+	return !__atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE) || pool_overlaps_kept(p, len);
 }
+
+/* The pool's memory as address ranges, lowest first: the reserved range, or the
+ * parts kept after pool_give_back. Returns how many (at most `max`). */
+int pool_ranges(uintptr_t lo[], uintptr_t hi[], int max);
+/* Under RLIMIT_AS, when the program's own allocator or mmap ran out of address
+ * space: the part of the reserved range no frame ever used goes back to the kernel,
+ * and the pool serves from what it has mapped. True when something was given back
+ * (the caller then tries again). */
+bool pool_give_back(void);
+/* The process changed its RLIMIT_AS or RLIMIT_DATA (setrlimit, prlimit): the pool
+ * reads them again before its next frame. */
+void pool_rlimits_changed(void);
 
 /* The program's own munmap, mremap and MAP_FIXED mmap calls on pool memory
  * (mmap.c): turned into page releases or refused, never let through to unmap or
@@ -74,6 +97,8 @@ struct pool_stats {
 	uint64_t live_bytes, peak_live_bytes, reused_bytes, purged_bytes, cap_purges;
 	uint64_t pressure_purges, trim_purges;	/* released near the memory limit, on malloc_trim */
 	uint64_t mem_limit;	/* the cgroup's memory limit, 0 without one below RAM */
+	uint64_t given_back_bytes;	/* address space returned under RLIMIT_AS */
+	uint64_t rlimit_refusals;	/* frames refused as glibc would be under RLIMIT_AS/DATA */
 	uint64_t placed_bytes, place_failures;
 	int numa_mpol;		/* the mbind policy of HMO_NUMA, 0 for first touch */
 	uint64_t numa_mask;

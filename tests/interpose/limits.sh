@@ -48,6 +48,21 @@ cmp -s "$WORK/g.huge" "$WORK/h.huge" || { cat "$WORK/g.huge" "$WORK/h.huge"; fai
 echo "huge: $(tr '\n' ' ' <"$WORK/h.huge")"
 grep -q 'frame pool: 1 frames served' "$WORK/s.huge" ||
 	{ cat "$WORK/s.huge"; fail "huge: the 64 MiB frame after the refusals did not come from the pool"; }
+# Address-space limits. A limit lowered after frames were used (a forked worker
+# limiting itself) is enforced for frames as the kernel enforces it for glibc: what
+# counts is what glibc's process would have mapped, not the pool's reservation.
+g=$("$L" lowered) || fail "t_limits lowered without hmo"
+h=$(run_hmo "$L" lowered) || fail "t_limits lowered under hmo"
+echo "lowered RLIMIT_AS: glibc: $g; hmo: $h"
+[ "$g" = "$h" ] || fail "under a lowered RLIMIT_AS hmo answered '$h', glibc '$g'"
+# Under ulimit -v, the program's small blocks get the pool's unused address space
+# when they run out: at least 90% of what glibc gives (what the pool keeps mapped,
+# its freed 64 MiB frame and its own metadata, and libhmo itself, are the rest).
+g=$(ulimit -v 2200000 && "$L" ulimit) || fail "t_limits ulimit without hmo"
+h=$(ulimit -v 2200000 && run_hmo "$L" ulimit) || fail "t_limits ulimit under hmo"
+echo "ulimit -v 2.1 GiB: 64 KiB blocks worth ${h} MiB under hmo, ${g} MiB without"
+[ $(( h * 10 )) -ge $(( g * 9 )) ] || fail "ulimit -v: ${h} MiB of small blocks under hmo, ${g} MiB under glibc"
+
 # Cached frames go back HMO_POOL_DECAY after they were freed, also while the program
 # idles or allocates only small blocks; malloc_trim(0) gives them back at once. What
 # stays is within one frame (16 MiB) of glibc's resident memory.

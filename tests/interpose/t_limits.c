@@ -10,8 +10,8 @@
  *                          allocator kept it in place: nothing to check)
  *   t_limits split         frees twice a frame cut from a larger freed one
  *   t_limits huge          malloc and calloc of RAM + swap + 1 GiB: prints what came back
- *   t_limits lowered       frees 256 MiB of frames, then a child lowers RLIMIT_AS to 64 MiB
- *                          above its own address space and asks for 128 MiB and 1 GiB
+ *   t_limits lowered       frees 256 MiB of frames, then a child lowers RLIMIT_AS to 1 GiB
+ *                          and asks for 128 MiB (fits), 1 GiB (does not) and 16 MiB
  *   t_limits ulimit        counts the 64 KiB blocks it gets under the RLIMIT_AS the
  *                          caller set, after one 64 MiB frame; prints MiB obtained
  *   t_limits idle SECONDS  touches and frees 800 MiB of frames, then works with small
@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -121,8 +122,7 @@ static int run_lowered(void)
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct rlimit rl;
-		long vm = status_kb("VmSize");
-		rl.rlim_cur = rl.rlim_max = (rlim_t)vm * 1024 + 64 * MiB;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)1024 * MiB;
 		if (setrlimit(RLIMIT_AS, &rl) != 0)
 			_exit(2);
 		errno = 0;
@@ -141,23 +141,39 @@ static int run_lowered(void)
 	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
+static void *blocks[1 << 16];
+
 static int run_ulimit(void)
 {
-	size_t got = 0;
+	size_t got = 0, n = 0;
 	char *f = malloc(64 * MiB);
 
 	CHECK(f != NULL);
 	if (f)
 		memset(f, 1, 64 * MiB);
 	free(f);
-	for (;;) {
-		void *p = malloc(64 * 1024);
-		if (!p)
-			break;
+	while (n < sizeof blocks / sizeof *blocks && (blocks[n] = malloc(64 * 1024)) != NULL) {
 		got += 64 * 1024;
+		n++;
 	}
+	/* Room again; a mapping of the program's own, wherever the kernel puts it (in
+	 * address space the pool gave back, perhaps), is its own: munmap removes it. */
+	for (size_t i = 0; i < n; i++)
+		free(blocks[i]);
+	char *m = mmap(NULL, 64 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	if (m != MAP_FAILED) {
+		m[0] = 1;
+		CHECK(munmap(m, 64 * MiB) == 0);
+		CHECK(msync(m, 4096, MS_ASYNC) == -1 && errno == ENOMEM);	/* unmapped */
+	}
+	f = malloc(16 * MiB);	/* and frames still come and go */
+	CHECK(f != NULL);
+	if (f)
+		memset(f, 2, 16 * MiB);
+	free(f);
 	printf("%zu\n", got / MiB);
-	return 0;
+	return check_failures ? 1 : 0;
 }
 
 int main(int argc, char **argv)
