@@ -292,3 +292,25 @@ void os_memory_limit(struct os_memlimit *m)
 		line = *end ? end + 1 : end;
 	}
 }
+
+int os_vm_size(uint64_t *vm, uint64_t *data)
+{
+	char buf[128];
+	const char *p = buf;
+
+	if (read_small("/proc/self/statm", buf, sizeof buf) <= 0)
+		return EIO;
+	/* "size resident shared text lib data dt", in pages */
+	for (int field = 0; field < 6 && *p; field++) {
+		uint64_t v = 0;
+		while (*p >= '0' && *p <= '9')
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		while (*p == ' ')
+			p++;
+		if (field == 0)
+			*vm = v * 4096;
+		else if (field == 5)
+			*data = v * 4096;
+	}
+	return 0;
+}

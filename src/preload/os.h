@@ -46,6 +46,9 @@ struct os_memlimit {
 	char pressure[256];	/* the group's memory.pressure, or /proc/pressure/memory */
 };
 void os_memory_limit(struct os_memlimit *m);
+/* The process's address space and its data part (with the stack), in bytes, from
+ * /proc/self/statm. */
+int os_vm_size(uint64_t *vm, uint64_t *data);
 /* A file's first decimal number; UINT64_MAX when it cannot be read or says "max". */
 uint64_t os_read_u64(const char *path);
 /* The "some avg10" of a PSI file, in hundredths of a percent; -1 without one. */

@@ -15,7 +15,6 @@
  * are kept until exit, as a reserved resource. Pool work runs under hmo's guard, so
  * jemalloc's own mmaps and copies pass straight through. */
 #include <errno.h>
-#include <fcntl.h>
 
 /* jemalloc is linked in statically under hmo_je_ names (see Makefile.am). */
 #define mallocx hmo_je_mallocx
@@ -694,10 +693,7 @@ void pool_rlimits_changed(void)
 static bool within_rlimits(size_t size)
 {
 	struct rlimit as, data;
-	char buf[128];
 	uint64_t vm = 0, vdata = 0, reserved, committed, live;
-	int fd;
-	ssize_t n;
 
 	/* Read once, and again after the process changed them (the setrlimit and prlimit
 	 * hooks); a limit changed from outside (prlimit on this pid) is seen at the next
@@ -713,27 +709,8 @@ static bool within_rlimits(size_t size)
 	data = rl_data;
 	if (as.rlim_cur == RLIM_INFINITY && data.rlim_cur == RLIM_INFINITY)
 		return true;
-	fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (os_vm_size(&vm, &vdata) != 0)
 		return true;
-	n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	/* "size resident shared text lib data dt", in pages */
-	const char *p = buf;
-	for (int field = 0; field < 6 && *p; field++) {
-		uint64_t v = 0;
-		while (*p >= '0' && *p <= '9')
-			v = v * 10 + (uint64_t)(*p++ - '0');
-		while (*p == ' ')
-			p++;
-		if (field == 0)
-			vm = v * 4096;
-		else if (field == 5)
-			vdata = v * 4096;
-	}
 	reserved = hmo_pool_size + live_map_len - __atomic_load_n(&st.given_back_bytes, __ATOMIC_RELAXED);
 	committed = __atomic_load_n(&st.extent_bytes, __ATOMIC_RELAXED);
 	live = __atomic_load_n(&st.live_bytes, __ATOMIC_RELAXED);
