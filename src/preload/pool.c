@@ -20,6 +20,7 @@
 #define mallocx hmo_je_mallocx
 #define dallocx hmo_je_dallocx
 #define sallocx hmo_je_sallocx
+#define nallocx hmo_je_nallocx
 #define rallocx hmo_je_rallocx
 #define mallctl hmo_je_mallctl
 #include <jemalloc/jemalloc.h>
@@ -73,15 +74,21 @@ size_t hmo_pool_size = 0;
 bool hmo_pool_partial;
 size_t hmo_pool_threshold = SIZE_MAX;
 
-/* One backing: its arena, its part of the range, how its extents are mapped. The
+#define POOL_MAX_ARENAS 8
+
+/* One backing: its arenas, its part of the range, how its extents are mapped. The
  * hooks come first, so that the hooks pointer jemalloc passes back is the backing. */
 struct backing {
 	extent_hooks_t hooks;
 	bool on;
 	size_t hugetlb_page;	/* 2 MiB or 1 GiB for hugetlb; 0 otherwise */
 	bool thp;		/* advise MADV_HUGEPAGE (non-hugetlb backing) */
-	unsigned arena;
-	int flags;		/* MALLOCX_ARENA | MALLOCX_TCACHE_NONE */
+	unsigned arena;		/* the first of its arenas */
+	int flags;		/* MALLOCX_ARENA | MALLOCX_TCACHE_NONE, of that one */
+	/* Arenas sharing the backing's hooks and range: each thread uses one, so that
+	 * threads allocating frames at once do not all wait on one arena's locks. */
+	unsigned narenas;
+	unsigned arenas[POOL_MAX_ARENAS];
 	uintptr_t base;
 	size_t size, used;
 	size_t kept;		/* after pool_give_back: [base, base+kept) is still the pool's */
@@ -90,8 +97,20 @@ struct backing {
 };
 
 /* The arenas of one NUMA node (or of the whole machine). */
+/* Frames freed and not yet handed back to jemalloc, per set: a frame freed and
+ * asked for again at once (a decoder's cycle) comes back from here without any of
+ * jemalloc's locks and extent work, about 10 times faster; glibc's own reuse of a
+ * freed chunk is that fast. The ticker hands the frames to jemalloc every tick,
+ * whence they decay as any other. `usable` is a hint, checked after taking. */
+#define RECENT_SLOTS 16
+struct recent {
+	void *p[RECENT_SLOTS];
+	size_t usable[RECENT_SLOTS];
+};
+
 struct node_set {
 	struct backing huge, main;
+	struct recent recent;
 	int node;		/* os index of the node, for the summary */
 };
 
@@ -101,6 +120,7 @@ enum { POOL_NEW, POOL_STARTING, POOL_READY, POOL_FAILED };
 static int pool_state;
 static struct node_set sets[POOL_MAX_NODES];
 static int nsets = 1;
+static size_t per_set_size;	/* each set's part of the range */
 /* With several sets: the set of each CPU's node, from hwloc at pool start. */
 static uint8_t cpu_set[NUMA_MAX_CPUS];
 static struct pool_stats st;
@@ -373,27 +393,59 @@ static void arena_set_ssize(unsigned arena, const char *leaf, ssize_t v)
 	(void)mallctl(arena_ctl(name, sizeof name, "arena.", arena, leaf), NULL, NULL, &v, sizeof v);
 }
 
-/* Creates the backing's arena over [base, base+size). */
-static bool backing_start(struct backing *b, uintptr_t base, size_t size)
+/* Creates the backing's `n` arenas over [base, base+size). */
+static bool backing_start(struct backing *b, uintptr_t base, size_t size, unsigned n)
 {
 	extent_hooks_t *hp = &b->hooks;
-	size_t sz = sizeof b->arena;
 
 	b->hooks = hooks;
 	b->base = base;
 	b->size = size;
-	if (mallctl("arenas.create", &b->arena, &sz, &hp, sizeof hp) != 0)
+	for (b->narenas = 0; b->narenas < n; b->narenas++) {
+		unsigned a;
+		size_t sz = sizeof a;
+		if (mallctl("arenas.create", &a, &sz, &hp, sizeof hp) != 0)
+			break;
+		/* Free frames stay dirty (reusable, resident) for HMO_POOL_DECAY, then go
+		 * straight back to the kernel. Under a cgroup limit they become lazily free
+		 * (muzzy) at once, and are given back HMO_POOL_DECAY later: the kernel may
+		 * take them before. hugetlb pages are never given back, so their arena
+		 * does not try. */
+		ssize_t decay = (ssize_t)hmo_opt.pool_decay_ms;
+		arena_set_ssize(a, ".dirty_decay_ms", b->hugetlb_page ? -1 : limited ? 0 : decay);
+		arena_set_ssize(a, ".muzzy_decay_ms", b->hugetlb_page ? -1 : limited ? decay : 0);
+		b->arenas[b->narenas] = a;
+	}
+	if (!b->narenas)
 		return false;
-	/* Free frames stay dirty (reusable, resident) for HMO_POOL_DECAY, then go straight
-	 * back to the kernel. Under a cgroup limit they become lazily free (muzzy) at
-	 * once, and are given back HMO_POOL_DECAY later: the kernel may take them
-	 * before. hugetlb pages are never given back, so their arena does not try. */
-	ssize_t decay = (ssize_t)hmo_opt.pool_decay_ms;
-	arena_set_ssize(b->arena, ".dirty_decay_ms", b->hugetlb_page ? -1 : limited ? 0 : decay);
-	arena_set_ssize(b->arena, ".muzzy_decay_ms", b->hugetlb_page ? -1 : limited ? decay : 0);
+	b->arena = b->arenas[0];
 	b->flags = MALLOCX_ARENA(b->arena) | MALLOCX_TCACHE_NONE;
 	b->on = true;
 	return true;
+}
+
+/* Arenas per main backing: as many as the set's CPUs, up to HMO's limit. */
+static unsigned main_arenas(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN) / nsets;
+
+	return cpus < 1 ? 1 : cpus > POOL_MAX_ARENAS ? POOL_MAX_ARENAS : (unsigned)cpus;
+}
+
+/* The calling thread's arena of a backing: threads are dealt out in turn as they
+ * first allocate a frame. */
+static __thread unsigned thread_turn __attribute__((tls_model("initial-exec")));
+static unsigned next_turn;
+
+static int arena_flags(const struct backing *b)
+{
+	unsigned t = thread_turn;
+
+	if (b->narenas <= 1)
+		return b->flags;
+	if (!t)
+		thread_turn = t = __atomic_add_fetch(&next_turn, 1, __ATOMIC_RELAXED);
+	return MALLOCX_ARENA(b->arenas[t % b->narenas]) | MALLOCX_TCACHE_NONE;
 }
 
 /* The hugetlb page size HMO_HUGEPAGES asks for, or 0. auto takes 2 MiB pages when
@@ -474,6 +526,7 @@ static void pool_start(void)
 	__atomic_store_n(&hmo_pool_base, (uintptr_t)base, __ATOMIC_RELAXED);
 	__atomic_store_n(&hmo_pool_size, size, __ATOMIC_RELEASE);
 	size_t per_set = (size / (size_t)nsets) & ~(HUGE_2M - 1);
+	per_set_size = per_set;
 	for (int i = 0, node = 0; i < nsets; i++, node++) {
 		struct node_set *ns = &sets[i];
 		uintptr_t set_base = (uintptr_t)base + (size_t)i * per_set;
@@ -494,9 +547,9 @@ static void pool_start(void)
 		}
 		/* hugetlb gets the first half of the set's part when it is used. */
 		size_t huge_part = hugetlb_page ? (per_set / 2) & ~(HUGE_1G - 1) : 0;
-		if (huge_part && !backing_start(&ns->huge, set_base, huge_part))
+		if (huge_part && !backing_start(&ns->huge, set_base, huge_part, 1))
 			ns->huge.hugetlb_page = 0;
-		if (!backing_start(&ns->main, set_base + huge_part, per_set - huge_part)) {
+		if (!backing_start(&ns->main, set_base + huge_part, per_set - huge_part, main_arenas())) {
 			pool_warn("jemalloc refused to create an arena; frames go to the program's allocator", 0);
 			__atomic_store_n(&pool_state, POOL_FAILED, __ATOMIC_RELEASE);
 			return;
@@ -531,6 +584,15 @@ static struct backing *backing_of(const void *p)
 			return &sets[i].main;
 	}
 	return &sets[0].main;
+}
+
+/* The set whose part of the range holds p. */
+
+static int set_index(const void *p)
+{
+	size_t i = nsets > 1 ? ((uintptr_t)p - hmo_pool_base) / per_set_size : 0;
+
+	return i < (size_t)nsets ? (int)i : nsets - 1;
 }
 
 /* The calling thread's set: the one of the node its CPU is on. */
@@ -813,6 +875,68 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 	return pool_alloc_from(size, align, zero, POOL_ANY);
 }
 
+/* Whether freed frames are kept in the sets' recent slots: not with no decay time
+ * (then nothing may stay cached, and no ticker runs to flush them). */
+static bool recent_on(void)
+{
+	return hmo_opt.pool_decay_ms != 0;
+}
+
+/* A recently freed frame of one of the two usable sizes, aligned to `align`. */
+static void *recent_take(struct recent *r, size_t u1, size_t u2, size_t align)
+{
+	for (int i = 0; i < RECENT_SLOTS; i++) {
+		size_t u = __atomic_load_n(&r->usable[i], __ATOMIC_RELAXED);
+		void *p;
+		if (u != u1 && u != u2)
+			continue;
+		p = __atomic_load_n(&r->p[i], __ATOMIC_ACQUIRE);
+		if (!p || ((uintptr_t)p & (align - 1)) ||
+		    !__atomic_compare_exchange_n(&r->p[i], &p, NULL, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		/* Taken; another size may have been put there meanwhile. */
+		u = sallocx(p, 0);
+		if (u == u1 || u == u2)
+			return p;
+		dallocx(p, MALLOCX_TCACHE_NONE);
+	}
+	return NULL;
+}
+
+static bool recent_put(struct recent *r, void *p, size_t usable)
+{
+	for (int i = 0; i < RECENT_SLOTS; i++) {
+		void *none = NULL;
+		if (__atomic_load_n(&r->p[i], __ATOMIC_RELAXED))
+			continue;
+		__atomic_store_n(&r->usable[i], usable, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&r->p[i], &none, p, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+static uint64_t recent_bytes(const struct recent *r)
+{
+	uint64_t bytes = 0;
+
+	for (int k = 0; k < RECENT_SLOTS; k++)
+		if (__atomic_load_n(&r->p[k], __ATOMIC_RELAXED))
+			bytes += __atomic_load_n(&r->usable[k], __ATOMIC_RELAXED);
+	return bytes;
+}
+
+/* Every set's recent frames to jemalloc (the ticker, malloc_trim, pressure). */
+static void recent_flush(void)
+{
+	for (int i = 0; i < nsets; i++)
+		for (int k = 0; k < RECENT_SLOTS; k++) {
+			void *p = __atomic_exchange_n(&sets[i].recent.p[k], NULL, __ATOMIC_ACQUIRE);
+			if (p)
+				dallocx(p, MALLOCX_TCACHE_NONE);
+		}
+}
+
 void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 {
 	void *p = NULL;
@@ -828,10 +952,17 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 		int flags = (zero ? MALLOCX_ZERO : 0) | MALLOCX_ALIGN(align > 4096 ? align : 4096);
 		struct node_set *ns = current_set();
 		grew = false;
-		if (ns->huge.on && want != POOL_NO_HUGETLB)
+		if (want == POOL_ANY && recent_on()) {
+			size_t a = align > 4096 ? align : 4096;
+			size_t u1 = nallocx(thp_size(&ns->main, size), thp_align(&ns->main, size, flags));
+			size_t u2 = ns->huge.on ? nallocx(size, flags) : u1;
+			if ((p = recent_take(&ns->recent, u1, u2, a)) != NULL && zero)
+				hmo_raw_memset(p, 0, size);
+		}
+		if (!p && ns->huge.on && want != POOL_NO_HUGETLB)
 			p = mallocx(size, ns->huge.flags | flags);
 		if (!p && want != POOL_HUGETLB_ONLY)
-			p = mallocx(thp_size(&ns->main, size), ns->main.flags | thp_align(&ns->main, size, flags));
+			p = mallocx(thp_size(&ns->main, size), arena_flags(&ns->main) | thp_align(&ns->main, size, flags));
 		if (p) {
 			size_t usable = sallocx(p, 0);
 			STAT_ADD(allocs, 1);
@@ -872,6 +1003,15 @@ static uint64_t arena_cached(unsigned arena)
 	return bytes;
 }
 
+static uint64_t backing_cached(const struct backing *b)
+{
+	uint64_t bytes = 0;
+
+	for (unsigned k = 0; k < b->narenas; k++)
+		bytes += arena_cached(b->arenas[k]);
+	return bytes;
+}
+
 /* Every main arena's free pages back to the kernel (hugetlb pages stay). True when
  * a purge was made. */
 static bool purge_main(void)
@@ -879,9 +1019,11 @@ static bool purge_main(void)
 	char name[64];
 	bool any = false;
 
+	recent_flush();
 	for (int i = 0; i < nsets; i++)
-		any |= mallctl(arena_ctl(name, sizeof name, "arena.", sets[i].main.arena, ".purge"), NULL,
-			       NULL, NULL, 0) == 0;
+		for (unsigned k = 0; k < sets[i].main.narenas; k++)
+			any |= mallctl(arena_ctl(name, sizeof name, "arena.", sets[i].main.arenas[k], ".purge"),
+				       NULL, NULL, NULL, 0) == 0;
 	return any;
 }
 
@@ -915,9 +1057,10 @@ static void tick(void)
 	char name[64];
 	uint64_t epoch = 1, cached = 0;
 
+	recent_flush();
 	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
 	for (int i = 0; i < nsets; i++)
-		cached += arena_cached(sets[i].main.arena);
+		cached += backing_cached(&sets[i].main);
 	if (!cached)
 		return;
 	if (near_limit()) {
@@ -926,8 +1069,9 @@ static void tick(void)
 		return;
 	}
 	for (int i = 0; i < nsets; i++)
-		(void)mallctl(arena_ctl(name, sizeof name, "arena.", sets[i].main.arena, ".decay"), NULL, NULL,
-			      NULL, 0);
+		for (unsigned k = 0; k < sets[i].main.narenas; k++)
+			(void)mallctl(arena_ctl(name, sizeof name, "arena.", sets[i].main.arenas[k], ".decay"),
+				      NULL, NULL, NULL, 0);
 }
 
 static void *ticker(void *arg)
@@ -1016,8 +1160,10 @@ static void enforce_cap(void)
 	if (mapped - live <= hmo_opt.pool_max)
 		return;
 	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
-	for (int i = 0; i < nsets; i++)
-		dirty += arena_cached(sets[i].main.arena);
+	for (int i = 0; i < nsets; i++) {
+		dirty += backing_cached(&sets[i].main);
+		dirty += recent_bytes(&sets[i].recent);
+	}
 	if (dirty <= hmo_opt.pool_max)
 		return;
 	if (purge_main())
@@ -1036,7 +1182,8 @@ void pool_free(void *p)
 	STAT_ADD(freed_bytes, usable);
 	STAT_ADD(frees, 1);
 	STAT_SUB(live_blocks, 1);
-	dallocx(p, MALLOCX_TCACHE_NONE);
+	if (!recent_on() || !recent_put(&sets[set_index(p)].recent, p, usable))
+		dallocx(p, MALLOCX_TCACHE_NONE);
 	enforce_cap();
 	if (HMO_UNLIKELY(__atomic_load_n(&ticker_pid, __ATOMIC_RELAXED) != hmo_pid))
 		start_ticker();
@@ -1062,7 +1209,7 @@ void *pool_realloc(void *p, size_t size)
 	old = sallocx(p, 0);
 	grew = false;
 	struct backing *b = backing_of(p);
-	q = rallocx(p, thp_size(b, size), b->flags | thp_align(b, size, MALLOCX_ALIGN(4096)));
+	q = rallocx(p, thp_size(b, size), arena_flags(b) | thp_align(b, size, MALLOCX_ALIGN(4096)));
 	mark_live(q ? q : p);
 	if (q) {
 		now = sallocx(q, 0);
@@ -1119,7 +1266,8 @@ uint64_t pool_cached_bytes(void)
 		const struct backing *bs[2] = { &sets[i].huge, &sets[i].main };
 		for (int k = 0; k < 2; k++)
 			if (bs[k]->on)
-				dirty += arena_cached(bs[k]->arena);
+				dirty += backing_cached(bs[k]);
+		dirty += recent_bytes(&sets[i].recent);
 	}
 	hmo_guard_leave();
 	return dirty;
