@@ -6,20 +6,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK (1u << 20)
 
+/* What a path that is not a regular file is, for the line that skips it. */
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	case S_IFDIR: return "a directory";
+	default: return "something else";
+	}
+}
+
 int tr_open(struct tr_reader *r, const char *path)
 {
+	struct stat st;
 	ssize_t n;
 
 	memset(r, 0, sizeof *r);
 	r->path = path;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Only regular files: opening a FIFO waits for a writer, reading a device or a
+	 * socket may never end. stat first, so that such a file is not even opened;
+	 * O_NONBLOCK and fstat, in case it was swapped for one in between. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(r->msg, sizeof r->msg, "%s: %s, not a regular file; skipped", path,
+			 file_kind(st.st_mode));
+		return -1;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (r->fd < 0) {
 		snprintf(r->msg, sizeof r->msg, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (fstat(r->fd, &st) != 0) {
+		snprintf(r->msg, sizeof r->msg, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(r->msg, sizeof r->msg, "%s: %s, not a regular file; skipped", path,
+			 file_kind(st.st_mode));
+		goto fail;
 	}
 	n = read(r->fd, &r->hdr, sizeof r->hdr);
 	if (n < 0) {
@@ -43,6 +75,7 @@ int tr_open(struct tr_reader *r, const char *path)
 			return 0;
 		snprintf(r->msg, sizeof r->msg, "%s: %s", path, strerror(errno));
 	}
+fail:
 	close(r->fd);
 	r->fd = -1;
 	return -1;
