@@ -79,6 +79,23 @@ kill -0 $pid 2>/dev/null && { kill -KILL $pid; fail "hmo-run did not end on SIGT
 wait $pid; rc=$?
 [ $rc -eq 143 ] || fail "status $rc after SIGTERM, expected 143"
 
+# --trace=DIR that does not exist is made, as mkdir -p would, and the report printed;
+# a relative one is where hmo-run ran, even for a command that changes directory.
+"$run" --trace="$WORK/new/deeper" -o report -- "$T/t_counts" 2>err || { cat err; fail "--trace=DIR, a new DIR"; }
+ls new/deeper/hmo-t_counts-*.trace >/dev/null 2>&1 || { ls -lR new; fail "--trace=DIR: DIR not made"; }
+grep -q '^hmo-report: 1 process' report || { cat report err; fail "--trace=DIR, a new DIR: no report"; }
+"$run" --trace=rel -o report -- sh -c 'cd / && exec "$0"' "$T/t_counts" 2>err || { cat err; fail "--trace=rel"; }
+ls rel/hmo-t_counts-*.trace >/dev/null 2>&1 || { ls -la . rel; fail "--trace=rel: no trace in ./rel"; }
+grep -q '^hmo-report: 2 processes' report || { cat report err; fail "--trace=rel: no report of both processes"; }
+# ... and one that cannot be made: one line, a non-zero status, nothing run.
+: >afile
+for dir in afile/sub afile; do
+	"$run" --trace="$dir" -- touch ran 2>err; rc=$?
+	[ $rc -ne 0 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] &&
+		grep -q "^hmo-run: cannot create trace directory $dir: ." err ||
+		{ cat err; ls; fail "--trace=$dir: status $rc, expected one line and nothing run"; }
+done
+
 # Bad usage: one line, status 2, nothing run.
 "$run" --no-such-option=1 -- touch ran 2>err; rc=$?
 [ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] || { cat err; fail "unknown option not refused cleanly"; }
