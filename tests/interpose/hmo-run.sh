@@ -96,6 +96,22 @@ for dir in afile/sub afile; do
 		{ cat err; ls; fail "--trace=$dir: status $rc, expected one line and nothing run"; }
 done
 
+# Paths are never glob-expanded: with files here that the patterns match, each
+# export and -o write a file of that very name, and nothing else is written or read.
+echo keep >a.html; echo keep >b.html; echo keep >a.json; echo keep >a.folded; echo keep >a.txt
+mkdir a.csv
+"$run" --html='*.html' --perfetto='*.json' --flamegraph='*.folded' --csv='*.csv' -o '*.txt' \
+	-- "$T/t_counts" 2>err || { cat err; fail "exports named with glob characters"; }
+[ ! -s err ] || { cat err; fail "exports named with glob characters: something on stderr"; }
+for f in a.html b.html a.json a.folded a.txt; do
+	[ "$(cat $f)" = keep ] || fail "$f was overwritten"
+done
+[ -z "$(ls a.csv)" ] || fail "a.csv was written into"
+grep -q '<html' '*.html' && [ -s '*.json' ] && [ -s '*.folded' ] && [ -s '*.csv/processes.csv' ] &&
+	grep -q '^hmo-report: 1 process' '*.txt' || { ls -la; fail "the files named *.html ... were not all written"; }
+"$run" --html='my report.html' -- "$T/t_counts" 2>/dev/null || fail "--html with a space"
+grep -q '<html' 'my report.html' || fail "--html='my report.html' not written"
+
 # Bad usage: one line, status 2, nothing run.
 "$run" --no-such-option=1 -- touch ran 2>err; rc=$?
 [ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] || { cat err; fail "unknown option not refused cleanly"; }
