@@ -112,8 +112,27 @@ grep -q '<html' '*.html' && [ -s '*.json' ] && [ -s '*.folded' ] && [ -s '*.csv/
 "$run" --html='my report.html' -- "$T/t_counts" 2>/dev/null || fail "--html with a space"
 grep -q '<html' 'my report.html' || fail "--html='my report.html' not written"
 
-# Bad usage: one line, status 2, nothing run.
-"$run" --no-such-option=1 -- touch ran 2>err; rc=$?
-[ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] || { cat err; fail "unknown option not refused cleanly"; }
+# Bad usage: one line in hmo-run's words, status 2, nothing run.
+nl='
+'
+for bad in --no-such-option=1 --stats.hist=1 '--thresh$old=2M' --no-such-flag -x --=1 "--a b=1" \
+	"--stats${nl}hist=1"; do
+	"$run" "$bad" -- touch ran 2>err; rc=$?
+	[ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] || { cat err; fail "$bad: not refused cleanly"; }
+	want=$(printf 'hmo-run: unknown option %s (see hmo-run --help)' "$bad" | sed 's/$/\\n/' | tr -d '\n' |
+		sed 's/\\n$//')
+	[ "$(cat err)" = "$want" ] || { cat err; fail "$bad: expected '$want'"; }
+done
+# ... and a long one, with an escape in it, in one short line: the escape as \x1b.
+long=$(head -c 100000 /dev/zero | tr '\0' a)
+"$run" "--x$(printf '\033')[2J=$long" -- touch ran 2>err; rc=$?
+[ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] && [ "$(wc -c <err)" -le 300 ] &&
+	grep -qF 'hmo-run: unknown option --x\x1b[2J=aaaa' err && grep -qF 'aaa… (see hmo-run --help)' err ||
+	{ head -c 400 err; fail "a long option with an escape not refused in one short line"; }
+for opt in --html --perfetto --flamegraph --csv --output; do
+	"$run" "$opt" -- touch ran 2>err; rc=$?
+	[ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "^hmo-run: $opt needs a value" err ||
+		{ cat err; fail "$opt without a value: not refused cleanly"; }
+done
 "$run" 2>/dev/null; [ $? -eq 2 ] || fail "no command: expected status 2"
 exit 0
