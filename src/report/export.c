@@ -205,9 +205,10 @@ int export_perfetto(struct report *r, const char *path)
 	struct model *m = r->m;
 	struct pf p = { NULL, UINT64_MAX, true };
 	FILE *o = fopen(path, "w");
+	char shown[REPORT_SHOWN];
 
 	if (!o) {
-		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
 	p.o = o;
@@ -269,7 +270,7 @@ int export_perfetto(struct report *r, const char *path)
 	}
 	fputs("\n]}\n", o);
 	if (fclose(o) != 0) {
-		fprintf(stderr, "hmo-report: writing %s failed: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: writing %s failed: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -293,10 +294,10 @@ int export_flamegraph(struct report *r, const char *path, const char *cost)
 	size_t n;
 	struct site **v = model_sites(r->m, &n);
 	FILE *o = fopen(path, "w");
-	char buf[512];
+	char buf[512], shown[REPORT_SHOWN];
 
 	if (!o) {
-		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 		free(v);
 		return -1;
 	}
@@ -319,7 +320,7 @@ int export_flamegraph(struct report *r, const char *path, const char *cost)
 	}
 	free(v);
 	if (fclose(o) != 0) {
-		fprintf(stderr, "hmo-report: writing %s failed: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: writing %s failed: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -340,13 +341,13 @@ static void cstr(FILE *o, const char *s)
 
 static FILE *csv_open(const char *dir, const char *name, const char *header)
 {
-	char path[4096];
+	char path[4096], shown[REPORT_SHOWN];
 	FILE *o;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	o = fopen(path, "w");
 	if (!o)
-		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 	else
 		fprintf(o, "%s\n", header);
 	return o;
@@ -365,10 +366,10 @@ int export_csv(struct report *r, const char *dir)
 	const struct model *m = r->m;
 	FILE *o;
 	int rc = 0;
-	char buf[512];
+	char buf[512], shown[REPORT_SHOWN];
 
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "hmo-report: %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, dir), strerror(errno));
 		return -1;
 	}
 	if (!(o = csv_open(dir, "processes.csv", "pid,ppid,exe,cmdline,duration_ns,end,end_status,peak_rss,"

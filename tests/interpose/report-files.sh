@@ -43,4 +43,16 @@ timeout 5 "$report" tr >out 2>err; rc=$?
 # Only a FIFO: nothing to report, status 1, at once.
 timeout 5 "$report" fifo.trace >out 2>err; rc=$?
 [ $rc -eq 1 ] || { cat err; fail "hmo-report on a FIFO alone: status $rc, expected 1"; }
+
+# A name or an argument is shown escaped, on one line, whatever it holds.
+mkdir odd
+printf 'junk' >"odd/a$(printf '\n\033')[2Jb.trace"
+"$report" good.trace odd >out 2>err || { cat err; fail "hmo-report with an odd file name"; }
+[ "$(wc -l <err)" -eq 1 ] && grep -qF 'hmo-report: odd/a\n\x1b[2Jb.trace: not an hmo trace' err ||
+	{ cat -A err; fail "an odd file name not shown escaped on one line"; }
+for args in "--top=$(printf '1\n\033')" "--cost=$(printf 'x\n')" "$(printf -- '--x\ny')"; do
+	"$report" "$args" good.trace >out 2>err; rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && ! grep -q "$(printf '\033')" err ||
+		{ cat -A err; fail "hmo-report $args: not one escaped line and status 2"; }
+done
 exit 0
