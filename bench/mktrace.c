@@ -1,15 +1,25 @@
 /* mktrace: writes a synthetic trace of N events, for the report-speed benchmark.
  *
- *   mktrace FILE N
+ *   mktrace FILE N [MODULES [ELF]]
  *
  * One process with 64 call sites: allocations of 1-64 MiB from the pool (hits and
  * misses) with their frees, 1,000 blocks live at a time, copies, and a sample every
- * 10,000 events; then counters and a clean end. */
+ * 10,000 events; then counters and a clean end.
+ *
+ * MODULES adds that many module records, each at an address of its own, and the call
+ * sites' frames fall in them. They name ELF, an object file, every time (a plugin
+ * loaded and unloaded over and over), or else one of 4,096 paths that do not exist:
+ * what the report costs must follow the distinct objects, not the records. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/trace.h"
+
+/* Where the extra modules go: one every MOD_STRIDE bytes from MOD_BASE. */
+#define MOD_BASE 0x100000000000ull
+#define MOD_STRIDE 0x100000ull
+#define MOD_SIZE 0x80000ull
 
 static char buf[1 << 20];
 static size_t len;
@@ -34,11 +44,13 @@ static void rec(unsigned type, const void *a, size_t alen, const void *b, size_t
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || !(out = fopen(argv[1], "wb"))) {
-		fputs("usage: mktrace FILE N\n", stderr);
+	if (argc < 3 || argc > 5 || !(out = fopen(argv[1], "wb"))) {
+		fputs("usage: mktrace FILE N [MODULES [ELF]]\n", stderr);
 		return 2;
 	}
 	uint64_t n = strtoull(argv[2], NULL, 10), t = 1000000000ull;
+	uint64_t nmods = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
+	const char *elf = argc > 4 ? argv[4] : NULL;
 	struct hmo_trace_header h = { .magic = HMO_TRACE_MAGIC, .version = HMO_TRACE_VERSION,
 				      .header_size = sizeof h, .pid = 77, .ppid = 1, .start_ns = t };
 	fwrite(&h, sizeof h, 1, out);
@@ -47,11 +59,27 @@ int main(int argc, char **argv)
 	rec(HMO_REC_PROCESS, &p, sizeof p, "/bench", 6);
 	struct hmo_rec_module m = { 0x400000, 0x800000, 0x400000, 1, 6 };
 	rec(HMO_REC_MODULE, &m, sizeof m, "/bench", 6);
+	for (uint64_t i = 0; i < nmods; i++) {
+		char path[64];
+		const char *name = elf;
+		if (!name) {
+			snprintf(path, sizeof path, "/nonexistent/bench/lib%u.so", (unsigned)(i % 4096));
+			name = path;
+		}
+		uint64_t start = MOD_BASE + i * MOD_STRIDE;
+		struct hmo_rec_module x = { start, start + MOD_SIZE, start, (uint32_t)(i / 64) + 2,
+					    (uint32_t)strlen(name) };
+		rec(HMO_REC_MODULE, &x, sizeof x, name, x.path_len);
+	}
 	for (uint32_t s = 1; s <= 64; s++) {
 		struct hmo_rec_stack st = { s, 16 };
 		uint64_t pcs[16];
-		for (int k = 0; k < 16; k++)
+		for (int k = 0; k < 16; k++) {
 			pcs[k] = 0x400000 + s * 0x1000 + (uint64_t)k * 0x10;
+			if (nmods)	/* a frame in one of the extra modules, its code a page in */
+				pcs[k] = MOD_BASE + ((s * 16u + (unsigned)k) % nmods) * MOD_STRIDE + 0x1000 +
+					 (uint64_t)k * 0x10;
+		}
 		rec(HMO_REC_STACK, &st, sizeof st, pcs, sizeof pcs);
 	}
 	uint64_t x = 88172645463325252ull;

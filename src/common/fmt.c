@@ -32,6 +32,41 @@ void fmt_str(struct fmt_buf *b, const char *s)
 		fmt_char(b, *s++);
 }
 
+void fmt_shown(struct fmt_buf *b, const char *s, size_t n, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t out = 0, start = b->len;
+
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : 'x';
+		size_t k = c >= 0x20 && c != 0x7f ? 1 : e == 'x' ? 4 : 2;
+		if (out + k > max) {
+			/* not in the middle of a UTF-8 character: back to its first byte */
+			if ((c & 0xc0) == 0x80 && !b->truncated) {
+				while (b->len > start && ((unsigned char)b->p[b->len - 1] & 0xc0) == 0x80)
+					b->len--;
+				if (b->len > start && (unsigned char)b->p[b->len - 1] >= 0xc0)
+					b->len--;
+				b->p[b->len] = '\0';
+			}
+			fmt_str(b, "\xe2\x80\xa6");
+			return;
+		}
+		out += k;
+		if (k == 1) {
+			fmt_char(b, (char)c);
+			continue;
+		}
+		fmt_char(b, '\\');
+		fmt_char(b, e);
+		if (k == 4) {
+			fmt_char(b, hex[c >> 4]);
+			fmt_char(b, hex[c & 15]);
+		}
+	}
+}
+
 static void put_digits(struct fmt_buf *b, uint64_t v, bool grouped)
 {
 	char tmp[32];

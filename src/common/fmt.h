@@ -22,6 +22,14 @@ void fmt_init(struct fmt_buf *b, char *mem, size_t cap);
 void fmt_str(struct fmt_buf *b, const char *s);
 void fmt_strn(struct fmt_buf *b, const char *s, size_t n);
 void fmt_char(struct fmt_buf *b, char c);
+/* Text from outside (a variable's name or value, a path), for a one-line message: at
+ * most the first N bytes of S (up to a NUL), with each control character as a C
+ * escape (\n, \t, \r, \x1b for ESC, \x7f) so that the line stays one line and a
+ * terminal sees no escape sequence; past MAX bytes of output the rest is left out
+ * and "\u2026" (an ellipsis, 3 bytes) put in its place. Other bytes, UTF-8 included,
+ * are copied as they are. */
+#define FMT_SHOWN_MAX 200
+void fmt_shown(struct fmt_buf *b, const char *s, size_t n, size_t max);
 /* Decimal, no grouping: 1234567 */
 void fmt_u64(struct fmt_buf *b, uint64_t v);
 /* Hexadecimal with 0x, no padding: 0x7f3a00000000 */

@@ -380,7 +380,7 @@ static void warn_bad(const struct hmo_option_desc *d, const char *value, const c
 	fmt_str(&b, "hmo: ");
 	fmt_str(&b, d->name);
 	fmt_str(&b, "=\"");
-	fmt_strn(&b, value, 200);
+	fmt_shown(&b, value, SIZE_MAX, FMT_SHOWN_MAX);
 	fmt_str(&b, "\" ");
 	fmt_str(&b, "is ");
 	fmt_str(&b, why);
@@ -432,9 +432,10 @@ int hmo_options_load(struct hmo_options *o, const char *(*get)(const char *name)
 	return warnings;
 }
 
-int hmo_options_check_unknown(char *const *envp, void (*warn)(const char *line))
+int hmo_options_check_unknown(char *const *envp, bool secure, void (*warn)(const char *line))
 {
 	int warnings = 0;
+	uint64_t ignored = 0;
 
 	for (; envp && *envp; envp++) {
 		const char *e = *envp;
@@ -443,6 +444,10 @@ int hmo_options_check_unknown(char *const *envp, void (*warn)(const char *line))
 
 		if (e[0] != 'H' || e[1] != 'M' || e[2] != 'O' || e[3] != '_')
 			continue;
+		if (secure) {
+			ignored++;
+			continue;
+		}
 		while (e[n] && e[n] != '=')
 			n++;
 		for (size_t i = 0; i < hmo_option_count && !known; i++) {
@@ -453,15 +458,28 @@ int hmo_options_check_unknown(char *const *envp, void (*warn)(const char *line))
 			known = (k == n && name[k] == '\0');
 		}
 		if (!known) {
-			char mem[256];
+			char mem[512];
 			struct fmt_buf b;
 			fmt_init(&b, mem, sizeof mem);
 			fmt_str(&b, "hmo: unknown variable ");
-			fmt_strn(&b, e, n < 100 ? n : 100);
+			fmt_shown(&b, e, n, FMT_SHOWN_MAX);
 			fmt_str(&b, " ignored (see the HMO_* list in hmo's README)");
 			warn(b.p);
 			warnings++;
 		}
+	}
+	if (ignored) {
+		/* The names are not echoed: whoever set them may not be whoever reads
+		 * this program's stderr. */
+		char mem[256];
+		struct fmt_buf b;
+		fmt_init(&b, mem, sizeof mem);
+		fmt_str(&b, "hmo: ");
+		fmt_u64(&b, ignored);
+		fmt_str(&b, ignored == 1 ? " HMO_* variable" : " HMO_* variables");
+		fmt_str(&b, " ignored: a set-user-ID, set-group-ID or capability-raising program reads none");
+		warn(b.p);
+		warnings++;
 	}
 	return warnings;
 }

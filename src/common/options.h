@@ -117,13 +117,17 @@ void hmo_options_defaults(struct hmo_options *o);
 extern uint64_t hmo_options_ram;
 
 /* Reads every row through `get` (secure_getenv in libhmo). A value that does not
- * parse or is out of range gives one line to `warn` (without a newline) and the
- * default. Returns the number of warnings. Uses no malloc. */
+ * parse or is out of range gives one line to `warn` (without a newline; the value
+ * escaped and cut, see fmt_shown) and the default. Returns the number of warnings.
+ * Uses no malloc. */
 int hmo_options_load(struct hmo_options *o, const char *(*get)(const char *name),
 		     void (*warn)(const char *line));
 
 /* Warns once for each HMO_* variable in `envp` that no row names: a misspelt
- * variable must not be silently ignored. Returns the number of warnings. */
-int hmo_options_check_unknown(char *const *envp, void (*warn)(const char *line));
+ * variable must not be silently ignored. `secure` (AT_SECURE: a set-user-ID,
+ * set-group-ID or capability-raising program) is where no HMO_* variable is read at
+ * all: one warning then says how many were there, and no name is echoed. Every name
+ * echoed is escaped and cut (fmt_shown). Returns the number of warnings. */
+int hmo_options_check_unknown(char *const *envp, bool secure, void (*warn)(const char *line));
 
 #endif

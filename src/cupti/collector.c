@@ -36,6 +36,7 @@
 
 #include <cupti.h>
 
+#include "common/fmt.h"
 #include "convert.h"
 
 #define API __attribute__((visibility("default")))
@@ -155,7 +156,11 @@ static int open_own(void)
 	snprintf(path, sizeof path, "%s/hmo-%s-%d.gpu.trace", dir, base, (int)getpid());
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "hmo: cannot create the GPU trace %s: %s; the GPU is not traced\n", path, strerror(errno));
+		char shown[FMT_SHOWN_MAX + 8];
+		struct fmt_buf b;
+		fmt_init(&b, shown, sizeof shown);
+		fmt_shown(&b, path, SIZE_MAX, FMT_SHOWN_MAX);
+		fprintf(stderr, "hmo: cannot create the GPU trace %s: %s; the GPU is not traced\n", shown, strerror(errno));
 		return -1;
 	}
 	struct hmo_trace_header h = { .magic = HMO_TRACE_MAGIC, .version = HMO_TRACE_VERSION, .header_size = sizeof h,

@@ -146,7 +146,7 @@ void hmo_init(void)
 	/* A passive copy reads the same variables as the first: it says nothing of them. */
 	hmo_options_load(&hmo_opt, get_option, passive ? quiet : hmo_warn);
 	extern char **environ;
-	hmo_options_check_unknown(environ, passive ? quiet : hmo_warn);
+	hmo_options_check_unknown(environ, getauxval(AT_SECURE) != 0, passive ? quiet : hmo_warn);
 	if (passive) {
 		/* Another libhmo is loaded: it has the pool, the statistics and the trace,
 		 * and this copy's API hands calls to it (instance.h). Its own hooks, which

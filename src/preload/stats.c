@@ -272,7 +272,7 @@ static int open_summary(void)
 		struct fmt_buf w;
 		fmt_init(&w, line, sizeof line);
 		fmt_str(&w, "hmo: cannot create the HMO_STATS file ");
-		fmt_str(&w, mem);
+		fmt_shown(&w, mem, SIZE_MAX, FMT_SHOWN_MAX);
 		fmt_str(&w, ": ");
 		fmt_str(&w, strerrordesc_np(errno) ? strerrordesc_np(errno) : "error");
 		fmt_str(&w, "; writing the summary to stderr");

@@ -575,6 +575,10 @@ pattern:
 		hmo_expand_path(&b, hmo_opt.trace.path);
 	}
 	size_t base = b.len;
+	if (b.truncated) {	/* never a file of a cut name */
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	fd = open(name, flags, 0600);
 	for (int i = 1; fd < 0 && errno == EEXIST && i <= 9; i++) {
 		b.len = base;
@@ -582,28 +586,46 @@ pattern:
 		fmt_u64(&b, (uint64_t)i);
 		fd = open(name, flags, 0600);
 	}
-	return b.truncated ? -1 : fd;
+	return fd;
 }
 
+/* The trace could not start (no file, or its first write failed): one line, no
+ * file left behind, and the program runs on untraced. */
+static void start_failed(const char *name, int fd, int err)
+{
+	char line[512];
+	struct fmt_buf w;
+
+	if (fd >= 0) {
+		close(fd);
+		unlink(name);
+	}
+	hmo_tracing = false;
+	fmt_init(&w, line, sizeof line);
+	fmt_str(&w, "hmo: trace ");
+	fmt_shown(&w, name, SIZE_MAX, FMT_SHOWN_MAX);
+	fmt_str(&w, ": ");
+	fmt_str(&w, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
+	fmt_str(&w, "; tracing off");
+	hmo_warn(w.p);
+}
+
+/* The header and the process record go out in one write: when that fails (a full
+ * disk, EIO), the file is removed rather than left empty or headless. */
 static void write_start(void)
 {
 	char cmd[4096], exe[1024], opts[2048], name[HMO_PATH_MAX + 64];
+	struct hmo_rec_process p;
+	struct hmo_rec r = { HMO_REC_PROCESS, 0, 0 };
+	char first[sizeof(struct hmo_trace_header) + sizeof r + sizeof p + sizeof exe + sizeof cmd +
+		   sizeof opts + 8];
 	struct timespec rt;
 	ssize_t cn, en;
+	size_t len;
 	int fd = open_trace(name, sizeof name);
 
 	if (fd < 0) {
-		char line[HMO_PATH_MAX + 160];
-		struct fmt_buf w;
-		int err = errno;
-		fmt_init(&w, line, sizeof line);
-		fmt_str(&w, "hmo: cannot create the trace file ");
-		fmt_str(&w, name);
-		fmt_str(&w, ": ");
-		fmt_str(&w, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
-		fmt_str(&w, "; the program runs untraced");
-		hmo_warn(w.p);
-		hmo_tracing = false;
+		start_failed(name, -1, errno);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -612,12 +634,6 @@ static void write_start(void)
 		.pid = (uint32_t)getpid(), .ppid = (uint32_t)getppid(), .start_ns = hmo_start_ns,
 		.start_real_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec,
 	};
-	if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
-		close(fd);
-		give_up(errno);
-		return;
-	}
-	trace_fd = fd;
 	cn = read_file("/proc/self/cmdline", cmd, sizeof cmd);
 	en = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[en > 0 ? en : 0] = '\0';
@@ -630,20 +646,34 @@ static void write_start(void)
 			fmt_char(&o, '\n');
 		}
 	}
-	struct hmo_rec_process p = {
+	p = (struct hmo_rec_process){
 		.threshold = hmo_opt.threshold, .copy_min = hmo_opt.trace_copy_min,
 		.exe_len = (uint32_t)strlen(exe), .cmdline_len = cn > 0 ? (uint32_t)cn : 0,
 		.options_len = (uint32_t)o.len, .backtrace_depth = (uint32_t)depth,
 	};
-	char strs[sizeof exe + sizeof cmd + sizeof opts];
-	size_t n = 0;
-	hmo_raw_memmove(strs + n, exe, p.exe_len), n += p.exe_len;
-	hmo_raw_memmove(strs + n, cmd, p.cmdline_len), n += p.cmdline_len;
-	hmo_raw_memmove(strs + n, opts, p.options_len), n += p.options_len;
-	lock(&spare);
-	put(&spare, HMO_REC_PROCESS, &p, sizeof p, strs, (uint32_t)n);
-	flush_locked(&spare);
-	unlock(&spare);
+	/* the header, then the record as put() lays it out: padded to 8 */
+	r.size = (uint32_t)sizeof p + p.exe_len + p.cmdline_len + p.options_len;
+	len = sizeof h + sizeof r + ((r.size + 7) & ~7u);
+	hmo_raw_memset(first, 0, len);
+	char *q = first;
+	hmo_raw_memmove(q, &h, sizeof h), q += sizeof h;
+	hmo_raw_memmove(q, &r, sizeof r), q += sizeof r;
+	hmo_raw_memmove(q, &p, sizeof p), q += sizeof p;
+	hmo_raw_memmove(q, exe, p.exe_len), q += p.exe_len;
+	hmo_raw_memmove(q, cmd, p.cmdline_len), q += p.cmdline_len;
+	hmo_raw_memmove(q, opts, p.options_len);
+	for (q = first; len;) {
+		ssize_t w = write(fd, q, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			start_failed(name, fd, w < 0 ? errno : ENOSPC);
+			return;
+		}
+		q += w;
+		len -= (size_t)w;
+	}
+	trace_fd = fd;
 }
 
 static void restart_countdown(struct hmo_slot *s, void *arg)

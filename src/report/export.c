@@ -5,8 +5,15 @@
  *                     faults and copy bandwidth, M events naming processes and threads.
  *                     The traces are streamed a second time, event by event.
  *   --flamegraph FILE folded stacks ("outer;...;inner value"), for flamegraph.pl or
- *                     speedscope, weighted by bytes, calls, faults or bytes copied.
- *   --csv DIR         one table per file: processes, calls, large, copies, sites. */
+ *                     speedscope, weighted by bytes, calls, faults or bytes copied. A
+ *                     frame is the program's name or a symbolized frame: in one, ';'
+ *                     (the separator) becomes ':' and a control character '?'.
+ *   --csv DIR         one table per file: processes, calls, large, copies, sites. A
+ *                     field is quoted (RFC 4180) when it holds a comma or a quote, and
+ *                     a control character in it is '?', as in the text report.
+ *
+ * Names in a trace (the program, its arguments, objects, symbols) are whatever the
+ * program had: a newline or a ';' must not break a line or a stack into two. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +24,18 @@
 #include "report.h"
 
 static const char *const outcome_name[] = { "", "pool hit", "pool new", "fallback", "failed" };
+
+static bool is_control(char c)
+{
+	return (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+/* A frame of a folded stack: no separator, no line break. */
+static void folded_frame(FILE *o, const char *s)
+{
+	for (; *s; s++)
+		fputc(*s == ';' ? ':' : is_control(*s) ? '?' : *s, o);
+}
 static const char *const backing_name[] = { "", "hugetlb", "THP", "4 KiB" };
 
 static const char *label(struct report *r, uint32_t proc, uint32_t stack)
@@ -205,9 +224,10 @@ int export_perfetto(struct report *r, const char *path)
 	struct model *m = r->m;
 	struct pf p = { NULL, UINT64_MAX, true };
 	FILE *o = fopen(path, "w");
+	char shown[REPORT_SHOWN];
 
 	if (!o) {
-		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
 	p.o = o;
@@ -269,7 +289,7 @@ int export_perfetto(struct report *r, const char *path)
 	}
 	fputs("\n]}\n", o);
 	if (fclose(o) != 0) {
-		fprintf(stderr, "hmo-report: writing %s failed: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: writing %s failed: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -293,10 +313,10 @@ int export_flamegraph(struct report *r, const char *path, const char *cost)
 	size_t n;
 	struct site **v = model_sites(r->m, &n);
 	FILE *o = fopen(path, "w");
-	char buf[512];
+	char buf[512], shown[REPORT_SHOWN];
 
 	if (!o) {
-		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 		free(v);
 		return -1;
 	}
@@ -307,19 +327,17 @@ int export_flamegraph(struct report *r, const char *path, const char *cost)
 		const char *exe = strrchr(p->exe, '/');
 		if (!c || !s->pcs)
 			continue;
-		fputs(exe ? exe + 1 : p->exe, o);
+		folded_frame(o, exe ? exe + 1 : p->exe);
 		for (uint32_t k = s->depth; k-- > 0;) {
 			report_frame(r, s, k, buf, sizeof buf);
-			for (char *q = buf; *q; q++)
-				if (*q == ';')
-					*q = ':';
-			fprintf(o, ";%s", buf);
+			fputc(';', o);
+			folded_frame(o, buf);
 		}
 		fprintf(o, ";%s %llu\n", report_fn_name(s->fn), (unsigned long long)c);
 	}
 	free(v);
 	if (fclose(o) != 0) {
-		fprintf(stderr, "hmo-report: writing %s failed: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: writing %s failed: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -327,26 +345,37 @@ int export_flamegraph(struct report *r, const char *path, const char *cost)
 
 /* ---- CSV ---------------------------------------------------------------------------- */
 
-static void cstr(FILE *o, const char *s)
+/* Text within a field: quotes doubled, control characters as '?'. */
+static void cfield_text(FILE *o, const char *s)
 {
-	fputc('"', o);
 	for (; s && *s; s++) {
 		if (*s == '"')
 			fputc('"', o);
-		fputc(*s == '\n' ? ' ' : *s, o);
+		fputc(is_control(*s) ? '?' : *s, o);
 	}
-	fputc('"', o);
+}
+
+/* A text field: quoted when it holds a comma or a quote. */
+static void cstr(FILE *o, const char *s)
+{
+	bool quote = s && strpbrk(s, ",\"");
+
+	if (quote)
+		fputc('"', o);
+	cfield_text(o, s);
+	if (quote)
+		fputc('"', o);
 }
 
 static FILE *csv_open(const char *dir, const char *name, const char *header)
 {
-	char path[4096];
+	char path[4096], shown[REPORT_SHOWN];
 	FILE *o;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	o = fopen(path, "w");
 	if (!o)
-		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 	else
 		fprintf(o, "%s\n", header);
 	return o;
@@ -365,10 +394,10 @@ int export_csv(struct report *r, const char *dir)
 	const struct model *m = r->m;
 	FILE *o;
 	int rc = 0;
-	char buf[512];
+	char buf[512], shown[REPORT_SHOWN];
 
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "hmo-report: %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, dir), strerror(errno));
 		return -1;
 	}
 	if (!(o = csv_open(dir, "processes.csv", "pid,ppid,exe,cmdline,duration_ns,end,end_status,peak_rss,"
@@ -443,6 +472,8 @@ int export_csv(struct report *r, const char *dir)
 		const struct site *s = v[i];
 		if (!s->allocs && !s->copies && !s->leaked)
 			continue;	/* a stack that only frees named */
+		/* the stack, its frames joined by " <- ", is always quoted: it is built
+		 * frame by frame */
 		fprintf(o, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,\"", m->procs[s->proc].pid,
 			report_fn_name(s->fn), (unsigned long long)s->allocs, (unsigned long long)s->alloc_bytes,
 			(unsigned long long)s->pool_hits, (unsigned long long)s->pool_new,
@@ -451,10 +482,8 @@ int export_csv(struct report *r, const char *dir)
 			(unsigned long long)s->leaked, (unsigned long long)s->leaked_bytes);
 		for (uint32_t k = 0; s->pcs && k < s->depth; k++) {
 			report_frame(r, s, k, buf, sizeof buf);
-			for (char *q = buf; *q; q++)
-				if (*q == '"')
-					*q = '\'';
-			fprintf(o, "%s%s", k ? " <- " : "", buf);
+			fputs(k ? " <- " : "", o);
+			cfield_text(o, buf);
 		}
 		fputs("\"\n", o);
 	}

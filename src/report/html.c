@@ -214,10 +214,10 @@ int export_html(struct report *r, const char *path)
 {
 	const struct model *m = r->m;
 	FILE *o = fopen(path, "w");
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], shown[REPORT_SHOWN];
 
 	if (!o) {
-		fprintf(stderr, "hmo-report: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
 	fputs("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>hmo report</title>\n"
@@ -257,7 +257,7 @@ int export_html(struct report *r, const char *path)
 		fputs("<li>Nothing to change: no rule fired.</li>", o);
 	fputs("</ul>\n</body></html>\n", o);
 	if (fclose(o) != 0) {
-		fprintf(stderr, "hmo-report: writing %s failed: %s\n", path, strerror(errno));
+		fprintf(stderr, "hmo-report: writing %s failed: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -50,11 +50,11 @@ static void read_dir(struct model *m, const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char **names = NULL;
+	char **names = NULL, shown[REPORT_SHOWN];
 	size_t n = 0, cap = 0;
 
 	if (!d) {
-		fprintf(stderr, "hmo-report: %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, dir), strerror(errno));
 		m->files++;
 		m->files_failed++;
 		return;
@@ -78,7 +78,7 @@ static void read_dir(struct model *m, const char *dir)
 	}
 	closedir(d);
 	if (!n) {
-		fprintf(stderr, "hmo-report: %s: no *.trace files in this directory\n", dir);
+		fprintf(stderr, "hmo-report: %s: no *.trace files in this directory\n", report_shown(shown, dir));
 		m->files++;
 		m->files_failed++;
 	}
@@ -108,9 +108,11 @@ int main(int argc, char **argv)
 	bool json = false;
 	const char *perfetto = NULL, *flame = NULL, *cost = "bytes", *csv = NULL, *html = NULL;
 	struct model m;
+	char shown[REPORT_SHOWN];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	opterr = 0;	/* its lines would echo the argument raw: ours escape it */
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -119,7 +121,8 @@ int main(int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 1000) {
-				fprintf(stderr, "hmo-report: --top %s: not a number from 1 to 1000\n", optarg);
+				fprintf(stderr, "hmo-report: --top %s: not a number from 1 to 1000\n",
+					report_shown(shown, optarg));
 				return 2;
 			}
 			top = (unsigned)v;
@@ -137,7 +140,8 @@ int main(int argc, char **argv)
 		case 'c':
 			if (strcmp(optarg, "bytes") && strcmp(optarg, "count") && strcmp(optarg, "faults") &&
 			    strcmp(optarg, "copy")) {
-				fprintf(stderr, "hmo-report: --cost %s: not bytes, count, faults or copy\n", optarg);
+				fprintf(stderr, "hmo-report: --cost %s: not bytes, count, faults or copy\n",
+					report_shown(shown, optarg));
 				return 2;
 			}
 			cost = optarg;
@@ -151,8 +155,13 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			fprintf(stderr, "hmo-report: %s needs a value (see hmo-report --help)\n",
+				report_shown(shown, argv[optind - 1]));
+			return 2;
 		default:
-			usage(stderr);
+			fprintf(stderr, "hmo-report: unknown option %s (see hmo-report --help)\n",
+				report_shown(shown, optopt ? (char[]){ '-', (char)optopt, 0 } : argv[optind - 1]));
 			return 2;
 		}
 	}
@@ -176,7 +185,7 @@ int main(int argc, char **argv)
 	model_finish(&m);
 	FILE *o = stdout;
 	if (out && !(o = fopen(out, "w"))) {
-		fprintf(stderr, "hmo-report: %s: %s\n", out, strerror(errno));
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, out), strerror(errno));
 		model_free(&m);
 		return 1;
 	}

@@ -539,23 +539,86 @@ static void on_process(struct proc *p, const void *pl, uint32_t size)
 	p->options = xstrndup(s + r.exe_len + r.cmdline_len, r.options_len);
 }
 
-static void on_module(struct proc *p, const void *pl, uint32_t size)
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+/* The model's copy of a module path (the N bytes at S, up to a NUL): one per distinct
+ * path, however many records and processes name it. */
+static const char *intern_path(struct model *m, const char *s, size_t n)
+{
+	n = strnlen(s, n);
+	if ((m->npaths + 1) * 2 > m->cappaths) {
+		size_t cap = m->cappaths ? m->cappaths * 2 : 256;
+		char **t = xcalloc(cap, sizeof *t);
+		for (size_t i = 0; i < m->cappaths; i++) {
+			char *q = m->paths[i];
+			if (!q)
+				continue;
+			size_t j = hash_bytes(q, strlen(q)) & (cap - 1);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = q;
+		}
+		free(m->paths);
+		m->paths = t;
+		m->cappaths = cap;
+	}
+	size_t j = hash_bytes(s, n) & (m->cappaths - 1);
+	for (; m->paths[j]; j = (j + 1) & (m->cappaths - 1))
+		if (strncmp(m->paths[j], s, n) == 0 && m->paths[j][n] == '\0')
+			return m->paths[j];
+	m->paths[j] = xstrndup(s, n);
+	m->npaths++;
+	return m->paths[j];
+}
+
+static size_t mod_slot(const struct proc *p, uint64_t start, const char *path)
+{
+	return mix(start ^ (uint64_t)(uintptr_t)path * 0x9e3779b97f4a7c15ull) & (p->capmodset - 1);
+}
+
+/* Every generation (a dlopen, a dlclose) lists every object again: a record seen
+ * before, same address and path, is found in the process's set and dropped, so that
+ * reading takes time in proportion to the records and memory to the distinct ones. */
+static void on_module(struct model *m, struct proc *p, const void *pl, uint32_t size)
 {
 	struct hmo_rec_module r;
 
 	tr_get(&r, sizeof r, pl, size);
 	if (size < sizeof r || r.path_len > size - sizeof r || r.start >= r.end)
 		return;
-	const char *path = (const char *)pl + sizeof r;
-	for (size_t i = 0; i < p->nmods; i++)
-		if (p->mods[i].start == r.start && strlen(p->mods[i].path) == r.path_len &&
-		    memcmp(p->mods[i].path, path, r.path_len) == 0)
+	const char *path = intern_path(m, (const char *)pl + sizeof r, r.path_len);
+	if ((p->nmods + 1) * 2 > p->capmodset) {
+		free(p->modset);
+		p->capmodset = p->capmodset ? p->capmodset * 2 : 64;
+		p->modset = xcalloc(p->capmodset, sizeof *p->modset);
+		for (size_t i = 0; i < p->nmods; i++) {
+			size_t j = mod_slot(p, p->mods[i].start, p->mods[i].path);
+			while (p->modset[j])
+				j = (j + 1) & (p->capmodset - 1);
+			p->modset[j] = (uint32_t)i + 1;
+		}
+	}
+	size_t j = mod_slot(p, r.start, path);
+	for (; p->modset[j]; j = (j + 1) & (p->capmodset - 1)) {
+		const struct module *x = &p->mods[p->modset[j] - 1];
+		if (x->start == r.start && x->path == path)
 			return;
+	}
+	if (p->nmods == UINT32_MAX - 1)
+		return;
 	if (p->nmods == p->capmods) {
 		p->capmods = p->capmods ? p->capmods * 2 : 64;
 		p->mods = xrealloc(p->mods, p->capmods * sizeof *p->mods);
 	}
-	p->mods[p->nmods++] = (struct module){ r.start, r.end, r.bias, xstrndup(path, r.path_len) };
+	p->modset[j] = (uint32_t)p->nmods + 1;
+	p->mods[p->nmods++] = (struct module){ r.start, r.end, r.bias, path };
 }
 
 static void on_stack(struct model *m, uint32_t pi, const void *pl, uint32_t size)
@@ -689,7 +752,7 @@ int model_read(struct model *m, const char *path)
 			on_process(p, pl, size);
 			break;
 		case HMO_REC_MODULE:
-			on_module(p, pl, size);
+			on_module(m, p, pl, size);
 			break;
 		case HMO_REC_STACK:
 			on_stack(m, pi, pl, size);
@@ -800,12 +863,14 @@ void model_free(struct model *m)
 		free(p->cmdline);
 		free(p->options);
 		free(p->source);
-		for (size_t k = 0; k < p->nmods; k++)
-			free(p->mods[k].path);
 		free(p->mods);
+		free(p->modset);
 		free(p->series);
 	}
 	free(m->procs);
+	for (size_t i = 0; i < m->cappaths; i++)
+		free(m->paths[i]);
+	free(m->paths);
 	for (size_t i = 0; i < m->capsites; i++) {
 		if (m->sites[i]) {
 			free(m->sites[i]->pcs);

@@ -26,9 +26,11 @@ void lh_merge(struct lhist *into, const struct lhist *from);
  * within the smallest and largest value seen. */
 uint64_t lh_quantile(const struct lhist *h, double q);
 
+/* A loaded object of one process. The path is the model's one copy of it: a path
+ * named by many records or processes is kept once. */
 struct module {
 	uint64_t start, end, bias;
-	char *path;
+	const char *path;
 };
 
 /* One call site: an interned stack of one process, and what happened there. */
@@ -82,8 +84,11 @@ struct proc {
 		peak_pool_cached;
 	bool counted;				/* a COUNTERS record was seen */
 	struct hmo_rec_fn fn[FN_COUNT];		/* counters summed over threads */
-	struct module *mods;
+	struct module *mods;			/* in the order first seen */
 	size_t nmods, capmods;
+	uint32_t *modset;			/* 1 + index into mods, open addressing on
+						 * (start, path): a record seen before is dropped */
+	size_t capmodset;
 	struct point *series;
 	size_t nseries, capseries, stride, seen;
 	uint64_t records;
@@ -145,6 +150,8 @@ struct model {
 	uint64_t events, large_frees;
 	uint64_t files, files_failed, warnings;
 	uint64_t time_series;			/* samples seen, all processes */
+	char **paths;				/* module paths, interned: open addressing */
+	size_t npaths, cappaths;
 };
 
 void model_init(struct model *m);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/fmt.h"
 #include "common/trace.h"
 
 struct tr_reader {
@@ -24,7 +25,8 @@ struct tr_reader {
 	size_t cap, len, pos;	/* bytes in buf, and where the next record starts */
 	bool eof;
 	uint64_t records;
-	char msg[320];		/* why reading stopped early, or why open failed */
+	char name[FMT_SHOWN_MAX + 8];	/* the path, escaped and cut, for messages */
+	char msg[400];		/* why reading stopped early, or why open failed */
 };
 
 /* Opens a trace and checks its header. 0, or -1 with r->msg saying why (no such

@@ -174,6 +174,15 @@ void report_json_str(FILE *o, const char *s)
 	fputc('"', o);
 }
 
+const char *report_shown(char *buf, const char *s)
+{
+	struct fmt_buf b;
+
+	fmt_init(&b, buf, REPORT_SHOWN);
+	fmt_shown(&b, s, SIZE_MAX, FMT_SHOWN_MAX);
+	return buf;
+}
+
 const char *report_end(const struct proc *p)
 {
 	if (!p->ended)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "common/fmt.h"
 #include "model.h"
 
 enum site_order { BY_BYTES, BY_CALLS, BY_FAULTS, BY_COPY, BY_LEAK, NORDERS };
@@ -52,6 +53,11 @@ const char *report_ns(char *buf, uint64_t ns);		/* 12.0 ms */
 const char *fmt_gbs(char *buf, uint64_t mbs);		/* MB/s as GB/s: 11.7 */
 const char *fmt_opt_size(char *buf, uint64_t v);	/* as an HMO_* size: 256K */
 double report_pct(uint64_t a, uint64_t b);
+/* S as a line on stderr shows it: control characters as C escapes, cut after
+ * FMT_SHOWN_MAX bytes (fmt_shown); BUF holds REPORT_SHOWN bytes. A path or an
+ * argument can hold anything, a newline or a terminal's escape sequence. */
+#define REPORT_SHOWN (FMT_SHOWN_MAX + 8)
+const char *report_shown(char *buf, const char *s);
 /* s as a JSON string, quoted and escaped (json.c and export.c). */
 void report_json_str(FILE *o, const char *s);
 

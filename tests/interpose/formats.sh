@@ -93,6 +93,57 @@ for want in ("Memory over time", "Allocation sizes", "Copy bandwidth", "Top call
         fail("html: no section " + want)
 PY
 
+# Names from a trace are the program's: an executable named with a comma, a semicolon,
+# a quote, a newline and an escape, run with such arguments, and frames in an object
+# named so (bench/mktrace). CSV fields hold no control character (shown as ?, as in the
+# text report) and are quoted per RFC 4180; a folded line is "frame;frame... count",
+# its frames without ';' (shown as ':') or control characters.
+odd=$(printf 't,x;y"q\n\033[2Jz')
+mkdir odd odd-tr
+cp "$T/t_trace" "odd/$odd" || fail "cannot copy t_trace to an odd name"
+HMO_TRACE="$WORK/odd-tr" run_hmo "odd/$odd" "$(printf 'a,b;c"d\ne\033[0m')" >/dev/null ||
+	fail "t_trace under an odd name"
+"$BUILDDIR/bench/mktrace" odd-tr/synthetic.trace 100 64 "/nonexistent/$odd.so" || fail "mktrace"
+"$report" --flamegraph odd.folded --csv odd-csv odd-tr >/dev/null 2>err || { cat err; fail "exports of odd names"; }
+python3 - <<'PY' || exit 1
+import csv, re, sys
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+shown = 't,x;y"q??[2Jz'	# the name as CSV shows it
+for name in ("processes", "sites"):
+    text = open("odd-csv/%s.csv" % name, newline="").read()
+    if re.search(r"[\x00-\x1f\x7f]", text.replace("\n", "")):
+        fail("%s.csv: a control character in a field" % name)
+    rows = list(csv.reader(open("odd-csv/%s.csv" % name, newline="")))
+    if any(len(r) != len(rows[0]) for r in rows):
+        fail("%s.csv: rows of different widths: %r" % (name, rows))
+procs = list(csv.DictReader(open("odd-csv/processes.csv", newline="")))
+if not any(p["exe"].endswith("/" + shown) for p in procs):
+    fail("processes.csv: exe not %r: %r" % (shown, [p["exe"] for p in procs]))
+if not any(p["cmdline"].endswith("/%s a,b;c\"d?e?[0m" % shown) for p in procs):
+    fail("processes.csv: cmdline: %r" % [p["cmdline"] for p in procs])
+sites = list(csv.DictReader(open("odd-csv/sites.csv", newline="")))
+if not any(shown + ".so+0x" in s["stack"] for s in sites):
+    fail("sites.csv: no frame in the odd object: %r" % [s["stack"] for s in sites][:3])
+
+folded = open("odd.folded", newline="").read()
+if re.search(r"[\x00-\x09\x0b-\x1f\x7f]", folded):
+    fail("folded: a control character")
+lines = folded.split("\n")[:-1]
+for l in lines:
+    m = re.match(r"^([^;]+(;[^;]+)*) (\d+)$", l)
+    if not m:
+        fail("folded: not 'frame;frame... count': %r" % l)
+folded_name = shown.replace(";", ":")
+if not any(l.startswith(folded_name + ";") for l in lines):
+    fail("folded: no stack of %r: %r" % (folded_name, lines[:3]))
+if not any(";" + folded_name + ".so+0x" in l for l in lines):
+    fail("folded: no frame in the odd object: %r" % lines[:3])
+PY
+
 # Bad export targets: one line, status 1, and the report itself still printed.
 "$report" --csv /proc/nonexistent/x tr >out 2>err; [ $? -eq 1 ] || fail "--csv into /proc: status"
 grep -q '^hmo-report: 1 process' out || fail "--csv failure lost the report"

@@ -79,8 +79,60 @@ kill -0 $pid 2>/dev/null && { kill -KILL $pid; fail "hmo-run did not end on SIGT
 wait $pid; rc=$?
 [ $rc -eq 143 ] || fail "status $rc after SIGTERM, expected 143"
 
-# Bad usage: one line, status 2, nothing run.
-"$run" --no-such-option=1 -- touch ran 2>err; rc=$?
-[ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] || { cat err; fail "unknown option not refused cleanly"; }
+# --trace=DIR that does not exist is made, as mkdir -p would, and the report printed;
+# a relative one is where hmo-run ran, even for a command that changes directory.
+"$run" --trace="$WORK/new/deeper" -o report -- "$T/t_counts" 2>err || { cat err; fail "--trace=DIR, a new DIR"; }
+ls new/deeper/hmo-t_counts-*.trace >/dev/null 2>&1 || { ls -lR new; fail "--trace=DIR: DIR not made"; }
+grep -q '^hmo-report: 1 process' report || { cat report err; fail "--trace=DIR, a new DIR: no report"; }
+"$run" --trace=rel -o report -- sh -c 'cd / && exec "$0"' "$T/t_counts" 2>err || { cat err; fail "--trace=rel"; }
+ls rel/hmo-t_counts-*.trace >/dev/null 2>&1 || { ls -la . rel; fail "--trace=rel: no trace in ./rel"; }
+grep -q '^hmo-report: 2 processes' report || { cat report err; fail "--trace=rel: no report of both processes"; }
+# ... and one that cannot be made: one line, a non-zero status, nothing run.
+: >afile
+for dir in afile/sub afile; do
+	"$run" --trace="$dir" -- touch ran 2>err; rc=$?
+	[ $rc -ne 0 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] &&
+		grep -q "^hmo-run: cannot create trace directory $dir: ." err ||
+		{ cat err; ls; fail "--trace=$dir: status $rc, expected one line and nothing run"; }
+done
+
+# Paths are never glob-expanded: with files here that the patterns match, each
+# export and -o write a file of that very name, and nothing else is written or read.
+echo keep >a.html; echo keep >b.html; echo keep >a.json; echo keep >a.folded; echo keep >a.txt
+mkdir a.csv
+"$run" --html='*.html' --perfetto='*.json' --flamegraph='*.folded' --csv='*.csv' -o '*.txt' \
+	-- "$T/t_counts" 2>err || { cat err; fail "exports named with glob characters"; }
+[ ! -s err ] || { cat err; fail "exports named with glob characters: something on stderr"; }
+for f in a.html b.html a.json a.folded a.txt; do
+	[ "$(cat $f)" = keep ] || fail "$f was overwritten"
+done
+[ -z "$(ls a.csv)" ] || fail "a.csv was written into"
+grep -q '<html' '*.html' && [ -s '*.json' ] && [ -s '*.folded' ] && [ -s '*.csv/processes.csv' ] &&
+	grep -q '^hmo-report: 1 process' '*.txt' || { ls -la; fail "the files named *.html ... were not all written"; }
+"$run" --html='my report.html' -- "$T/t_counts" 2>/dev/null || fail "--html with a space"
+grep -q '<html' 'my report.html' || fail "--html='my report.html' not written"
+
+# Bad usage: one line in hmo-run's words, status 2, nothing run.
+nl='
+'
+for bad in --no-such-option=1 --stats.hist=1 '--thresh$old=2M' --no-such-flag -x --=1 "--a b=1" \
+	"--stats${nl}hist=1"; do
+	"$run" "$bad" -- touch ran 2>err; rc=$?
+	[ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] || { cat err; fail "$bad: not refused cleanly"; }
+	want=$(printf 'hmo-run: unknown option %s (see hmo-run --help)' "$bad" | sed 's/$/\\n/' | tr -d '\n' |
+		sed 's/\\n$//')
+	[ "$(cat err)" = "$want" ] || { cat err; fail "$bad: expected '$want'"; }
+done
+# ... and a long one, with an escape in it, in one short line: the escape as \x1b.
+long=$(head -c 100000 /dev/zero | tr '\0' a)
+"$run" "--x$(printf '\033')[2J=$long" -- touch ran 2>err; rc=$?
+[ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] && [ "$(wc -c <err)" -le 300 ] &&
+	grep -qF 'hmo-run: unknown option --x\x1b[2J=aaaa' err && grep -qF 'aaa… (see hmo-run --help)' err ||
+	{ head -c 400 err; fail "a long option with an escape not refused in one short line"; }
+for opt in --html --perfetto --flamegraph --csv --output; do
+	"$run" "$opt" -- touch ran 2>err; rc=$?
+	[ $rc -eq 2 ] && [ ! -e ran ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "^hmo-run: $opt needs a value" err ||
+		{ cat err; fail "$opt without a value: not refused cleanly"; }
+done
 "$run" 2>/dev/null; [ $? -eq 2 ] || fail "no command: expected status 2"
 exit 0

@@ -25,3 +25,27 @@ one_line HMO_POOL_MAX=200% 'HMO_POOL_MAX="200%" is not a percentage from 1% to 1
 # Good values print nothing.
 HMO_THRESHOLD=2M HMO_STATS=0 HMO_STATS_HIST=off run_hmo "$T/t_counts" 2>err
 [ ! -s err ] || { cat err; fail "valid values printed something"; }
+
+# One line means one line: every variable given a value with a newline, an escape
+# and 128 KiB of text warns in one line, with the control characters as C escapes
+# (no raw ESC reaches the terminal) and the value cut after 200 bytes with "…".
+esc=$(printf '\033')
+nl='
+'
+long=$(head -c 130000 /dev/zero | tr '\0' a)
+for v in $("$BUILDDIR/hmo-options" | awk '{ print $1 }'); do
+	env "$v=x${nl}y${esc}[2Jz$long" LD_PRELOAD="$LIBHMO" "$T/t_counts" >out 2>err; rc=$?
+	[ $rc -eq $want_rc ] || fail "$v with a long value: exit status $rc, expected $want_rc"
+	[ "$(wc -l <err)" -eq 1 ] || { head -c 600 err; fail "$v with a long value: expected one line on stderr"; }
+	! grep -q "$esc" err || fail "$v: a raw ESC reached stderr"
+	grep -qF "$v=\"x\\ny\\x1b[2Jzaaa" err && grep -qF "aaa…\" is " err && [ "$(wc -c <err)" -le 600 ] ||
+		{ head -c 600 err; fail "$v: the value not escaped and cut"; }
+done
+# ... and so does an unknown variable's name.
+env "HMO_A${nl}B${esc}[2J=1" LD_PRELOAD="$LIBHMO" "$T/t_counts" >out 2>err
+[ "$(wc -l <err)" -eq 1 ] && grep -qxF 'hmo: unknown variable HMO_A\nB\x1b[2J ignored (see the HMO_* list in hmo'"'"'s README)' err ||
+	{ cat err; fail "an unknown name with a newline and an escape: not one escaped line"; }
+env "HMO_$long=1" LD_PRELOAD="$LIBHMO" "$T/t_counts" >out 2>err
+[ "$(wc -l <err)" -eq 1 ] && [ "$(wc -c <err)" -le 300 ] && grep -qF 'aaa… ignored' err ||
+	{ head -c 600 err; fail "an unknown name of 128 KiB: not one short line"; }
+exit 0

@@ -85,6 +85,30 @@ START_TEST(truncation_is_safe)
 }
 END_TEST
 
+START_TEST(shown)
+{
+	char m[64];
+	struct fmt_buf b;
+
+	/* control characters as C escapes; UTF-8 and the rest as they are */
+	FMT(fmt_shown(&b_, "a\nb\tc\rd\033[2J\x7f\x01 caf\xc3\xa9", SIZE_MAX, 200),
+	    "a\\nb\\tc\\rd\\x1b[2J\\x7f\\x01 caf\xc3\xa9");
+	/* at most N bytes of the source, and MAX of output, then an ellipsis */
+	FMT(fmt_shown(&b_, "abcdef", 3, 200), "abc");
+	FMT(fmt_shown(&b_, "abcdef", SIZE_MAX, 4), "abcd\xe2\x80\xa6");
+	FMT(fmt_shown(&b_, "abcdef", SIZE_MAX, 6), "abcdef");
+	/* an escape is not split, nor is a UTF-8 character */
+	FMT(fmt_shown(&b_, "ab\033", SIZE_MAX, 4), "ab\xe2\x80\xa6");
+	FMT(fmt_shown(&b_, "ab\xc3\xa9z", SIZE_MAX, 3), "ab\xe2\x80\xa6");
+	FMT(fmt_shown(&b_, "ab\xc3\xa9z", SIZE_MAX, 4), "ab\xc3\xa9\xe2\x80\xa6");
+	/* into a full buffer: cut, never overflowed */
+	fmt_init(&b, m, 6);
+	fmt_shown(&b, "\n\n\n\n", SIZE_MAX, 200);
+	ck_assert(b.truncated);
+	ck_assert_str_eq(m, "\\n\\n\\");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fmt");
@@ -95,6 +119,7 @@ int main(void)
 	tcase_add_test(t, fixed_and_size_option);
 	tcase_add_test(t, padding);
 	tcase_add_test(t, truncation_is_safe);
+	tcase_add_test(t, shown);
 	suite_add_tcase(s, t);
 	return unit_run(s, CK_FORK);
 }

@@ -1,5 +1,6 @@
 /* The option parsers and the table loader: every type, every malformed form. */
 #include "unit.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,7 @@ END_TEST
 
 static const char *const *fake_env;
 static char warned[8][512];
+static size_t warned_len[8];
 static int nwarned;
 
 static const char *fake_get(const char *name)
@@ -182,8 +184,10 @@ static const char *fake_get(const char *name)
 
 static void fake_warn(const char *line)
 {
-	if (nwarned < 8)
+	if (nwarned < 8) {
 		strncpy(warned[nwarned], line, sizeof warned[0] - 1);
+		warned_len[nwarned] = strlen(line);
+	}
 	nwarned++;
 }
 
@@ -288,9 +292,77 @@ START_TEST(unknown_variables)
 
 	nwarned = 0;
 	memset(warned, 0, sizeof warned);
-	ck_assert_int_eq(hmo_options_check_unknown(env, fake_warn), 2);
+	ck_assert_int_eq(hmo_options_check_unknown(env, false, fake_warn), 2);
 	ck_assert_ptr_nonnull(strstr(warned[0], "unknown variable HMO_TRESHOLD"));
 	ck_assert_ptr_nonnull(strstr(warned[1], "unknown variable HMO_"));
+}
+END_TEST
+
+/* A line of ours holds no control character: what a user wrote (a value, a name)
+ * is echoed with C escapes, and cut. */
+static void assert_one_line(const char *line)
+{
+	for (const char *p = line; *p; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 && *p != 0x7f, "control character 0x%02x in \"%s\"",
+			      (unsigned char)*p, line);
+}
+
+START_TEST(values_shown_on_one_line)
+{
+	/* Every row, given a value with a newline, an escape and 128 KiB of text: one
+	 * warning, on one line, with the value's start escaped and its rest cut. */
+	static char big[(128 << 10) + 64];
+	static const char *env[] = { big, NULL };
+	struct hmo_options o;
+
+	for (size_t i = 0; i < hmo_option_count; i++) {
+		const char *name = hmo_option_table[i].name;
+		int n = snprintf(big, sizeof big, "%s=x\n\033[2Jy", name);
+		memset(big + n, 'a', sizeof big - 1 - (size_t)n);
+		big[sizeof big - 1] = '\0';
+		load(env, &o);
+		ck_assert_msg(nwarned == 1, "%s: %d warnings", name, nwarned);
+		assert_one_line(warned[0]);
+		ck_assert_msg(strstr(warned[0], "=\"x\\n\\x1b[2Jyaaa"), "%s: %s", name, warned[0]);
+		/* at most 200 bytes of the value, then "..." */
+		const char *v = strchr(warned[0], '"') + 1, *end = strstr(v, "\xe2\x80\xa6\"");
+		ck_assert_msg(end && end - v <= 200, "%s: %s", name, warned[0]);
+		ck_assert_uint_lt(warned_len[0], 511);
+	}
+}
+END_TEST
+
+START_TEST(unknown_names_shown_on_one_line)
+{
+	static char big[(128 << 10) + 64];
+	char *env[] = { "HMO_A\nB\033[2J=1", big, NULL };
+
+	strcpy(big, "HMO_");
+	memset(big + 4, 'Z', sizeof big - 8);
+	strcpy(big + sizeof big - 4, "=1");
+	nwarned = 0;
+	ck_assert_int_eq(hmo_options_check_unknown(env, false, fake_warn), 2);
+	assert_one_line(warned[0]);
+	assert_one_line(warned[1]);
+	ck_assert_str_eq(warned[0], "hmo: unknown variable HMO_A\\nB\\x1b[2J ignored (see the HMO_* list in hmo's README)");
+	ck_assert_ptr_nonnull(strstr(warned[1], "ZZZ\xe2\x80\xa6 ignored"));
+	ck_assert_uint_lt(warned_len[1], 300);
+}
+END_TEST
+
+START_TEST(unknown_names_not_echoed_when_secure)
+{
+	/* A set-user-ID program reads no HMO_* variable: one line says how many there
+	 * were, and none is named. */
+	char *env[] = { "HMO_TRESHOLD=2M", "HMO_STATS=1", "PATH=/bin", "HMO_A\n\033[2J=1", NULL };
+	char *none[] = { "PATH=/bin", NULL };
+
+	nwarned = 0;
+	ck_assert_int_eq(hmo_options_check_unknown(env, true, fake_warn), 1);
+	ck_assert_str_eq(warned[0], "hmo: 3 HMO_* variables ignored: a set-user-ID, set-group-ID or "
+				    "capability-raising program reads none");
+	nwarned = 0;
+	ck_assert_int_eq(hmo_options_check_unknown(none, true, fake_warn), 0);
 }
 END_TEST
 
@@ -352,6 +424,9 @@ int main(void)
 	tcase_add_test(l, bad_output_keeps_default);
 	tcase_add_test(l, long_value_is_cut_in_the_warning);
 	tcase_add_test(l, unknown_variables);
+	tcase_add_test(l, values_shown_on_one_line);
+	tcase_add_test(l, unknown_names_shown_on_one_line);
+	tcase_add_test(l, unknown_names_not_echoed_when_secure);
 	tcase_add_test(l, table_defaults_parse);
 	tcase_add_test(p, enum_forms);
 	tcase_add_test(p, ms_forms);

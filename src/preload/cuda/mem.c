@@ -519,7 +519,7 @@ static void start_cupti(void)
 		struct fmt_buf w;
 		fmt_init(&w, line, sizeof line);
 		fmt_str(&w, "hmo: CUPTI unavailable: cannot load ");
-		fmt_str(&w, path);
+		fmt_shown(&w, path, SIZE_MAX, FMT_SHOWN_MAX);
 		fmt_str(&w, " (");
 		fmt_str(&w, dlerror() ? "see dlerror" : "no hmo_cupti_start");
 		fmt_str(&w, "); the GPU is not traced");
