@@ -47,7 +47,7 @@ static COLD void *frame_alloc(size_t n, size_t align, bool zero)
 			p = hmo_real.calloc(1, n);
 		else
 			p = align > 16 ? hmo_real.memalign(align, n) : hmo_real.malloc(n);
-		if (p || tries || !pool_give_back())
+		if (p || tries || !pool_give_back(n))
 			return p;
 	}
 }
@@ -57,7 +57,7 @@ static COLD void *frame_alloc(size_t n, size_t align, bool zero)
 static COLD bool out_of_memory(size_t n)
 {
 	int saved_errno = errno;
-	bool again = n && pool_give_back();
+	bool again = n && n != SIZE_MAX && pool_give_back(n);
 
 	errno = saved_errno;
 	return again;
@@ -477,8 +477,14 @@ static int set_limit(pid_t pid, int resource, const void *new, void *old)
 {
 	long rc = syscall(SYS_prlimit64, pid, resource, new, old);
 
-	if (new && (pid == 0 || pid == getpid()))
+	if (new && (pid == 0 || pid == getpid())) {
 		pool_rlimits_changed();
+		/* A limit lowered below what the reservation takes would fail the stack's
+		 * growth, threads and dlopen, which never reach hmo's hooks: the unused
+		 * reservation goes back now. */
+		if (rc == 0 && resource == RLIMIT_AS)
+			(void)pool_give_back(0);
+	}
 	return (int)rc;
 }
 

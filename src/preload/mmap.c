@@ -146,7 +146,7 @@ HMO_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 			return MAP_FAILED;
 		uint64_t t0 = hmo_trace_t0();
 		void *p = hmo_real.mmap(addr, len, prot, flags, fd, off);
-		if (HMO_UNLIKELY(p == MAP_FAILED) && errno == ENOMEM && !hmo_tls.guard && pool_give_back())
+		if (HMO_UNLIKELY(p == MAP_FAILED) && errno == ENOMEM && !hmo_tls.guard && pool_give_back(len))
 			p = hmo_real.mmap(addr, len, prot, flags, fd, off);
 		p = advise(p, len, flags, __builtin_return_address(0));
 		if (HMO_UNLIKELY(hmo_tracing))
@@ -164,7 +164,7 @@ HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off
 		uint64_t t0 = hmo_trace_t0();
 		void *(*real)(void *, size_t, int, int, int, off_t) = hmo_real.mmap64 ? hmo_real.mmap64 : hmo_real.mmap;
 		void *p = real(addr, len, prot, flags, fd, off);
-		if (HMO_UNLIKELY(p == MAP_FAILED) && errno == ENOMEM && !hmo_tls.guard && pool_give_back())
+		if (HMO_UNLIKELY(p == MAP_FAILED) && errno == ENOMEM && !hmo_tls.guard && pool_give_back(len))
 			p = real(addr, len, prot, flags, fd, off);
 		p = advise(p, len, flags, __builtin_return_address(0));
 		if (HMO_UNLIKELY(hmo_tracing))

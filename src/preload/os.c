@@ -213,7 +213,8 @@ int os_pressure_avg10(const char *path)
 	return v * 100 + frac;
 }
 
-static void path_join(char *out, size_t cap, const char *a, const char *b, size_t blen, const char *c)
+/* False when the path did not fit: then it is not used. */
+static bool path_join(char *out, size_t cap, const char *a, const char *b, size_t blen, const char *c)
 {
 	struct fmt_buf f;
 
@@ -221,6 +222,7 @@ static void path_join(char *out, size_t cap, const char *a, const char *b, size_
 	fmt_str(&f, a);
 	fmt_strn(&f, b, blen);
 	fmt_str(&f, c);
+	return !f.truncated;
 }
 
 /* Walks from the group at `root`+`path` up to `root`, taking the smallest of the
@@ -230,20 +232,23 @@ static void walk_limits(struct os_memlimit *m, const char *root, const char *pat
 {
 	static const char *const v1_files[] = { "/memory.limit_in_bytes", NULL };
 	static const char *const v2_files[] = { "/memory.max", "/memory.high", NULL };
-	char file[256];
+	char file[512];
 
 	for (;;) {
 		for (const char *const *f = v2 ? v2_files : v1_files; *f; f++) {
-			path_join(file, sizeof file, root, path, len, *f);
+			if (!path_join(file, sizeof file, root, path, len, *f))
+				continue;
 			uint64_t v = os_read_u64(file);
-			/* v1 says "no limit" with a huge page-rounded number. */
-			if (v >= ((uint64_t)1 << 60) || (m->limit && v >= m->limit))
+			/* v1 says "no limit" with a huge page-rounded number; 0 is no usable
+			 * limit either. */
+			if (v == 0 || v >= ((uint64_t)1 << 60) || (m->limit && v >= m->limit))
+				continue;
+			if (!path_join(m->stat, sizeof m->stat, root, path, len, "/memory.stat"))
 				continue;
 			m->limit = v;
-			path_join(m->usage, sizeof m->usage, root, path, len,
-				  v2 ? "/memory.current" : "/memory.usage_in_bytes");
+			m->v2 = v2;
 			if (v2)
-				path_join(m->pressure, sizeof m->pressure, root, path, len, "/memory.pressure");
+				(void)path_join(m->pressure, sizeof m->pressure, root, path, len, "/memory.pressure");
 		}
 		if (len == 0)
 			return;
@@ -261,7 +266,7 @@ void os_memory_limit(struct os_memlimit *m)
 	struct stat st;
 
 	m->limit = 0;
-	m->usage[0] = '\0';
+	m->stat[0] = '\0';
 	path_join(m->pressure, sizeof m->pressure, "/proc/pressure/memory", "", 0, "");
 	if (n <= 0)
 		return;
@@ -275,6 +280,9 @@ void os_memory_limit(struct os_memlimit *m)
 			const char *path = c2 + 1;
 			size_t len = (size_t)(end - path);
 			if (len == 1 && path[0] == '/')
+				len = 0;
+			/* Outside the namespace's root ("/../x"): not under the mount. */
+			if (len >= 3 && !strncmp(path, "/..", 3))
 				len = 0;
 			if (c2 == c1 + 1 && line[0] == '0' && c1 == line + 1) {
 				bool unified = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
@@ -297,6 +305,7 @@ int os_vm_size(uint64_t *vm, uint64_t *data)
 {
 	char buf[128];
 	const char *p = buf;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
 	if (read_small("/proc/self/statm", buf, sizeof buf) <= 0)
 		return EIO;
@@ -308,9 +317,32 @@ int os_vm_size(uint64_t *vm, uint64_t *data)
 		while (*p == ' ')
 			p++;
 		if (field == 0)
-			*vm = v * 4096;
+			*vm = v * page;
 		else if (field == 5)
-			*data = v * 4096;
+			*data = v * page;
 	}
 	return 0;
+}
+
+uint64_t os_memory_anon(const struct os_memlimit *m)
+{
+	char buf[8192];
+	const char *key = m->v2 ? "anon " : "total_rss ";
+	size_t klen = strlen(key);
+
+	if (read_small(m->stat, buf, sizeof buf) <= 0)
+		return UINT64_MAX;
+	for (const char *line = buf; *line;) {
+		if (!strncmp(line, key, klen)) {
+			uint64_t v = 0;
+			for (const char *p = line + klen; *p >= '0' && *p <= '9'; p++)
+				v = v * 10 + (uint64_t)(*p - '0');
+			return v;
+		}
+		const char *nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return UINT64_MAX;
 }

@@ -42,10 +42,15 @@ size_t os_physical_memory(void);
  * where the limiting group's usage and pressure are read. */
 struct os_memlimit {
 	uint64_t limit;		/* bytes; 0 when no group limits the process */
-	char usage[256];	/* memory.current or memory.usage_in_bytes */
-	char pressure[256];	/* the group's memory.pressure, or /proc/pressure/memory */
+	char stat[512];		/* the limiting group's memory.stat */
+	bool v2;
+	char pressure[512];	/* the group's memory.pressure, or /proc/pressure/memory */
 };
 void os_memory_limit(struct os_memlimit *m);
+/* The group's anonymous memory (v2 "anon", v1 "total_rss"): what it cannot reclaim
+ * without swap. Page cache is left out: the kernel takes it back by itself.
+ * UINT64_MAX when it cannot be read. */
+uint64_t os_memory_anon(const struct os_memlimit *m);
 /* The process's address space and its data part (with the stack), in bytes, from
  * /proc/self/statm. */
 int os_vm_size(uint64_t *vm, uint64_t *data);

@@ -106,7 +106,11 @@ struct backing {
 struct recent {
 	void *p[RECENT_SLOTS];
 	size_t usable[RECENT_SLOTS];
+	size_t bytes;		/* held now, at most RECENT_MAX */
 };
+/* What the slots of a set may hold: frames kept from jemalloc cannot be split or
+ * merged for another size, so this is memory the program may find mapped anew. */
+#define RECENT_MAX ((size_t)64 << 20)
 
 struct node_set {
 	struct backing huge, main;
@@ -744,60 +748,87 @@ static int thp_align(const struct backing *b, size_t size, int flags)
  * would not exist under glibc, which unmaps a freed block: they are taken out, and
  * the live frames put in. Costs a read of /proc/self/statm per frame, only where a
  * limit is set. */
-static struct rlimit rl_as, rl_data;
-static int rl_known;	/* 0: read them again (set by pool_rlimits_changed) */
+static uint64_t rl_as = RLIM_INFINITY, rl_data = RLIM_INFINITY;
+/* Bumped by every change made here; the limits are read again when it moved since
+ * they were last read (a change during the read is seen at the next frame). */
+static unsigned rl_gen = 1, rl_seen;
 
 void pool_rlimits_changed(void)
 {
-	__atomic_store_n(&rl_known, 0, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&rl_gen, 1, __ATOMIC_RELEASE);
 }
 
 static bool within_rlimits(size_t size)
 {
-	struct rlimit as, data;
-	uint64_t vm = 0, vdata = 0, reserved, committed, live;
+	struct rlimit rl;
+	uint64_t vm = 0, vdata = 0, reserved, committed, live, as, data;
+	unsigned gen = __atomic_load_n(&rl_gen, __ATOMIC_ACQUIRE);
 
 	/* Read once, and again after the process changed them (the setrlimit and prlimit
 	 * hooks); a limit changed from outside (prlimit on this pid) is seen at the next
 	 * change made here. */
-	if (!__atomic_load_n(&rl_known, __ATOMIC_ACQUIRE)) {
-		if (getrlimit(RLIMIT_AS, &rl_as) != 0)
-			rl_as.rlim_cur = RLIM_INFINITY;
-		if (getrlimit(RLIMIT_DATA, &rl_data) != 0)
-			rl_data.rlim_cur = RLIM_INFINITY;
-		__atomic_store_n(&rl_known, 1, __ATOMIC_RELEASE);
+	if (gen != __atomic_load_n(&rl_seen, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&rl_as, getrlimit(RLIMIT_AS, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&rl_data, getrlimit(RLIMIT_DATA, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&rl_seen, gen, __ATOMIC_RELEASE);
 	}
-	as = rl_as;
-	data = rl_data;
-	if (as.rlim_cur == RLIM_INFINITY && data.rlim_cur == RLIM_INFINITY)
+	as = __atomic_load_n(&rl_as, __ATOMIC_RELAXED);
+	data = __atomic_load_n(&rl_data, __ATOMIC_RELAXED);
+	if (as == RLIM_INFINITY && data == RLIM_INFINITY)
 		return true;
 	if (os_vm_size(&vm, &vdata) != 0)
 		return true;
 	reserved = hmo_pool_size + live_map_len - __atomic_load_n(&st.given_back_bytes, __ATOMIC_RELAXED);
-	committed = __atomic_load_n(&st.extent_bytes, __ATOMIC_RELAXED);
+	/* Writable private memory of hmo's: what the pool made writable, and its map. */
+	committed = __atomic_load_n(&st.extent_bytes, __ATOMIC_RELAXED) + live_map_len;
 	live = __atomic_load_n(&st.live_bytes, __ATOMIC_RELAXED);
-	if (as.rlim_cur != RLIM_INFINITY && vm >= reserved && vm - reserved + live + size > as.rlim_cur)
+	if (as != RLIM_INFINITY && vm >= reserved && vm - reserved + live + size > as)
 		return false;
-	if (data.rlim_cur != RLIM_INFINITY && vdata >= committed &&
-	    vdata - committed + live + size > data.rlim_cur)
+	if (data != RLIM_INFINITY && vdata >= committed && vdata - committed + live + size > data)
 		return false;
 	return true;
 }
 
 static pthread_mutex_t give_back_lock = PTHREAD_MUTEX_INITIALIZER;
 
-bool pool_give_back(void)
+/* The reservation's part that no extent ever used: what giving back would free. */
+static uint64_t unused_reservation(void)
+{
+	uint64_t used = 0;
+
+	for (int i = 0; i < nsets; i++) {
+		const struct backing *bs[2] = { &sets[i].huge, &sets[i].main };
+		for (int k = 0; k < 2; k++)
+			if (bs[k]->on)
+				used += __atomic_load_n(&bs[k]->used, __ATOMIC_RELAXED);
+	}
+	return hmo_pool_size > used ? hmo_pool_size - used : 0;
+}
+
+bool pool_give_back(size_t need)
 {
 	struct rlimit as;
-	uint64_t freed = 0;
+	uint64_t freed = 0, vm = 0, data = 0;
+	bool was;
 
 	if (__atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) != POOL_READY ||
 	    __atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE) || getrlimit(RLIMIT_AS, &as) != 0 ||
-	    as.rlim_cur == RLIM_INFINITY)
+	    as.rlim_cur == RLIM_INFINITY || need > as.rlim_cur || os_vm_size(&vm, &data) != 0)
+		return false;
+	/* Only where the reservation is what stands in the way: the address space is
+	 * short now, and would not be without it. A request no limit allows (an
+	 * overflowed calloc, a probe) leaves the pool as it is. */
+	if (need && (vm + need <= as.rlim_cur || vm - unused_reservation() + need > as.rlim_cur))
+		return false;
+	/* A limit just lowered: when the process already uses half of it. */
+	if (!need && vm <= as.rlim_cur / 2)
 		return false;
 	hmo_guard_enter();
 	pthread_mutex_lock(&give_back_lock);
-	if (!hmo_pool_partial) {
+	was = hmo_pool_partial;
+	if (!was) {
 		/* Close every backing to new extents first, and say so before the holes
 		 * exist, so that nothing mapped there later is taken for the pool's. */
 		for (int i = 0; i < nsets; i++) {
@@ -826,7 +857,7 @@ bool pool_give_back(void)
 	}
 	pthread_mutex_unlock(&give_back_lock);
 	hmo_guard_leave();
-	return freed != 0;
+	return freed != 0 || was;	/* another thread just gave it back: worth a retry too */
 }
 
 int pool_ranges(uintptr_t lo[], uintptr_t hi[], int max)
@@ -877,9 +908,13 @@ void *pool_alloc(size_t size, size_t align, bool zero)
 
 /* Whether freed frames are kept in the sets' recent slots: not with no decay time
  * (then nothing may stay cached, and no ticker runs to flush them). */
+static bool recent_off;	/* no ticker could be started */
+
 static bool recent_on(void)
 {
-	return hmo_opt.pool_decay_ms != 0;
+	/* Not under a memory limit either: frames freed there are left to the kernel
+	 * at once (MADV_FREE), which a slot would delay. */
+	return hmo_opt.pool_decay_ms != 0 && !limited && !__atomic_load_n(&recent_off, __ATOMIC_RELAXED);
 }
 
 /* A recently freed frame of one of the two usable sizes, aligned to `align`. */
@@ -896,6 +931,7 @@ static void *recent_take(struct recent *r, size_t u1, size_t u2, size_t align)
 			continue;
 		/* Taken; another size may have been put there meanwhile. */
 		u = sallocx(p, 0);
+		__atomic_sub_fetch(&r->bytes, u, __ATOMIC_RELAXED);
 		if (u == u1 || u == u2)
 			return p;
 		dallocx(p, MALLOCX_TCACHE_NONE);
@@ -905,6 +941,10 @@ static void *recent_take(struct recent *r, size_t u1, size_t u2, size_t align)
 
 static bool recent_put(struct recent *r, void *p, size_t usable)
 {
+	if (__atomic_add_fetch(&r->bytes, usable, __ATOMIC_RELAXED) > RECENT_MAX) {
+		__atomic_sub_fetch(&r->bytes, usable, __ATOMIC_RELAXED);
+		return false;
+	}
 	for (int i = 0; i < RECENT_SLOTS; i++) {
 		void *none = NULL;
 		if (__atomic_load_n(&r->p[i], __ATOMIC_RELAXED))
@@ -913,6 +953,7 @@ static bool recent_put(struct recent *r, void *p, size_t usable)
 		if (__atomic_compare_exchange_n(&r->p[i], &none, p, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 			return true;
 	}
+	__atomic_sub_fetch(&r->bytes, usable, __ATOMIC_RELAXED);
 	return false;
 }
 
@@ -932,8 +973,10 @@ static void recent_flush(void)
 	for (int i = 0; i < nsets; i++)
 		for (int k = 0; k < RECENT_SLOTS; k++) {
 			void *p = __atomic_exchange_n(&sets[i].recent.p[k], NULL, __ATOMIC_ACQUIRE);
-			if (p)
+			if (p) {
+				__atomic_sub_fetch(&sets[i].recent.bytes, sallocx(p, 0), __ATOMIC_RELAXED);
 				dallocx(p, MALLOCX_TCACHE_NONE);
+			}
 		}
 }
 
@@ -957,7 +1000,7 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 			size_t u1 = nallocx(thp_size(&ns->main, size), thp_align(&ns->main, size, flags));
 			size_t u2 = ns->huge.on ? nallocx(size, flags) : u1;
 			if ((p = recent_take(&ns->recent, u1, u2, a)) != NULL && zero)
-				hmo_raw_memset(p, 0, size);
+				hmo_raw_memset(p, 0, sallocx(p, 0));	/* as MALLOCX_ZERO does */
 		}
 		if (!p && ns->huge.on && want != POOL_NO_HUGETLB)
 			p = mallocx(size, ns->huge.flags | flags);
@@ -1045,7 +1088,7 @@ static bool near_limit(void)
 
 	if (!limited)
 		return false;
-	used = os_read_u64(memlimit.usage);
+	used = os_memory_anon(&memlimit);
 	if (used != UINT64_MAX && used + margin >= memlimit.limit)
 		return true;
 	/* Tasks stalled on memory 10% of the last 10 s. */
@@ -1106,15 +1149,22 @@ static void start_ticker(void)
 	if (seen == me || !__atomic_compare_exchange_n(&ticker_pid, &seen, me, false, __ATOMIC_RELAXED,
 							__ATOMIC_RELAXED))
 		return;
-	if (hmo_opt.pool_decay_ms == 0 && !limited)
-		return;	/* jemalloc purges at once, and nothing watches a limit */
+	if (hmo_opt.pool_decay_ms == 0)
+		return;	/* jemalloc purges at once: nothing stays cached */
 	sigfillset(&all_sigs);
 	pthread_sigmask(SIG_SETMASK, &all_sigs, &old);
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, 128 * 1024);
-	if (pthread_create(&t, &a, ticker, (void *)(intptr_t)me) == 0)
+	/* glibc takes static TLS out of the stack: room for a program's large TLS. */
+	pthread_attr_setstacksize(&a, 1024 * 1024);
+	if (pthread_create(&t, &a, ticker, (void *)(intptr_t)me) == 0) {
 		pthread_setname_np(t, "hmo-pool");
+	} else {
+		/* Nothing would flush the slots: stop using them (decay then runs only
+		 * when the arenas are used, as jemalloc does by itself). */
+		__atomic_store_n(&recent_off, true, __ATOMIC_RELAXED);
+		recent_flush();
+	}
 	pthread_attr_destroy(&a);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -1122,6 +1172,7 @@ static void start_ticker(void)
 void pool_atfork_child(void)
 {
 	__atomic_store_n(&ticker_pid, 0, __ATOMIC_RELAXED);
+	pthread_mutex_init(&give_back_lock, NULL);	/* a thread of the parent may have held it */
 }
 
 uint64_t pool_read_limits(void)
@@ -1207,6 +1258,13 @@ void *pool_realloc(void *p, size_t size)
 		misuse("realloc", p);
 	hmo_guard_enter();
 	old = sallocx(p, 0);
+	if (size > old && !within_rlimits(size - old)) {
+		mark_live(p);
+		STAT_ADD(rlimit_refusals, 1);
+		hmo_guard_leave();
+		errno = ENOMEM;
+		return NULL;
+	}
 	grew = false;
 	struct backing *b = backing_of(p);
 	q = rallocx(p, thp_size(b, size), arena_flags(b) | thp_align(b, size, MALLOCX_ALIGN(4096)));
@@ -1280,7 +1338,9 @@ static int sample_backing(const struct backing *b, uint64_t bytes[64])
 {
 	static void *pages[BATCH];
 	static int status[BATCH];
-	size_t used = __atomic_load_n(&b->used, __ATOMIC_RELAXED);
+	/* After pool_give_back, only the kept part: the rest may be anybody's. */
+	size_t used = __atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE) ? b->kept
+									 : __atomic_load_n(&b->used, __ATOMIC_RELAXED);
 	size_t step = ((used / SAMPLES) + 4095) & ~(size_t)4095;
 	int taken = 0;
 

@@ -55,10 +55,11 @@ static inline bool hmo_pool_overlaps(const void *p, size_t len)
  * parts kept after pool_give_back. Returns how many (at most `max`). */
 int pool_ranges(uintptr_t lo[], uintptr_t hi[], int max);
 /* Under RLIMIT_AS, when the program's own allocator or mmap ran out of address
- * space: the part of the reserved range no frame ever used goes back to the kernel,
- * and the pool serves from what it has mapped. True when something was given back
- * (the caller then tries again). */
-bool pool_give_back(void);
+ * space for `need` bytes (0: the limit was lowered): the part of the reserved range
+ * no frame ever used goes back to the kernel, and the pool serves from what it has
+ * mapped. Only where that makes room for `need`. True when the caller should try
+ * again. */
+bool pool_give_back(size_t need);
 /* The process changed its RLIMIT_AS or RLIMIT_DATA (setrlimit, prlimit): the pool
  * reads them again before its next frame. */
 void pool_rlimits_changed(void);

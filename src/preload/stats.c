@@ -483,6 +483,14 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	emit_count(fd, b, "hmo: frame pool: near the cgroup's memory limit, cached memory was released ",
 		   p.pressure_purges, " times");
 	emit_count(fd, b, "hmo: frame pool: malloc_trim released cached memory ", p.trim_purges, " times");
+	emit_count(fd, b, "hmo: frame pool: frames refused under RLIMIT_AS or RLIMIT_DATA, as glibc's would be: ",
+		   p.rlimit_refusals, "");
+	if (p.given_back_bytes) {
+		fmt_str(b, "hmo: frame pool: the program ran short of address space under RLIMIT_AS; ");
+		fmt_bytes(b, p.given_back_bytes);
+		fmt_str(b, " of the pool's unused reservation went back to the kernel");
+		emit_line(fd, b);
+	}
 	emit_count(fd, b, "hmo: frame pool: hugetlb pages ran out ", p.hugetlb_refused,
 		   " times; those frames fell back to transparent huge pages");
 	/* Each reused byte is one that needed no fresh page; on 4 KiB pages that is a
