@@ -58,6 +58,11 @@ struct hmo_slot {
 	uint64_t sample_left;
 	struct hmo_fn_stats fn[FN_COUNT];
 	struct hmo_fn_lat lat[FN_COUNT];
+	/* The frame pool's counts of this thread (pool.c), kept here so that threads
+	 * cycling frames share no counter; not reset at fork, as the pool is not. */
+	struct hmo_pool_counts {
+		uint64_t allocs, reallocs, reused, reused_bytes, served_bytes, frees, freed_bytes;
+	} pool;
 };
 
 /* Each thread's state. Initial-exec TLS: reading it never calls malloc.

@@ -147,6 +147,28 @@ __thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")
 #define STAT_ADD(f, v) __atomic_fetch_add(&st.f, (v), __ATOMIC_RELAXED)
 #define STAT_SUB(f, v) __atomic_fetch_sub(&st.f, (v), __ATOMIC_RELAXED)
 
+/* Counts of frames served and freed: in the calling thread's slot (stats.c), with
+ * plain stores, when it has one (pool work runs under the guard, which keeps the
+ * slot in `saved`); else, for a thread that is exiting or has none yet, in `st`
+ * with atomics. Summed by pool_get_stats. */
+static struct hmo_pool_counts shared_counts;
+
+static struct hmo_pool_counts *counts(bool *own)
+{
+	struct hmo_slot *s = hmo_tls.saved;
+
+	*own = s && !hmo_tls.exiting;
+	return *own ? &s->pool : &shared_counts;
+}
+
+#define COUNT(c, own, f, v)                                                            \
+	do {                                                                           \
+		if (own)                                                               \
+			HMO_ADD((c)->f, (v));                                          \
+		else                                                                   \
+			__atomic_fetch_add(&(c)->f, (v), __ATOMIC_RELAXED);            \
+	} while (0)
+
 /* ---- extent hooks --------------------------------------------------------
  * jemalloc's convention: false means success for everything but alloc. */
 
@@ -1008,12 +1030,13 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 			p = mallocx(thp_size(&ns->main, size), arena_flags(&ns->main) | thp_align(&ns->main, size, flags));
 		if (p) {
 			size_t usable = sallocx(p, 0);
-			STAT_ADD(allocs, 1);
-			STAT_ADD(live_blocks, 1);
-			STAT_ADD(served_bytes, usable);
+			bool own;
+			struct hmo_pool_counts *c = counts(&own);
+			COUNT(c, own, allocs, 1);
+			COUNT(c, own, served_bytes, usable);
 			if (!grew) {
-				STAT_ADD(reused, 1);
-				STAT_ADD(reused_bytes, usable);
+				COUNT(c, own, reused, 1);
+				COUNT(c, own, reused_bytes, usable);
 			}
 			note_live(usable);
 			note_last(p, ns);
@@ -1230,9 +1253,10 @@ void pool_free(void *p)
 	hmo_guard_enter();
 	size_t usable = sallocx(p, 0);
 	STAT_SUB(live_bytes, usable);
-	STAT_ADD(freed_bytes, usable);
-	STAT_ADD(frees, 1);
-	STAT_SUB(live_blocks, 1);
+	bool own;
+	struct hmo_pool_counts *c = counts(&own);
+	COUNT(c, own, freed_bytes, usable);
+	COUNT(c, own, frees, 1);
 	if (!recent_on() || !recent_put(&sets[set_index(p)].recent, p, usable))
 		dallocx(p, MALLOCX_TCACHE_NONE);
 	enforce_cap();
@@ -1271,13 +1295,16 @@ void *pool_realloc(void *p, size_t size)
 	mark_live(q ? q : p);
 	if (q) {
 		now = sallocx(q, 0);
+		bool own;
+		struct hmo_pool_counts *c = counts(&own);
 		STAT_SUB(live_bytes, old);
-		STAT_ADD(freed_bytes, old);
-		STAT_ADD(served_bytes, now);
+		COUNT(c, own, freed_bytes, old);
+		COUNT(c, own, served_bytes, now);
 		note_live(now);
-		STAT_ADD(allocs, 1);
+		COUNT(c, own, allocs, 1);
+		COUNT(c, own, reallocs, 1);	/* one block in, one out: as many live */
 		if (!grew)
-			STAT_ADD(reused, 1);
+			COUNT(c, own, reused, 1);
 		note_last(q, &sets[0]);
 		if (nsets > 1)
 			hmo_pool_last.node = -1;
@@ -1287,9 +1314,36 @@ void *pool_realloc(void *p, size_t size)
 	return q;
 }
 
+static void sum_counts(struct hmo_pool_counts *sum, const struct hmo_pool_counts *c)
+{
+	sum->allocs += __atomic_load_n(&c->allocs, __ATOMIC_RELAXED);
+	sum->reallocs += __atomic_load_n(&c->reallocs, __ATOMIC_RELAXED);
+	sum->reused += __atomic_load_n(&c->reused, __ATOMIC_RELAXED);
+	sum->reused_bytes += __atomic_load_n(&c->reused_bytes, __ATOMIC_RELAXED);
+	sum->served_bytes += __atomic_load_n(&c->served_bytes, __ATOMIC_RELAXED);
+	sum->frees += __atomic_load_n(&c->frees, __ATOMIC_RELAXED);
+	sum->freed_bytes += __atomic_load_n(&c->freed_bytes, __ATOMIC_RELAXED);
+}
+
+static void add_slot_counts(struct hmo_slot *s, void *arg)
+{
+	sum_counts(arg, &s->pool);
+}
+
 void pool_get_stats(struct pool_stats *out)
 {
+	struct hmo_pool_counts sum = { 0 };
+
 	*out = st;
+	hmo_stats_each(add_slot_counts, &sum);
+	sum_counts(&sum, &shared_counts);
+	out->allocs = sum.allocs;
+	out->reused = sum.reused;
+	out->reused_bytes = sum.reused_bytes;
+	out->served_bytes = sum.served_bytes;
+	out->frees = sum.frees;
+	out->freed_bytes = sum.freed_bytes;
+	out->live_blocks = sum.allocs - sum.reallocs - sum.frees;
 }
 
 void pool_restore_placement(void *p, size_t len)
