@@ -31,7 +31,8 @@ static inline bool is_frame(size_t n)
 
 static inline bool is_ours(const void *p)
 {
-	return HMO_UNLIKELY(hmo_bootstrap_owns(p) || hmo_pool_owns(p));
+	/* The range only: after pool_give_back the slow paths tell exactly. */
+	return HMO_UNLIKELY(hmo_bootstrap_owns(p) || hmo_pool_in_range(p));
 }
 
 /* A frame from the pool, or from the next allocator when the pool cannot serve
@@ -61,6 +62,24 @@ static COLD bool out_of_memory(size_t n)
 
 	errno = saved_errno;
 	return again;
+}
+
+static COLD void *malloc_retry(size_t n)
+{
+	void *p = hmo_real.malloc(n);
+
+	if (!p && out_of_memory(n))
+		p = hmo_real.malloc(n);
+	return p;
+}
+
+static COLD void *realloc_retry(void *p, size_t n)
+{
+	void *q = hmo_real.realloc(p, n);
+
+	if (!q && out_of_memory(n))
+		q = hmo_real.realloc(p, n);
+	return q;
 }
 
 /* ---- tracing (HMO_TRACE): cold, out of line -------------------------------- */
@@ -172,10 +191,9 @@ HMO_EXPORT void *malloc(size_t n)
 		return frame_alloc_fn(FN_MALLOC, n, 0, false);
 	if (hmo_sample_now(s))
 		return malloc_timed(s, n);
-	void *p = hmo_real.malloc(n);
-	if (HMO_UNLIKELY(!p) && out_of_memory(n))
-		p = hmo_real.malloc(n);
-	return p;
+	if (HMO_UNLIKELY(hmo_pool_may_give_back))
+		return malloc_retry(n);
+	return hmo_real.malloc(n);
 }
 
 HMO_EXPORT void *calloc(size_t nmemb, size_t size)
@@ -200,7 +218,7 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 	if (s && hmo_sample_now(s))
 		return calloc_timed(s, nmemb, size);
 	void *p = hmo_real.calloc(nmemb, size);
-	if (HMO_UNLIKELY(!p) && out_of_memory(n))
+	if (HMO_UNLIKELY(!p && hmo_pool_may_give_back) && out_of_memory(n))
 		p = hmo_real.calloc(nmemb, size);
 	return p;
 }
@@ -293,10 +311,9 @@ HMO_EXPORT void *realloc(void *p, size_t n)
 	hmo_count(s, FN_REALLOC, n);
 	if (hmo_sample_now(s))
 		return realloc_timed(s, p, n);
-	void *q = hmo_real.realloc(p, n);
-	if (HMO_UNLIKELY(!q) && out_of_memory(n))
-		q = hmo_real.realloc(p, n);
-	return q;
+	if (HMO_UNLIKELY(hmo_pool_may_give_back))
+		return realloc_retry(p, n);
+	return hmo_real.realloc(p, n);
 }
 
 HMO_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)

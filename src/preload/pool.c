@@ -72,6 +72,9 @@ ssize_t hmo_je_readlink(const char *path, char *buf, size_t len)
 uintptr_t hmo_pool_base;
 size_t hmo_pool_size = 0;
 bool hmo_pool_partial;
+bool hmo_pool_may_give_back;
+
+
 size_t hmo_pool_threshold = SIZE_MAX;
 
 #define POOL_MAX_ARENAS 8
@@ -128,6 +131,17 @@ static size_t per_set_size;	/* each set's part of the range */
 /* With several sets: the set of each CPU's node, from hwloc at pool start. */
 static uint8_t cpu_set[NUMA_MAX_CPUS];
 static struct pool_stats st;
+
+/* Whether giving back could help from now on: see pool.h. */
+static void update_may_give_back(void)
+{
+	struct rlimit as;
+	bool may = __atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) == POOL_READY &&
+		   !__atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE) && getrlimit(RLIMIT_AS, &as) == 0 &&
+		   as.rlim_cur != RLIM_INFINITY;
+
+	__atomic_store_n(&hmo_pool_may_give_back, may, __ATOMIC_RELAXED);
+}
 /* The cgroup's limit (os.c). Under one, freed frames are handed to the kernel as
  * MADV_FREE at once: they stay cached and reusable without a fault, but the kernel
  * takes them back itself when the group nears its limit, where dirty pages could
@@ -582,6 +596,7 @@ static void pool_start(void)
 		}
 	}
 	__atomic_store_n(&pool_state, POOL_READY, __ATOMIC_RELEASE);
+	update_may_give_back();
 }
 
 /* True once the pool can serve. The first caller starts it; a concurrent caller
@@ -778,6 +793,7 @@ static unsigned rl_gen = 1, rl_seen;
 void pool_rlimits_changed(void)
 {
 	__atomic_add_fetch(&rl_gen, 1, __ATOMIC_RELEASE);
+	update_may_give_back();
 }
 
 static bool within_rlimits(size_t size)
@@ -876,6 +892,7 @@ bool pool_give_back(size_t need)
 				cur = hi[r];
 		}
 		STAT_ADD(given_back_bytes, freed);
+		__atomic_store_n(&hmo_pool_may_give_back, false, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&give_back_lock);
 	hmo_guard_leave();

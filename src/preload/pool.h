@@ -31,14 +31,25 @@ bool pool_overlaps_kept(const void *p, size_t len);
 
 /* The size is published last (release) and read first (acquire): a thread that sees
  * it also sees the base, so no window exists in which low addresses look owned. */
-static inline bool hmo_pool_owns(const void *p)
+static inline bool hmo_pool_in_range(const void *p)
 {
 	size_t size = __atomic_load_n(&hmo_pool_size, __ATOMIC_ACQUIRE);
 
-	if ((uintptr_t)p - __atomic_load_n(&hmo_pool_base, __ATOMIC_RELAXED) >= size)
+	return (uintptr_t)p - __atomic_load_n(&hmo_pool_base, __ATOMIC_RELAXED) < size;
+}
+
+/* Exact: in the range, and in a part the pool kept. The hooks' fast paths test
+ * hmo_pool_in_range only, and their slow paths this. */
+static inline bool hmo_pool_owns(const void *p)
+{
+	if (!hmo_pool_in_range(p))
 		return false;
 	return !__atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE) || pool_owns_kept(p);
 }
+
+/* Set while giving back could help the program's own allocator: RLIMIT_AS is set,
+ * and the reservation is still whole. The hooks check for a NULL only then. */
+extern bool hmo_pool_may_give_back;
 
 /* Whether [p, p+len) touches the pool's memory at all. */
 static inline bool hmo_pool_overlaps(const void *p, size_t len)
