@@ -1159,7 +1159,8 @@ static void tick(void)
 
 static void *ticker(void *arg)
 {
-	int64_t ms = hmo_opt.pool_decay_ms / 8;
+	/* "never" (-1) decays nothing, but the slots and the limit still need ticks. */
+	int64_t ms = hmo_opt.pool_decay_ms < 0 ? 1000 : hmo_opt.pool_decay_ms / 8;
 	pid_t me = (pid_t)(intptr_t)arg;
 
 	hmo_guard_enter();	/* what it calls passes straight through */

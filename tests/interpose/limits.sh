@@ -74,6 +74,12 @@ g=$("$L" trim) || fail "t_limits trim without hmo"
 h=$(run_hmo "$L" trim) || fail "t_limits trim under hmo"
 echo "malloc_trim: VmRSS ${h} kB under hmo, ${g} kB without"
 [ "$h" -le $(( g + 16384 )) ] || fail "malloc_trim(0) left ${h} kB resident, glibc ${g} kB"
+# HMO_POOL_DECAY=never keeps them (what the user asked for), and malloc_trim(0)
+# still gives them back.
+h=$(HMO_POOL_DECAY=never run_hmo "$L" idle 1) || fail "t_limits idle with HMO_POOL_DECAY=never"
+[ "$h" -ge 409600 ] || fail "HMO_POOL_DECAY=never: only ${h} kB resident after 800 MiB of frames were freed"
+h=$(HMO_POOL_DECAY=never run_hmo "$L" trim) || fail "t_limits trim with HMO_POOL_DECAY=never"
+[ "$h" -le $(( g + 16384 )) ] || fail "HMO_POOL_DECAY=never: malloc_trim(0) left ${h} kB resident"
 HMO_STATS="$WORK/trim.stats" run_hmo "$L" trim >/dev/null || fail "t_limits trim with HMO_STATS"
 grep -q 'malloc_trim released cached memory 1 times' "$WORK/trim.stats" || { cat "$WORK/trim.stats"; fail "the summary does not count the trim"; }
 exit 0
