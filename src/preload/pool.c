@@ -1361,7 +1361,8 @@ void pool_get_stats(struct pool_stats *out)
 	out->served_bytes = sum.served_bytes;
 	out->frees = sum.frees;
 	out->freed_bytes = sum.freed_bytes;
-	out->live_blocks = sum.allocs - sum.reallocs - sum.frees;
+	/* Read while other threads count: never below zero. */
+	out->live_blocks = sum.allocs > sum.reallocs + sum.frees ? sum.allocs - sum.reallocs - sum.frees : 0;
 }
 
 void pool_restore_placement(void *p, size_t len)
