@@ -8,8 +8,8 @@
  * cold functions kept out of line so the hot path keeps its arguments in registers.
  *
  * Pointers are classified only by address: the bootstrap arena and the pool's range
- * are hmo's; any other pointer goes to the next free, realloc or malloc_usable_size
- * untouched. */
+ * (the parts it kept, once it gave some back) are hmo's; any other pointer goes to
+ * the next free, realloc or malloc_usable_size untouched. */
 #include <errno.h>
 #include <malloc.h>
 #include <sys/resource.h>
@@ -29,10 +29,17 @@ static inline bool is_frame(size_t n)
 	return HMO_UNLIKELY(n >= hmo_pool_threshold) && !hmo_tls.guard;
 }
 
+/* For the fast paths: the range only. After pool_give_back a block of the next
+ * allocator's may lie in the range's holes; it takes the slow path, where
+ * is_ours decides. */
+static inline bool maybe_ours(const void *p)
+{
+	return HMO_UNLIKELY(hmo_bootstrap_owns(p) || hmo_pool_in_range(p));
+}
+
 static inline bool is_ours(const void *p)
 {
-	/* The range only: after pool_give_back the slow paths tell exactly. */
-	return HMO_UNLIKELY(hmo_bootstrap_owns(p) || hmo_pool_in_range(p));
+	return hmo_bootstrap_owns(p) || hmo_pool_owns(p);
 }
 
 /* A frame from the pool, or from the next allocator when the pool cannot serve
@@ -77,7 +84,7 @@ static COLD void *realloc_retry(void *p, size_t n)
 {
 	void *q = hmo_real.realloc(p, n);
 
-	if (!q && out_of_memory(n))
+	if (!q && __atomic_load_n(&hmo_pool_may_give_back, __ATOMIC_RELAXED) && out_of_memory(n))
 		q = hmo_real.realloc(p, n);
 	return q;
 }
@@ -191,7 +198,7 @@ HMO_EXPORT void *malloc(size_t n)
 		return frame_alloc_fn(FN_MALLOC, n, 0, false);
 	if (hmo_sample_now(s))
 		return malloc_timed(s, n);
-	if (HMO_UNLIKELY(hmo_pool_may_give_back))
+	if (HMO_UNLIKELY(__atomic_load_n(&hmo_pool_may_give_back, __ATOMIC_RELAXED)))
 		return malloc_retry(n);
 	return hmo_real.malloc(n);
 }
@@ -218,7 +225,7 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 	if (s && hmo_sample_now(s))
 		return calloc_timed(s, nmemb, size);
 	void *p = hmo_real.calloc(nmemb, size);
-	if (HMO_UNLIKELY(!p && hmo_pool_may_give_back) && out_of_memory(n))
+	if (HMO_UNLIKELY(!p && __atomic_load_n(&hmo_pool_may_give_back, __ATOMIC_RELAXED)) && out_of_memory(n))
 		p = hmo_real.calloc(nmemb, size);
 	return p;
 }
@@ -299,19 +306,19 @@ static COLD void *realloc_slow(void *p, size_t n)
 	}
 	if (is_ours(p) || !real || is_frame(n))
 		return realloc_move_fn(FN_REALLOC, p, n, real);
-	return hmo_real.realloc(p, n);
+	return realloc_retry(p, n);
 }
 
 HMO_EXPORT void *realloc(void *p, size_t n)
 {
 	struct hmo_slot *s = hmo_tls.slot;
 
-	if (HMO_UNLIKELY(!s || is_ours(p) || n >= hmo_pool_threshold))
+	if (HMO_UNLIKELY(!s || maybe_ours(p) || n >= hmo_pool_threshold))
 		return realloc_slow(p, n);
 	hmo_count(s, FN_REALLOC, n);
 	if (hmo_sample_now(s))
 		return realloc_timed(s, p, n);
-	if (HMO_UNLIKELY(hmo_pool_may_give_back))
+	if (HMO_UNLIKELY(__atomic_load_n(&hmo_pool_may_give_back, __ATOMIC_RELAXED)))
 		return realloc_retry(p, n);
 	return hmo_real.realloc(p, n);
 }
@@ -347,7 +354,7 @@ HMO_EXPORT void free(void *p)
 {
 	struct hmo_slot *s = hmo_tls.slot;
 
-	if (HMO_UNLIKELY(!s || is_ours(p)))
+	if (HMO_UNLIKELY(!s || maybe_ours(p)))
 		return free_slow(p);
 	hmo_count_call(s, FN_FREE);
 	if (hmo_sample_now(s))

@@ -132,15 +132,20 @@ static size_t per_set_size;	/* each set's part of the range */
 static uint8_t cpu_set[NUMA_MAX_CPUS];
 static struct pool_stats st;
 
-/* Whether giving back could help from now on: see pool.h. */
+static pthread_mutex_t give_back_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether giving back could help from now on: see pool.h. Under the lock that
+ * pool_give_back holds, so that the last to read the limit is the last to store. A
+ * limit set from outside the process is seen at the ticker's next tick. */
 static void update_may_give_back(void)
 {
 	struct rlimit as;
-	bool may = __atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) == POOL_READY &&
-		   !__atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE) && getrlimit(RLIMIT_AS, &as) == 0 &&
-		   as.rlim_cur != RLIM_INFINITY;
 
+	pthread_mutex_lock(&give_back_lock);
+	bool may = __atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) == POOL_READY && !hmo_pool_partial &&
+		   getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
 	__atomic_store_n(&hmo_pool_may_give_back, may, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&give_back_lock);
 }
 /* The cgroup's limit (os.c). Under one, freed frames are handed to the kernel as
  * MADV_FREE at once: they stay cached and reusable without a fault, but the kernel
@@ -163,8 +168,8 @@ __thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")
 
 /* Counts of frames served and freed: in the calling thread's slot (stats.c), with
  * plain stores, when it has one (pool work runs under the guard, which keeps the
- * slot in `saved`); else, for a thread that is exiting or has none yet, in `st`
- * with atomics. Summed by pool_get_stats. */
+ * slot in `saved`); else, for a thread that is exiting or has none yet, in
+ * `shared_counts` with atomics. Summed by pool_get_stats. */
 static struct hmo_pool_counts shared_counts;
 
 static struct hmo_pool_counts *counts(bool *own)
@@ -829,8 +834,6 @@ static bool within_rlimits(size_t size)
 	return true;
 }
 
-static pthread_mutex_t give_back_lock = PTHREAD_MUTEX_INITIALIZER;
-
 /* The reservation's part that no extent ever used: what giving back would free. */
 static uint64_t unused_reservation(void)
 {
@@ -1141,6 +1144,8 @@ static void tick(void)
 	uint64_t epoch = 1, cached = 0;
 
 	recent_flush();
+	if (!__atomic_load_n(&hmo_pool_partial, __ATOMIC_ACQUIRE))
+		update_may_give_back();	/* a limit set from outside (prlimit --pid) */
 	(void)mallctl("epoch", NULL, NULL, &epoch, sizeof epoch);
 	for (int i = 0; i < nsets; i++)
 		cached += backing_cached(&sets[i].main);
@@ -1348,13 +1353,25 @@ static void add_slot_counts(struct hmo_slot *s, void *arg)
 	sum_counts(arg, &s->pool);
 }
 
+static void add_slot_allocs(struct hmo_slot *s, void *arg)
+{
+	*(uint64_t *)arg += __atomic_load_n(&s->pool.allocs, __ATOMIC_RELAXED);
+}
+
 void pool_get_stats(struct pool_stats *out)
 {
 	struct hmo_pool_counts sum = { 0 };
 
 	*out = st;
+	/* Frees before allocations: a block freed while the slots are read was
+	 * allocated before, so the derived live count is never below the truth's. */
 	hmo_stats_each(add_slot_counts, &sum);
 	sum_counts(&sum, &shared_counts);
+	uint64_t allocs = 0;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	hmo_stats_each(add_slot_allocs, &allocs);
+	allocs += __atomic_load_n(&shared_counts.allocs, __ATOMIC_RELAXED);
+	sum.allocs = allocs;
 	out->allocs = sum.allocs;
 	out->reused = sum.reused;
 	out->reused_bytes = sum.reused_bytes;
