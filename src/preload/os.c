@@ -169,145 +169,13 @@ size_t os_physical_memory(void)
 	return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : (size_t)8 << 30;
 }
 
-/* Reads up to cap-1 bytes of a small file, NUL-terminated; the length or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t cap)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = (ssize_t)syscall(SYS_read, fd, buf, cap - 1);
-	syscall(SYS_close, fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
-uint64_t os_read_u64(const char *path)
-{
-	char buf[64];
-	uint64_t v = 0;
-
-	if (read_small(path, buf, sizeof buf) <= 0 || buf[0] < '0' || buf[0] > '9')
-		return UINT64_MAX;	/* unreadable, or "max" */
-	for (char *p = buf; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	return v;
-}
-
-int os_pressure_avg10(const char *path)
-{
-	char buf[256];
-	const char *p;
-	int v = 0, frac = 0;
-
-	/* "some avg10=1.23 avg60=..." */
-	if (read_small(path, buf, sizeof buf) <= 0 || strncmp(buf, "some avg10=", 11) != 0)
-		return -1;
-	for (p = buf + 11; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (*p - '0');
-	if (*p == '.' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9')
-		frac = (p[1] - '0') * 10 + (p[2] - '0');
-	return v * 100 + frac;
-}
-
-/* False when the path did not fit: then it is not used. */
-static bool path_join(char *out, size_t cap, const char *a, const char *b, size_t blen, const char *c)
-{
-	struct fmt_buf f;
-
-	fmt_init(&f, out, cap);
-	fmt_str(&f, a);
-	fmt_strn(&f, b, blen);
-	fmt_str(&f, c);
-	return !f.truncated;
-}
-
-/* Walks from the group at `root`+`path` up to `root`, taking the smallest of the
- * limit files; a level whose files cannot be read (not mounted there, or the root
- * group) is passed over. */
-static void walk_limits(struct os_memlimit *m, const char *root, const char *path, size_t len, bool v2)
-{
-	static const char *const v1_files[] = { "/memory.limit_in_bytes", NULL };
-	static const char *const v2_files[] = { "/memory.max", "/memory.high", NULL };
-	char file[512];
-
-	for (;;) {
-		for (const char *const *f = v2 ? v2_files : v1_files; *f; f++) {
-			if (!path_join(file, sizeof file, root, path, len, *f))
-				continue;
-			uint64_t v = os_read_u64(file);
-			/* v1 says "no limit" with a huge page-rounded number; 0 is no usable
-			 * limit either. */
-			if (v == 0 || v >= ((uint64_t)1 << 60) || (m->limit && v >= m->limit))
-				continue;
-			if (!path_join(m->stat, sizeof m->stat, root, path, len, "/memory.stat"))
-				continue;
-			m->limit = v;
-			m->v2 = v2;
-			if (v2)
-				(void)path_join(m->pressure, sizeof m->pressure, root, path, len, "/memory.pressure");
-		}
-		if (len == 0)
-			return;
-		while (len > 0 && path[len - 1] != '/')
-			len--;
-		if (len > 0)
-			len--;	/* the slash */
-	}
-}
-
-void os_memory_limit(struct os_memlimit *m)
-{
-	char buf[4096];
-	ssize_t n = read_small("/proc/self/cgroup", buf, sizeof buf);
-	struct stat st;
-
-	m->limit = 0;
-	m->stat[0] = '\0';
-	path_join(m->pressure, sizeof m->pressure, "/proc/pressure/memory", "", 0, "");
-	if (n <= 0)
-		return;
-	/* Lines "ID:CONTROLLERS:PATH": v1 names "memory" among its controllers, v2 is
-	 * "0::PATH". */
-	for (char *line = buf; *line;) {
-		char *end = strchr(line, '\n'), *c1 = strchr(line, ':'), *c2;
-		if (!end)
-			end = line + strlen(line);
-		if (c1 && c1 < end && (c2 = strchr(c1 + 1, ':')) != NULL && c2 < end) {
-			const char *path = c2 + 1;
-			size_t len = (size_t)(end - path);
-			if (len == 1 && path[0] == '/')
-				len = 0;
-			/* Outside the namespace's root ("/../x"): not under the mount. */
-			if (len >= 3 && !strncmp(path, "/..", 3))
-				len = 0;
-			if (c2 == c1 + 1 && line[0] == '0' && c1 == line + 1) {
-				bool unified = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
-				walk_limits(m, unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified", path, len, true);
-			} else {
-				for (char *w = c1 + 1; w < c2;) {
-					char *comma = memchr(w, ',', (size_t)(c2 - w));
-					char *we = comma ? comma : c2;
-					if (we - w == 6 && strncmp(w, "memory", 6) == 0)
-						walk_limits(m, "/sys/fs/cgroup/memory", path, len, false);
-					w = we + 1;
-				}
-			}
-		}
-		line = *end ? end + 1 : end;
-	}
-}
-
 int os_vm_size(uint64_t *vm, uint64_t *data)
 {
 	char buf[128];
 	const char *p = buf;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
-	if (read_small("/proc/self/statm", buf, sizeof buf) <= 0)
+	if (os_read_small("/proc/self/statm", buf, sizeof buf) <= 0)
 		return EIO;
 	/* "size resident shared text lib data dt", in pages */
 	for (int field = 0; field < 6 && *p; field++) {
@@ -322,27 +190,4 @@ int os_vm_size(uint64_t *vm, uint64_t *data)
 			*data = v * page;
 	}
 	return 0;
-}
-
-uint64_t os_memory_anon(const struct os_memlimit *m)
-{
-	char buf[8192];
-	const char *key = m->v2 ? "anon " : "total_rss ";
-	size_t klen = strlen(key);
-
-	if (read_small(m->stat, buf, sizeof buf) <= 0)
-		return UINT64_MAX;
-	for (const char *line = buf; *line;) {
-		if (!strncmp(line, key, klen)) {
-			uint64_t v = 0;
-			for (const char *p = line + klen; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (uint64_t)(*p - '0');
-			return v;
-		}
-		const char *nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		line = nl + 1;
-	}
-	return UINT64_MAX;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #pragma GCC visibility push(hidden)
 
@@ -47,6 +48,10 @@ struct os_memlimit {
 	char pressure[512];	/* the group's memory.pressure, or /proc/pressure/memory */
 };
 void os_memory_limit(struct os_memlimit *m);
+/* The same from another /proc/self/cgroup and cgroup mount point (the unit tests). */
+void os_memory_limit_at(struct os_memlimit *m, const char *proc_cgroup, const char *sysfs);
+/* Reads up to cap-1 bytes of a small file, NUL-terminated; the length or -1. */
+ssize_t os_read_small(const char *path, char *buf, size_t cap);
 /* The group's anonymous memory (v2 "anon", v1 "total_rss"): what it cannot reclaim
  * without swap. Page cache is left out: the kernel takes it back by itself.
  * UINT64_MAX when it cannot be read. */
