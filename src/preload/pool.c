@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fresh.h"
 #include "internal.h"
 #include "numa.h"
 #include "os.h"
@@ -549,6 +550,18 @@ static void pool_start(void)
 	 * OOM killer ends. */
 	thp = hmo_opt.hugepages != HMO_HP_OFF && !(limited && hmo_opt.hugepages == HMO_HP_AUTO) &&
 	      os_thp_available();
+	/* auto takes THP only where fresh huge pages do not cost much more than 4 KiB
+	 * pages on this boot (fresh.h): a short job is mostly first touches. */
+	if (thp && hmo_opt.hugepages == HMO_HP_AUTO) {
+		struct fresh_rates fr;
+		bool measured;
+		if (fresh_rates_for_boot(&fr, &measured)) {
+			st.fresh_thp_mbps = fr.thp_mbps;
+			st.fresh_small_mbps = fr.small_mbps;
+			st.fresh_measured = measured;
+			thp = fresh_prefers_thp(&fr);
+		}
+	}
 	if (hmo_opt.hugepages == HMO_HP_THP && !thp)
 		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", 0);
 	hugetlb_page = hugetlb_choice();

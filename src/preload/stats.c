@@ -472,6 +472,18 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		   " times: released or refused, the pool kept its memory");
 	emit_count(fd, b, "hmo: frame pool: cached memory went over HMO_POOL_MAX and was released ",
 		   p.cap_purges, " times");
+	if (p.fresh_small_mbps) {
+		fmt_str(b, "hmo: frame pool: fresh memory on this boot: huge pages ");
+		fmt_fixed(b, p.fresh_thp_mbps, 1000, 2);
+		fmt_str(b, " GB/s, 4 KiB pages ");
+		fmt_fixed(b, p.fresh_small_mbps, 1000, 2);
+		fmt_str(b, " GB/s");
+		fmt_str(b, p.fresh_measured ? " (measured now)" : " (measured earlier this boot)");
+		fmt_str(b, p.thp_bytes || (uint64_t)p.fresh_thp_mbps * 5 >= (uint64_t)p.fresh_small_mbps * 4
+				   ? ": transparent huge pages (HMO_HUGEPAGES=auto)"
+				   : ": 4 KiB pages, reused (HMO_HUGEPAGES=auto)");
+		emit_line(fd, b);
+	}
 	if (p.mem_limit) {
 		fmt_str(b, "hmo: frame pool: the cgroup's memory limit is ");
 		fmt_bytes(b, p.mem_limit);
