@@ -14,6 +14,7 @@
 
 #include "../common/fmt.h"
 #include "fresh.h"
+#include "os.h"
 
 #define PROBE ((size_t)4 << 20)
 #define HUGE ((size_t)2 << 20)
@@ -159,16 +160,10 @@ void fresh_store(const char *path, const char *boot_id, const struct fresh_rates
 
 static bool boot_id(char out[64])
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = os_read_small("/proc/sys/kernel/random/boot_id", out, 64);
 
-	if (fd < 0)
-		return false;
-	n = (ssize_t)syscall(SYS_read, fd, out, 63);
-	syscall(SYS_close, fd);
 	if (n <= 0)
 		return false;
-	out[n] = '\0';
 	for (ssize_t i = 0; i < n; i++) {
 		char c = out[i];
 		if (c == '\n') {
