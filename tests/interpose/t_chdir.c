@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.5: started with a relative LD_PRELOAD path, the program changes
+/* Started with a relative LD_PRELOAD path, the program changes
  * directory and runs a child. The child must still load libhmo (hmo made the
  * path absolute at start) and the dynamic loader must print nothing.
  *

@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.9: the copy hooks copy exactly (overlaps, odd sizes and
+/* The copy hooks copy exactly (overlaps, odd sizes and
  * alignments), the _chk forms pass and fail as glibc's do, and nothing allocates.
  *
  *   t_copy           the checks

@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.1: allocations made before hmo's constructor (by libearly's) are
+/* Allocations made before hmo's constructor (by libearly's) are
  * real blocks the program can use, grow and free; hmo's own symbol lookups leave no
  * error behind for the program's dlerror(). */
 #include <dlfcn.h>

@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.3 and 4.6: every allocation entry point returns what glibc returns,
+/* Every allocation entry point returns what glibc returns,
  * with glibc's errno, alignment and sizes. entry.sh runs this with and without hmo. */
 #include <errno.h>
 #include <malloc.h>

@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.4: pointers hmo did not hand out (here from glibc's __libc_*
+/* Pointers hmo did not hand out (here from glibc's __libc_*
  * entry points, which bypass interposition) go to the next free/realloc untouched. */
 #include <malloc.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.5: fork while other threads allocate, and fork from a signal handler
+/* Fork while other threads allocate, and fork from a signal handler
  * that interrupted a thread inside hmo's hooks. Every child must be able to allocate
  * and exit; nothing may deadlock. fork.sh runs this under a time limit.
  *

@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.7: allocations after hmo's destructor (liblate's destructor, a
+/* Allocations after hmo's destructor (liblate's destructor, a
  * thread still running at exit, atexit handlers). */
 #include <pthread.h>
 #include <stdlib.h>

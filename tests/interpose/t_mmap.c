@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.8: mappings hmo did not make reach the kernel exactly as asked:
+/* Mappings hmo did not make reach the kernel exactly as asked:
  * MAP_FIXED, file mappings, PROT_NONE reservations, partial munmap, mremap with
  * and without MREMAP_FIXED, madvise, and the errors. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* FIELD-NOTES 4.2: hmo over an allocator that calls mmap/memcpy/memset through the
+/* hmo over an allocator that calls mmap/memcpy/memset through the
  * PLT (libreenter, like jemalloc): every hook re-enters hmo, without deadlock,
  * recursion or lost data. */
 #include <pthread.h>
