@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "fmt.h"
 
 void fmt_init(struct fmt_buf *b, char *mem, size_t cap)
@@ -86,6 +88,13 @@ static void put_digits(struct fmt_buf *b, uint64_t v, bool grouped)
 void fmt_u64(struct fmt_buf *b, uint64_t v)
 {
 	put_digits(b, v, false);
+}
+
+void fmt_errno(struct fmt_buf *b, int err)
+{
+	const char *d = strerrordesc_np(err);
+
+	fmt_str(b, d ? d : "error");
 }
 
 void fmt_hex(struct fmt_buf *b, uint64_t v)

@@ -32,6 +32,8 @@ void fmt_char(struct fmt_buf *b, char c);
 void fmt_shown(struct fmt_buf *b, const char *s, size_t n, size_t max);
 /* Decimal, no grouping: 1234567 */
 void fmt_u64(struct fmt_buf *b, uint64_t v);
+/* An errno value's description ("No space left on device"), or "error". */
+void fmt_errno(struct fmt_buf *b, int err);
 /* Hexadecimal with 0x, no padding: 0x7f3a00000000 */
 void fmt_hex(struct fmt_buf *b, uint64_t v);
 /* Decimal grouped by thousands: 1,234,567 */

@@ -1,9 +1,7 @@
 /* os.c: the kernel under the frame pool. See os.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -65,17 +63,11 @@ static long read_number(const char *path)
 {
 	char buf[32];
 	long v = 0;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
 
-	if (fd < 0)
+	if (os_read_small(path, buf, sizeof buf) <= 0)
 		return -1;
-	n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return -1;
-	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
-		v = v * 10 + (buf[i] - '0');
+	for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
 	return v;
 }
 
@@ -114,17 +106,9 @@ int os_populate(void *addr, size_t len)
 bool os_thp_available(void)
 {
 	char buf[128];
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/sys/kernel/mm/transparent_hugepage/enabled",
-			      O_RDONLY | O_CLOEXEC);
-	ssize_t n;
 
-	if (fd < 0)
+	if (os_read_small("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof buf) <= 0)
 		return false;
-	n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	/* The chosen mode is in brackets: "always [madvise] never". */
 	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
 }
@@ -132,17 +116,10 @@ bool os_thp_available(void)
 int os_numa_nodes(void)
 {
 	char buf[256];
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
 	int count = 0;
 
-	if (fd < 0)
+	if (os_read_small("/sys/devices/system/node/online", buf, sizeof buf) <= 0)
 		return 1;
-	n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
 	/* "0", "0-3" or "0-1,4-5" */
 	for (char *p = buf; *p >= '0' && *p <= '9';) {
 		long a = 0, b;

@@ -414,7 +414,7 @@ static void pool_warn(const char *what, int err)
 	fmt_str(&b, what);
 	if (err) {
 		fmt_str(&b, " (");
-		fmt_str(&b, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
+		fmt_errno(&b, err);
 		fmt_str(&b, ")");
 	}
 	hmo_warn(line);
@@ -1041,9 +1041,11 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 	int saved_errno = errno;
 
 	hmo_guard_enter();
-	if (pool_ready() && HMO_UNLIKELY(!within_rlimits(size))) {
+	bool ready = pool_ready();
+
+	if (ready && HMO_UNLIKELY(!within_rlimits(size))) {
 		STAT_ADD(rlimit_refusals, 1);
-	} else if (pool_ready()) {
+	} else if (ready) {
 		/* Page alignment at least: frames start on a page (and a huge page when
 		 * large), and jemalloc's random cache-colouring offset, which it applies
 		 * only below page alignment, would make every reuse a different address. */

@@ -274,7 +274,7 @@ static int open_summary(void)
 		fmt_str(&w, "hmo: cannot create the HMO_STATS file ");
 		fmt_shown(&w, mem, SIZE_MAX, FMT_SHOWN_MAX);
 		fmt_str(&w, ": ");
-		fmt_str(&w, strerrordesc_np(errno) ? strerrordesc_np(errno) : "error");
+		fmt_errno(&w, errno);
 		fmt_str(&w, "; writing the summary to stderr");
 		hmo_warn(w.p);
 		return 2;

@@ -125,7 +125,7 @@ static void give_up(int err)
 	close(fd);
 	fmt_init(&w, line, sizeof line);
 	fmt_str(&w, "hmo: writing the trace failed (");
-	fmt_str(&w, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
+	fmt_errno(&w, err);
 	fmt_str(&w, "); tracing stops, the program goes on");
 	hmo_warn(w.p);
 }
@@ -605,7 +605,7 @@ static void start_failed(const char *name, int fd, int err)
 	fmt_str(&w, "hmo: trace ");
 	fmt_shown(&w, name, SIZE_MAX, FMT_SHOWN_MAX);
 	fmt_str(&w, ": ");
-	fmt_str(&w, strerrordesc_np(err) ? strerrordesc_np(err) : "error");
+	fmt_errno(&w, err);
 	fmt_str(&w, "; tracing off");
 	hmo_warn(w.p);
 }

@@ -1,5 +1,6 @@
 /* No-malloc formatting used by libhmo's warnings and summary. */
 #include "unit.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,8 @@ START_TEST(integers)
 	FMT(fmt_hex(&b_, 0), "0x0");
 	FMT(fmt_hex(&b_, 0x7f3a00200000ull), "0x7f3a00200000");
 	FMT(fmt_hex(&b_, 18446744073709551615ull), "0xffffffffffffffff");
+	FMT(fmt_errno(&b_, ENOSPC), "No space left on device");
+	FMT(fmt_errno(&b_, 100000), "error");
 }
 END_TEST
 

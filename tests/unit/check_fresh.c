@@ -20,17 +20,13 @@ static char dir[PATH_MAX], rec[PATH_MAX + 32];
 
 static void fresh_dir(void)
 {
-	snprintf(dir, sizeof dir, "%s/hmo-fresh.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof dir, "hmo-fresh");
 	snprintf(rec, sizeof rec, "%s/record", dir);
 }
 
 static void gone(void)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(unit_rmtree(dir), 0);
 }
 
 static void write_text(const char *path, const char *text, mode_t mode)

@@ -37,14 +37,9 @@ static void put(const char *rel, const char *text)
 
 static void fresh(void)
 {
-	char cmd[PATH_MAX + 16];
-
-	if (root[0]) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-		ck_assert_int_eq(system(cmd), 0);
-	}
-	snprintf(root, sizeof root, "%s/hmo-memlimit.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(root));
+	if (root[0])
+		ck_assert_int_eq(unit_rmtree(root), 0);
+	unit_tmpdir(root, sizeof root, "hmo-memlimit");
 }
 
 /* Reads the tree: `cgroup` is the text of /proc/self/cgroup, sys/ the mount. */
@@ -158,11 +153,7 @@ int main(void)
 	tcase_add_test(t, no_limit);
 	suite_add_tcase(s, t);
 	int rc = unit_run(s, CK_NOFORK);
-	if (root[0]) {
-		char cmd[PATH_MAX + 16];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-		if (system(cmd) != 0)
-			rc = EXIT_FAILURE;
-	}
+	if (root[0] && unit_rmtree(root) != 0)
+		rc = EXIT_FAILURE;
 	return rc;
 }
