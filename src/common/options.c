@@ -18,7 +18,7 @@ const struct hmo_option_desc hmo_option_table[] = {
 	{ "HMO_POOL", HMO_OPT_BOOL, "on", 0, 0, FIELD(pool),
 	  "serve frames from hmo's recycling pool; off forwards them to the program's allocator", NULL },
 	{ "HMO_HUGEPAGES", HMO_OPT_ENUM, "auto", 0, 0, FIELD(hugepages),
-	  "backing of pool memory: auto (hugetlb if reserved, else THP), hugetlb (2 MiB), 1G, thp or off (4 KiB pages)",
+	  "backing of pool memory: auto (reserved hugetlb pages, then THP where fresh huge pages are cheap, else 4 KiB pages), hugetlb (2 MiB), 1G, thp or off (4 KiB pages)",
 	  (const char *const[]){ "auto", "hugetlb", "1G", "thp", "off", NULL } },
 	{ "HMO_POOL_MAX", HMO_OPT_SIZE_RAM, "25%", 0, 0, FIELD(pool_max),
 	  "most free memory the pool keeps cached for reuse: a size, or a percentage of the memory the process may use (its cgroup's limit, else physical memory)", NULL },

@@ -63,6 +63,7 @@ enum hmo_rec_type {
 	HMO_REC_GPU_MEMORY = 13,	/* struct hmo_rec_gpu_memory */
 	HMO_REC_GPU_API = 14,	/* struct hmo_rec_gpu_api */
 	HMO_REC_GPU_INFO = 15,	/* struct hmo_rec_gpu_info */
+	HMO_REC_POOL = 16,	/* struct hmo_rec_pool */
 };
 
 /* The functions hmo counts. Their numbers are part of the format: new ones go at
@@ -242,6 +243,33 @@ struct hmo_rec_gpu_info {
 	uint64_t dropped;	/* activity records CUPTI could not buffer */
 	uint32_t cupti_version;
 	uint32_t pad;
+};
+
+/* Why the frame pool put fresh frames on the pages it did. */
+enum hmo_pool_why {
+	HMO_WHY_FORCED = 1,	/* HMO_HUGEPAGES named the backing */
+	HMO_WHY_NO_THP,		/* transparent huge pages are disabled on this system */
+	HMO_WHY_LIMITED,	/* a cgroup memory limit: 4 KiB pages, no huge-page tails */
+	HMO_WHY_REPORTING,	/* free page reporting: freed huge pages go back to the host */
+	HMO_WHY_THP_CHEAP,	/* fresh huge pages measured at most 1.25x 4 KiB pages' cost */
+	HMO_WHY_THP_COSTLY,	/* fresh huge pages measured dearer than that */
+	HMO_WHY_UNMEASURED,	/* the rates could not be measured: THP, as without a probe */
+};
+
+enum { HMO_POOL_MEASURED_NOW = 1, HMO_POOL_FREE_PAGE_REPORTING = 2 };
+
+/* The frame pool's choice of pages, written once when it starts. Frames go to
+ * reserved hugetlb pages first when hugetlb_page is set, and to `backing` (THP or
+ * 4 KiB pages) otherwise or once those run out. */
+struct hmo_rec_pool {
+	uint64_t t;
+	uint64_t hugetlb_page;	/* 2 MiB or 1 GiB; 0 when hugetlb pages are not used */
+	uint32_t backing;	/* enum hmo_backing: HMO_BACK_THP or HMO_BACK_4K */
+	uint32_t why;		/* enum hmo_pool_why */
+	uint32_t thp_mbps;	/* first touch of fresh huge pages, MB/s; 0: not measured */
+	uint32_t small_mbps;	/* the same on 4 KiB pages; 0: not measured */
+	uint32_t flags;		/* HMO_POOL_* */
+	uint32_t hugetlb_free;	/* reserved 2 MiB hugetlb pages free when the pool started */
 };
 
 enum hmo_end_how { HMO_END_EXIT = 1, HMO_END__EXIT = 2, HMO_END_SIGNAL = 3 };

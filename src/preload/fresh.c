@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "../common/fmt.h"
+#include "../common/options.h"
+#include "../common/trace.h"
 #include "fresh.h"
 #include "os.h"
 
@@ -55,16 +57,51 @@ static uint32_t touch_rate(int advice)
 	return mbps > UINT32_MAX ? UINT32_MAX : (uint32_t)(mbps ? mbps : 1);
 }
 
-bool fresh_probe(struct fresh_rates *r)
+bool fresh_probe(struct fresh_rates *r, bool reporting)
 {
+	r->reporting = reporting;
 	r->small_mbps = touch_rate(MADV_NOHUGEPAGE);
-	r->thp_mbps = touch_rate(MADV_HUGEPAGE);
+	r->thp_mbps = reporting ? 0 : touch_rate(MADV_HUGEPAGE);
 	return r->small_mbps != 0;
 }
 
 bool fresh_prefers_thp(const struct fresh_rates *r)
 {
-	return r->thp_mbps && (uint64_t)r->thp_mbps * 5 >= (uint64_t)r->small_mbps * 4;
+	return !r->reporting && r->thp_mbps && (uint64_t)r->thp_mbps * 5 >= (uint64_t)r->small_mbps * 4;
+}
+
+struct fresh_choice fresh_choose(unsigned mode, const struct fresh_system *sys, const struct fresh_rates *r)
+{
+	struct fresh_choice c = { 0, sys->thp, HMO_WHY_FORCED };
+
+	switch (mode) {
+	case HMO_HP_OFF:
+		c.thp = false;
+		return c;
+	case HMO_HP_HUGETLB:
+		c.hugetlb_page = (size_t)2 << 20;
+		return c;
+	case HMO_HP_1G:
+		c.hugetlb_page = (size_t)1 << 30;
+		return c;
+	case HMO_HP_THP:
+		return c;
+	default:
+		break;
+	}
+	if (sys->hugetlb_2m)
+		c.hugetlb_page = (size_t)2 << 20;
+	if (!sys->thp)
+		c.why = HMO_WHY_NO_THP;
+	else if (sys->limited)
+		c.thp = false, c.why = HMO_WHY_LIMITED;
+	else if (!r)
+		c.why = HMO_WHY_UNMEASURED;
+	else if (r->reporting)
+		c.thp = false, c.why = HMO_WHY_REPORTING;
+	else
+		c.thp = fresh_prefers_thp(r), c.why = c.thp ? HMO_WHY_THP_CHEAP : HMO_WHY_THP_COSTLY;
+	return c;
 }
 
 /* ---- the boot's record --------------------------------------------------- */
@@ -109,15 +146,17 @@ bool fresh_load(const char *path, const char *boot_id, struct fresh_rates *r)
 		return false;
 	buf[n] = '\0';
 	p = buf;
-	if (strncmp(p, "hmo-fresh 1 ", 12) != 0)
+	if (strncmp(p, "hmo-fresh 2 ", 12) != 0)
 		return false;
 	p += 12;
 	if (idlen == 0 || strncmp(p, boot_id, idlen) != 0 || p[idlen] != ' ')
 		return false;
 	p += idlen + 1;
-	if (!parse_u32(&p, &got.thp_mbps) || *p++ != ' ' || !parse_u32(&p, &got.small_mbps) || *p != '\n' ||
-	    p[1] != '\0' || got.small_mbps == 0)
+	uint32_t reporting;
+	if (!parse_u32(&p, &got.thp_mbps) || *p++ != ' ' || !parse_u32(&p, &got.small_mbps) || *p++ != ' ' ||
+	    !parse_u32(&p, &reporting) || reporting > 1 || *p != '\n' || p[1] != '\0' || got.small_mbps == 0)
 		return false;
+	got.reporting = reporting;
 	*r = got;
 	return true;
 }
@@ -136,12 +175,14 @@ void fresh_store(const char *path, const char *boot_id, const struct fresh_rates
 	if (b.truncated)
 		return;
 	fmt_init(&b, line, sizeof line);
-	fmt_str(&b, "hmo-fresh 1 ");
+	fmt_str(&b, "hmo-fresh 2 ");
 	fmt_str(&b, boot_id);
 	fmt_char(&b, ' ');
 	fmt_u64(&b, r->thp_mbps);
 	fmt_char(&b, ' ');
 	fmt_u64(&b, r->small_mbps);
+	fmt_char(&b, ' ');
+	fmt_u64(&b, r->reporting);
 	fmt_char(&b, '\n');
 	if (b.truncated)
 		return;
@@ -201,7 +242,7 @@ bool fresh_rates_for_boot(struct fresh_rates *r, bool *measured)
 	*measured = false;
 	if (keep && fresh_load(path, id, r))
 		return true;
-	if (!fresh_probe(r))
+	if (!fresh_probe(r, os_free_page_reporting(OS_BALLOON_DIR)))
 		return false;
 	*measured = true;
 	if (keep)

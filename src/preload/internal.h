@@ -172,6 +172,8 @@ void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst,
 /* A CUDA driver call (enum cu_op), with HMO_CUDA_* flags and its CUresult. */
 void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsigned flags, int result);
 void hmo_trace_thread_exit(struct hmo_slot *s);
+/* The frame pool's choice of pages (trace.h's HMO_REC_POOL), once when it starts. */
+void hmo_trace_pool(const struct hmo_rec_pool *r);
 void hmo_trace_child(void);
 /* how: enum hmo_end_how. */
 void hmo_trace_finish(unsigned how, int status);

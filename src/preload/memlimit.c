@@ -1,6 +1,7 @@
-/* memlimit.c: the process's cgroup memory limit, its usage and pressure, read from
- * the files the kernel gives (see os.h). Apart from os.c so that the unit tests can
- * run it over a tree of their own. Raw system calls: it runs inside hmo's hooks. */
+/* memlimit.c: the process's cgroup memory limit, its usage and pressure, and
+ * whether the VM gives free memory back to its host, read from the files the kernel
+ * gives (see os.h). Apart from os.c so that the unit tests can run it over a tree of
+ * their own. Raw system calls: it runs inside hmo's hooks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -173,4 +174,42 @@ uint64_t os_memory_anon(const struct os_memlimit *m)
 		line = nl + 1;
 	}
 	return UINT64_MAX;
+}
+
+/* The balloon's devices are links named virtioN in its driver directory; each has a
+ * "features" file of '0' and '1', bit 0 first. getdents64 rather than opendir: no
+ * malloc in here. */
+bool os_free_page_reporting(const char *driver_dir)
+{
+	enum { F_REPORTING = 5 };
+	char ents[2048], path[512], feat[160];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, driver_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool on = false;
+	long n;
+
+	if (fd < 0)
+		return false;
+	while (!on && (n = syscall(SYS_getdents64, fd, ents, sizeof ents)) > 0) {
+		for (long off = 0; off < n && !on;) {
+			/* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, then the name */
+			unsigned short reclen;
+			memcpy(&reclen, ents + off + 16, sizeof reclen);
+			const char *name = ents + off + 19;
+			struct fmt_buf b;
+			if (reclen == 0)
+				break;
+			off += reclen;
+			if (strncmp(name, "virtio", 6) != 0)
+				continue;
+			fmt_init(&b, path, sizeof path);
+			fmt_str(&b, driver_dir);
+			fmt_char(&b, '/');
+			fmt_str(&b, name);
+			fmt_str(&b, "/features");
+			if (!b.truncated && os_read_small(path, feat, sizeof feat) > F_REPORTING)
+				on = feat[F_REPORTING] == '1';
+		}
+	}
+	syscall(SYS_close, fd);
+	return on;
 }

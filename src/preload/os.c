@@ -78,6 +78,13 @@ bool os_hugetlb_reserved(size_t page)
 			   : "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages") > 0;
 }
 
+uint64_t os_hugetlb_free(void)
+{
+	long n = read_number("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+
+	return n > 0 ? (uint64_t)n : 0;
+}
+
 int os_commit(void *addr, size_t len)
 {
 	return sys_result(syscall(SYS_mprotect, addr, len, PROT_READ | PROT_WRITE));

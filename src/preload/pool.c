@@ -460,6 +460,11 @@ static bool backing_start(struct backing *b, uintptr_t base, size_t size, unsign
 		ssize_t decay = (ssize_t)hmo_opt.pool_decay_ms;
 		arena_set_ssize(a, ".dirty_decay_ms", b->hugetlb_page ? -1 : limited ? 0 : decay);
 		arena_set_ssize(a, ".muzzy_decay_ms", b->hugetlb_page ? -1 : limited ? decay : 0);
+		/* jemalloc grows an arena by ever larger extents; on hugetlb pages, taken
+		 * whole when mapped, the part beyond the frame would hold reserved pages
+		 * that the next frame may not fit in. Grow by what is asked. */
+		if (b->hugetlb_page)
+			arena_set_ssize(a, ".retain_grow_limit", (ssize_t)b->hugetlb_page);
 		b->arenas[b->narenas] = a;
 	}
 	if (!b->narenas)
@@ -494,25 +499,46 @@ static int arena_flags(const struct backing *b)
 	return MALLOCX_ARENA(b->arenas[t % b->narenas]) | MALLOCX_TCACHE_NONE;
 }
 
-/* The hugetlb page size HMO_HUGEPAGES asks for, or 0. auto takes 2 MiB pages when
- * the system has some reserved. */
-static size_t hugetlb_choice(void)
+/* The choice into the statistics and the trace. */
+static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r, bool measured,
+			uint64_t hugetlb_free)
 {
-	switch (hmo_opt.hugepages) {
-	case HMO_HP_HUGETLB:
-		if (!os_hugetlb_reserved(HUGE_2M))
-			pool_warn("HMO_HUGEPAGES=hugetlb, but no 2 MiB pages are reserved "
-				  "(/proc/sys/vm/nr_hugepages): frames use THP", 0);
-		return HUGE_2M;
-	case HMO_HP_1G:
-		if (!os_hugetlb_reserved(HUGE_1G))
-			pool_warn("HMO_HUGEPAGES=1G, but no 1 GiB pages are reserved: frames use THP", 0);
-		return HUGE_1G;
-	case HMO_HP_AUTO:
-		return os_hugetlb_reserved(HUGE_2M) ? HUGE_2M : 0;
-	default:
-		return 0;
+	struct hmo_rec_pool rec = {
+		.t = hmo_now_ns(), .hugetlb_page = c->hugetlb_page, .backing = c->thp ? HMO_BACK_THP : HMO_BACK_4K,
+		.why = c->why, .hugetlb_free = hugetlb_free > UINT32_MAX ? UINT32_MAX : (uint32_t)hugetlb_free,
+	};
+	if (r) {
+		rec.thp_mbps = r->thp_mbps;
+		rec.small_mbps = r->small_mbps;
+		rec.flags = (measured ? HMO_POOL_MEASURED_NOW : 0) | (r->reporting ? HMO_POOL_FREE_PAGE_REPORTING : 0);
 	}
+	st.pages = rec;
+	hmo_trace_pool(&rec);
+}
+
+/* The pages for fresh frames (fresh.h), with a line where an explicit
+ * HMO_HUGEPAGES cannot be had; the choice and its evidence go to the summary and
+ * the trace. */
+static struct fresh_choice pages_choice(void)
+{
+	struct fresh_system sys = { os_thp_available(), limited, os_hugetlb_free(),
+				    os_hugetlb_reserved(HUGE_1G) };
+	struct fresh_rates fr;
+	bool have = false, measured = false;
+
+	/* Only auto looks at the rates, and only where THP is in question. */
+	if (hmo_opt.hugepages == HMO_HP_AUTO && sys.thp && !limited)
+		have = fresh_rates_for_boot(&fr, &measured);
+	struct fresh_choice c = fresh_choose(hmo_opt.hugepages, &sys, have ? &fr : NULL);
+	if (hmo_opt.hugepages == HMO_HP_HUGETLB && !os_hugetlb_reserved(HUGE_2M))
+		pool_warn("HMO_HUGEPAGES=hugetlb, but no 2 MiB pages are reserved "
+			  "(/proc/sys/vm/nr_hugepages): frames use THP", 0);
+	if (hmo_opt.hugepages == HMO_HP_1G && !sys.hugetlb_1g)
+		pool_warn("HMO_HUGEPAGES=1G, but no 1 GiB pages are reserved: frames use THP", 0);
+	if (hmo_opt.hugepages == HMO_HP_THP && !c.thp)
+		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", 0);
+	note_pages(&c, have ? &fr : NULL, measured, sys.hugetlb_2m);
+	return c;
 }
 
 static void pool_start(void)
@@ -547,24 +573,12 @@ static void pool_start(void)
 	/* Under a cgroup limit, auto keeps to 4 KiB pages: a huge page's untouched tail
 	 * is resident all the same, up to 2 MiB a frame, and that overhead (a fifth of
 	 * libx264's peak) is what turns a program that fits under glibc into one the
-	 * OOM killer ends. */
-	thp = hmo_opt.hugepages != HMO_HP_OFF && !(limited && hmo_opt.hugepages == HMO_HP_AUTO) &&
-	      os_thp_available();
-	/* auto takes THP only where fresh huge pages do not cost much more than 4 KiB
-	 * pages on this boot (fresh.h): a short job is mostly first touches. */
-	if (thp && hmo_opt.hugepages == HMO_HP_AUTO) {
-		struct fresh_rates fr;
-		bool measured;
-		if (fresh_rates_for_boot(&fr, &measured)) {
-			st.fresh_thp_mbps = fr.thp_mbps;
-			st.fresh_small_mbps = fr.small_mbps;
-			st.fresh_measured = measured;
-			thp = fresh_prefers_thp(&fr);
-		}
-	}
-	if (hmo_opt.hugepages == HMO_HP_THP && !thp)
-		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", 0);
-	hugetlb_page = hugetlb_choice();
+	 * OOM killer ends. Elsewhere it takes THP only where fresh huge pages do not
+	 * cost much more than 4 KiB pages on this boot: a short job is mostly first
+	 * touches. */
+	struct fresh_choice pages = pages_choice();
+	thp = pages.thp;
+	hugetlb_page = pages.hugetlb_page;
 	/* The topology, read once, where a placement needs it. */
 	if (hmo_opt.numa.mode != HMO_NUMA_LOCAL || os_numa_nodes() > 1)
 		numa_topo_system(&topo, hmo_opt.numa.mode == HMO_NUMA_GPU);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "../common/trace.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -112,9 +113,9 @@ struct pool_stats {
 	uint64_t pressure_purges, trim_purges;	/* released near the memory limit, on malloc_trim */
 	uint64_t mem_limit;	/* the cgroup's memory limit, 0 without one below RAM */
 	uint64_t given_back_bytes;	/* address space returned under RLIMIT_AS */
-	/* HMO_HUGEPAGES=auto's evidence (fresh.h): first-touch MB/s, 0 when not read */
-	uint32_t fresh_thp_mbps, fresh_small_mbps;
-	bool fresh_measured;	/* probed by this process, not read from the boot's record */
+	/* the pages chosen for fresh frames and the evidence (fresh.h); why is 0 until
+	 * the pool starts */
+	struct hmo_rec_pool pages;
 	uint64_t rlimit_refusals;	/* frames refused as glibc would be under RLIMIT_AS/DATA */
 	uint64_t placed_bytes, place_failures;
 	int numa_mpol;		/* the mbind policy of HMO_NUMA, 0 for first touch */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cuda/cuda.h"
+#include "../common/pages.h"
 #include "internal.h"
 #include "pool.h"
 
@@ -472,24 +473,15 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		   " times: released or refused, the pool kept its memory");
 	emit_count(fd, b, "hmo: frame pool: cached memory went over HMO_POOL_MAX and was released ",
 		   p.cap_purges, " times");
-	if (p.fresh_small_mbps) {
-		fmt_str(b, "hmo: frame pool: fresh memory on this boot: huge pages ");
-		fmt_fixed(b, p.fresh_thp_mbps, 1000, 2);
-		fmt_str(b, " GB/s, 4 KiB pages ");
-		fmt_fixed(b, p.fresh_small_mbps, 1000, 2);
-		fmt_str(b, " GB/s");
-		fmt_str(b, p.fresh_measured ? " (measured now)" : " (measured earlier this boot)");
-		fmt_str(b, p.thp_bytes || (uint64_t)p.fresh_thp_mbps * 5 >= (uint64_t)p.fresh_small_mbps * 4
-				   ? ": transparent huge pages (HMO_HUGEPAGES=auto)"
-				   : ": 4 KiB pages, reused (HMO_HUGEPAGES=auto)");
+	if (p.pages.why) {
+		fmt_str(b, "hmo: frame pool: ");
+		pages_say(b, &p.pages);
 		emit_line(fd, b);
 	}
 	if (p.mem_limit) {
 		fmt_str(b, "hmo: frame pool: the cgroup's memory limit is ");
 		fmt_bytes(b, p.mem_limit);
-		fmt_str(b, p.thp_bytes ? ": freed frames were left for the kernel to take (MADV_FREE) until reused"
-				       : ": frames on 4 KiB pages, freed frames left for the kernel to take "
-					 "(MADV_FREE) until reused");
+		fmt_str(b, ": freed frames were left for the kernel to take (MADV_FREE) until reused");
 		emit_line(fd, b);
 	}
 	emit_count(fd, b, "hmo: frame pool: near the cgroup's memory limit, cached memory was released ",
@@ -504,7 +496,8 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		emit_line(fd, b);
 	}
 	emit_count(fd, b, "hmo: frame pool: hugetlb pages ran out ", p.hugetlb_refused,
-		   " times; those frames fell back to transparent huge pages");
+		   p.pages.backing == HMO_BACK_THP ? " times; those frames went to transparent huge pages"
+						   : " times; those frames went to 4 KiB pages");
 	/* Each reused byte is one that needed no fresh page; on 4 KiB pages that is a
 	 * fault per page, the estimate given here. */
 	fmt_str(b, "hmo: frame pool: about ");

@@ -364,6 +364,30 @@ void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsig
 	put_with_stack(HMO_REC_CUDA, &c, sizeof c, offsetof(struct hmo_rec_cuda, stack));
 }
 
+/* The pool's choice of pages: kept, so that a forked child's trace (the pool is
+ * its parent's) says it too. */
+static struct hmo_rec_pool pool_choice;
+static bool pool_chosen;
+
+static void put_pool(void)
+{
+	int saved_errno = errno;
+	hmo_guard_enter();
+	struct hmo_tbuf *b = my_buf();
+	put(b, HMO_REC_POOL, &pool_choice, sizeof pool_choice, NULL, 0);
+	unlock(b);
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+void hmo_trace_pool(const struct hmo_rec_pool *r)
+{
+	pool_choice = *r;
+	pool_chosen = true;
+	if (recording())
+		put_pool();
+}
+
 /* For libhmo-cupti: one record of the GPU's into this process's trace. type 0 only
  * asks whether tracing is on. 0 when written (or on), -1 when not tracing. */
 HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size);
@@ -749,6 +773,8 @@ void hmo_trace_child(void)
 	trace_fd = -1;
 	write_start();
 	modules_due = hmo_tracing;
+	if (pool_chosen)
+		put_pool();
 }
 
 /* The calling thread's slot is being given up: its records go out now. */

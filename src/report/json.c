@@ -85,6 +85,22 @@ static void processes(FILE *o, const struct model *m)
 		jnum(o, &f, "peak_pool_cached", p->peak_pool_cached);
 		jnum(o, &f, "threshold", p->threshold);
 		jnum(o, &f, "trace_copy_min", p->copy_min);
+		if (p->pool.why) {
+			char pages[REPORT_PAGES];
+			bool fp = true;
+			jkey(o, &f, "pool_pages");
+			fputc('{', o);
+			jtext(o, &fp, "backing", p->pool.backing == HMO_BACK_THP ? "thp" : "4k");
+			jnum(o, &fp, "hugetlb_page", p->pool.hugetlb_page);
+			jnum(o, &fp, "hugetlb_free", p->pool.hugetlb_free);
+			jtext(o, &fp, "why", report_pages_why(p->pool.why));
+			jnum(o, &fp, "fresh_thp_mbps", p->pool.thp_mbps);
+			jnum(o, &fp, "fresh_4k_mbps", p->pool.small_mbps);
+			jbool(o, &fp, "measured_now", p->pool.flags & HMO_POOL_MEASURED_NOW);
+			jbool(o, &fp, "free_page_reporting", p->pool.flags & HMO_POOL_FREE_PAGE_REPORTING);
+			jtext(o, &fp, "text", report_pages(pages, p));
+			fputc('}', o);
+		}
 		jkey(o, &f, "options");
 		fputc('[', o);
 		bool fo = true;

@@ -711,7 +711,7 @@ static uint64_t rec_time(unsigned type, const void *pl, uint32_t size)
 	uint64_t t = 0;
 
 	if ((type == HMO_REC_EVENT || type == HMO_REC_COPY || type == HMO_REC_SAMPLE ||
-	     type == HMO_REC_END || type == HMO_REC_CUDA) && size >= 8)
+	     type == HMO_REC_END || type == HMO_REC_CUDA || type == HMO_REC_POOL) && size >= 8)
 		memcpy(&t, pl, 8);
 	return t;
 }
@@ -796,6 +796,9 @@ int model_read(struct model *m, const char *path)
 		case HMO_REC_END:
 			tr_get(&p->end, sizeof p->end, pl, size);
 			p->ended = true;
+			break;
+		case HMO_REC_POOL:
+			tr_get(&p->pool, sizeof p->pool, pl, size);
 			break;
 		default:
 			break;	/* a newer writer's record: skipped */

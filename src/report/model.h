@@ -80,6 +80,7 @@ struct proc {
 	size_t exec_next;			/* 1 + the index of the process it became
 						 * by exec, or 0 (see find_execs) */
 	struct hmo_rec_end end;
+	struct hmo_rec_pool pool;		/* the pool's choice of pages; why 0: none */
 	uint64_t samples, peak_rss, min_minflt, minflt, majflt, peak_anon_huge, peak_pool_live,
 		peak_pool_cached;
 	bool counted;				/* a COUNTERS record was seen */

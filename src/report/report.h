@@ -38,6 +38,12 @@ uint64_t report_rest(const struct report *r, enum site_order o, size_t *count);
 const char *report_fn_name(unsigned fn);
 /* How a process ended: exit, _exit, signal, exec or none (killed, or still running). */
 const char *report_end(const struct proc *p);
+/* The pool's choice of pages for the process, as libhmo's summary says it
+ * ("frames on 4 KiB pages, reused: ..."); "" when its pool never started. */
+#define REPORT_PAGES 512
+const char *report_pages(char *buf, const struct proc *p);
+/* The reason's name in the JSON report: "free_page_reporting", "thp_costly", ... */
+const char *report_pages_why(unsigned why);
 /* GPU copy directions and memory kinds (trace.h enums), as the report writes them. */
 const char *report_gpu_dir(unsigned dir);
 const char *report_gpu_mem(unsigned mem);

@@ -123,6 +123,11 @@ static void one_process(FILE *o, const struct model *m, const struct proc *p)
 			fprintf(o, "  frame pool: peak live %s, peak cached %s\n",
 				report_bytes(a, p->peak_pool_live), report_bytes(b, p->peak_pool_cached));
 	}
+	if (p->pool.why) {
+		char pages[REPORT_PAGES];
+		fputs("  pages: ", o);
+		flow(o, report_pages(pages, p), " ", 9, 4);
+	}
 	if (p->options && *p->options) {
 		fputs("  options: ", o);
 		flow(o, p->options, "\n", 11, 4);

@@ -1,7 +1,9 @@
 /* HMO_HUGEPAGES=auto's evidence (fresh.c): the choice from synthetic first-touch
- * rates, and the boot's record: written 0600, read back, and ignored when it is
- * damaged, someone else's, readable by others, a link, or of another boot; two
- * writers racing leave one whole record. */
+ * rates and systems (fast THP, slow THP, free page reporting, hugetlb reserved or
+ * used up, no THP, a memory limit, explicit values), free page reporting read from a
+ * balloon's sysfs files, and the boot's record: written 0600, read back, and ignored
+ * when it is damaged, someone else's, readable by others, a link, or of another
+ * boot; two writers racing leave one whole record. */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,7 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/options.h"
+#include "common/trace.h"
 #include "preload/fresh.h"
+#include "preload/os.h"
 #include "unit.h"
 
 #define BOOT "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -42,30 +47,119 @@ static void write_text(const char *path, const char *text, mode_t mode)
 START_TEST(choice_from_rates)
 {
 	/* This VM class: fresh huge pages at 0.47 GB/s, 4 KiB at 2.5 GB/s. */
-	ck_assert(!fresh_prefers_thp(&(struct fresh_rates){ 470, 2500 }));
+	ck_assert(!fresh_prefers_thp(&(struct fresh_rates){ 470, 2500, false }));
 	/* Bare metal, THP as fast or faster per byte. */
-	ck_assert(fresh_prefers_thp(&(struct fresh_rates){ 6000, 3000 }));
-	ck_assert(fresh_prefers_thp(&(struct fresh_rates){ 2500, 2500 }));
+	ck_assert(fresh_prefers_thp(&(struct fresh_rates){ 6000, 3000, false }));
+	ck_assert(fresh_prefers_thp(&(struct fresh_rates){ 2500, 2500, false }));
 	/* At most a quarter slower is worth the TLB; more is not. */
-	ck_assert(fresh_prefers_thp(&(struct fresh_rates){ 2000, 2500 }));
-	ck_assert(!fresh_prefers_thp(&(struct fresh_rates){ 1999, 2500 }));
+	ck_assert(fresh_prefers_thp(&(struct fresh_rates){ 2000, 2500, false }));
+	ck_assert(!fresh_prefers_thp(&(struct fresh_rates){ 1999, 2500, false }));
 	/* No THP at all (disabled, or the probe failed). */
-	ck_assert(!fresh_prefers_thp(&(struct fresh_rates){ 0, 2500 }));
+	ck_assert(!fresh_prefers_thp(&(struct fresh_rates){ 0, 2500, false }));
+	/* Free page reporting: whatever a probe saw of warm huge pages. */
+	ck_assert(!fresh_prefers_thp(&(struct fresh_rates){ 7000, 1300, true }));
+}
+END_TEST
+
+static void expect(struct fresh_choice c, size_t hugetlb_page, bool thp, unsigned why)
+{
+	ck_assert_uint_eq(c.hugetlb_page, hugetlb_page);
+	ck_assert_int_eq(c.thp, thp);
+	ck_assert_uint_eq(c.why, why);
+}
+
+START_TEST(choice_of_pages)
+{
+	const struct fresh_system plain = { true, false, 0, 0 }, nothp = { false, false, 0, 0 },
+				  limited = { true, true, 0, 0 }, reserved = { true, false, 64, 0 };
+	const struct fresh_rates fast = { 6000, 3000, false }, slow = { 470, 2500, false },
+				 reporting = { 0, 1300, true };
+	const size_t m2 = (size_t)2 << 20, g1 = (size_t)1 << 30;
+
+	expect(fresh_choose(HMO_HP_AUTO, &plain, &fast), 0, true, HMO_WHY_THP_CHEAP);
+	expect(fresh_choose(HMO_HP_AUTO, &plain, &slow), 0, false, HMO_WHY_THP_COSTLY);
+	expect(fresh_choose(HMO_HP_AUTO, &plain, &reporting), 0, false, HMO_WHY_REPORTING);
+	/* No rates (the probe failed): THP, as hmo did before it measured. */
+	expect(fresh_choose(HMO_HP_AUTO, &plain, NULL), 0, true, HMO_WHY_UNMEASURED);
+	expect(fresh_choose(HMO_HP_AUTO, &nothp, &fast), 0, false, HMO_WHY_NO_THP);
+	expect(fresh_choose(HMO_HP_AUTO, &limited, &fast), 0, false, HMO_WHY_LIMITED);
+	/* Reserved hugetlb pages first (never reported: they stay warm), and beyond
+	 * them what the rates say. */
+	expect(fresh_choose(HMO_HP_AUTO, &reserved, &fast), m2, true, HMO_WHY_THP_CHEAP);
+	expect(fresh_choose(HMO_HP_AUTO, &reserved, &reporting), m2, false, HMO_WHY_REPORTING);
+	/* Reserved but none free (another program holds them all) reads as 0 free, as
+	 * on a system without any: the rates decide (plain, above). Pages that run out
+	 * later are the pool's fallback, in interpose/hugetlb.sh. */
+	/* Explicit values force their backing whatever the rates. */
+	expect(fresh_choose(HMO_HP_THP, &plain, &slow), 0, true, HMO_WHY_FORCED);
+	expect(fresh_choose(HMO_HP_THP, &nothp, &slow), 0, false, HMO_WHY_FORCED);
+	expect(fresh_choose(HMO_HP_OFF, &plain, &fast), 0, false, HMO_WHY_FORCED);
+	expect(fresh_choose(HMO_HP_HUGETLB, &plain, &slow), m2, true, HMO_WHY_FORCED);
+	expect(fresh_choose(HMO_HP_1G, &limited, &slow), g1, true, HMO_WHY_FORCED);
+}
+END_TEST
+
+/* A balloon's sysfs directory: virtioN links to device directories with a
+ * "features" file, bit 0 first. */
+static void balloon(const char *features)
+{
+	char dev[PATH_MAX + 32], path[PATH_MAX + 64], link[PATH_MAX + 32];
+
+	snprintf(dev, sizeof dev, "%s/devices", dir);
+	mkdir(dev, 0700);
+	snprintf(dev, sizeof dev, "%s/devices/virtio3", dir);
+	ck_assert_int_eq(mkdir(dev, 0700), 0);
+	snprintf(path, sizeof path, "%s/features", dev);
+	write_text(path, features, 0600);
+	snprintf(link, sizeof link, "%s/driver", dir);
+	ck_assert_int_eq(mkdir(link, 0700), 0);
+	snprintf(path, sizeof path, "%s/driver/bind", dir);	/* not a device */
+	write_text(path, "", 0600);
+	snprintf(link, sizeof link, "%s/driver/virtio3", dir);
+	ck_assert_int_eq(symlink(dev, link), 0);
+}
+
+START_TEST(reporting_from_sysfs)
+{
+	char drv[PATH_MAX + 32];
+
+	fresh_dir();
+	snprintf(drv, sizeof drv, "%s/driver", dir);
+	ck_assert(!os_free_page_reporting(drv));	/* no balloon */
+	/* This VM's: stats queue, deflate on OOM, free page reporting (bit 5). */
+	balloon("0110010100000000000000000000000010000000000000000000000000000000\n");
+	ck_assert(os_free_page_reporting(drv));
+	gone();
+	fresh_dir();
+	balloon("0110000100000000000000000000000010000000000000000000000000000000\n");
+	ck_assert(!os_free_page_reporting(drv));	/* a balloon without it */
+	gone();
+	fresh_dir();
+	balloon("0110\n");	/* too short to say */
+	ck_assert(!os_free_page_reporting(drv));
+	gone();
 }
 END_TEST
 
 START_TEST(probe_measures)
 {
-	struct fresh_rates r = { 0, 0 };
+	struct fresh_rates r = { 0, 0, false };
 
-	ck_assert(fresh_probe(&r));
+	ck_assert(fresh_probe(&r, false));
 	ck_assert_uint_gt(r.small_mbps, 0);
+	ck_assert(!r.reporting);
+	/* Under free page reporting huge pages are not probed: a probe would see the
+	 * last seconds' frees, still warm. */
+	ck_assert(fresh_probe(&r, true));
+	ck_assert_uint_gt(r.small_mbps, 0);
+	ck_assert_uint_eq(r.thp_mbps, 0);
+	ck_assert(r.reporting);
 }
 END_TEST
 
 START_TEST(record_round_trip)
 {
-	struct fresh_rates w = { 470, 2500 }, r = { 0, 0 };
+	struct fresh_rates w = { 470, 2500, false }, r = { 0, 0, true };
 	struct stat st;
 
 	fresh_dir();
@@ -76,6 +170,12 @@ START_TEST(record_round_trip)
 	ck_assert(fresh_load(rec, BOOT, &r));
 	ck_assert_uint_eq(r.thp_mbps, 470);
 	ck_assert_uint_eq(r.small_mbps, 2500);
+	ck_assert(!r.reporting);
+	fresh_store(rec, BOOT, &(struct fresh_rates){ 0, 1300, true });
+	ck_assert(fresh_load(rec, BOOT, &r));
+	ck_assert_uint_eq(r.thp_mbps, 0);
+	ck_assert_uint_eq(r.small_mbps, 1300);
+	ck_assert(r.reporting);
 	/* Another boot's record is not this boot's. */
 	ck_assert(!fresh_load(rec, "ffffffff-4e5f-6789-abcd-ef0123456789", &r));
 	gone();
@@ -84,18 +184,19 @@ END_TEST
 
 START_TEST(record_not_trusted)
 {
-	struct fresh_rates r = { 7, 7 };
+	struct fresh_rates r = { 7, 7, false };
 	char link[PATH_MAX + 32], good[PATH_MAX + 32];
 	static const char *const damaged[] = {
 		"",
-		"hmo-fresh 1 " BOOT " 470\n",			/* cut short */
-		"hmo-fresh 1 " BOOT " 470 2500",		/* no newline */
-		"hmo-fresh 1 " BOOT " 470 2500\nmore\n",	/* something after */
-		"hmo-fresh 2 " BOOT " 470 2500\n",		/* another version */
-		"hmo-fresh 1 " BOOT " -1 2500\n",
-		"hmo-fresh 1 " BOOT " 470 0\n",		/* no 4 KiB rate */
-		"hmo-fresh 1 " BOOT " 99999999999 2500\n",	/* overflows */
-		"hmo-fresh 1 " BOOT "X 470 2500\n",
+		"hmo-fresh 2 " BOOT " 470 2500\n",		/* cut short */
+		"hmo-fresh 2 " BOOT " 470 2500 0",		/* no newline */
+		"hmo-fresh 2 " BOOT " 470 2500 0\nmore\n",	/* something after */
+		"hmo-fresh 1 " BOOT " 470 2500\n",		/* another version */
+		"hmo-fresh 2 " BOOT " -1 2500 0\n",
+		"hmo-fresh 2 " BOOT " 470 0 0\n",		/* no 4 KiB rate */
+		"hmo-fresh 2 " BOOT " 470 2500 2\n",		/* not a flag */
+		"hmo-fresh 2 " BOOT " 99999999999 2500 0\n",	/* overflows */
+		"hmo-fresh 2 " BOOT "X 470 2500 0\n",
 	};
 
 	fresh_dir();
@@ -104,13 +205,13 @@ START_TEST(record_not_trusted)
 		ck_assert_msg(!fresh_load(rec, BOOT, &r), "damaged record %zu accepted", i);
 	}
 	/* Whole, but readable or writable by others. */
-	write_text(rec, "hmo-fresh 1 " BOOT " 470 2500\n", 0644);
+	write_text(rec, "hmo-fresh 2 " BOOT " 470 2500 0\n", 0644);
 	ck_assert(!fresh_load(rec, BOOT, &r));
-	write_text(rec, "hmo-fresh 1 " BOOT " 470 2500\n", 0620);
+	write_text(rec, "hmo-fresh 2 " BOOT " 470 2500 0\n", 0620);
 	ck_assert(!fresh_load(rec, BOOT, &r));
 	/* A link to a good record is not followed. */
 	snprintf(good, sizeof good, "%s/good", dir);
-	write_text(good, "hmo-fresh 1 " BOOT " 470 2500\n", 0600);
+	write_text(good, "hmo-fresh 2 " BOOT " 470 2500 0\n", 0600);
 	ck_assert(fresh_load(good, BOOT, &r));
 	snprintf(link, sizeof link, "%s/link", dir);
 	ck_assert_int_eq(symlink(good, link), 0);
@@ -138,7 +239,7 @@ START_TEST(writers_race)
 	for (int i = 0; i < 8; i++) {
 		if (fork() == 0) {
 			for (int k = 0; k < 200; k++)
-				fresh_store(rec, BOOT, &(struct fresh_rates){ 1000 + (uint32_t)i, 2000 + (uint32_t)i });
+				fresh_store(rec, BOOT, &(struct fresh_rates){ 1000 + (uint32_t)i, 2000 + (uint32_t)i, false });
 			_exit(0);
 		}
 	}
@@ -160,6 +261,8 @@ int main(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, choice_from_rates);
+	tcase_add_test(t, choice_of_pages);
+	tcase_add_test(t, reporting_from_sysfs);
 	tcase_add_test(t, probe_measures);
 	tcase_add_test(t, record_round_trip);
 	tcase_add_test(t, record_not_trusted);
