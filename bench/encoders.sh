@@ -4,6 +4,7 @@
 # hmo on 4 KiB pages (hmo,4k). Called by scripts/bench with "encoders".
 #   bench/encoders.sh LIBHMO [ROUNDS]
 #   BENCH_JOBS=short|long|all   which of the default jobs run (default all)
+#   BENCH_IDLE=SECONDS          idle before each run (default 5; 0 runs back to back)
 #   BENCH_ENCODERS="NAME:WxH:FRAMES:ENCODER OPTIONS|..."   these jobs instead, e.g.
 #     BENCH_ENCODERS="libx264:3840x2160:60:libx264 -preset ultrafast"
 # The goal: hmo is never slower than glibc, on short jobs and long ones. Per job, on
@@ -13,11 +14,19 @@
 # goals are judged on medians, since a best-of hides the stalls (compaction, fault
 # storms) that are part of a configuration's real cost. The exit status is 0 whatever
 # the outcome: the last line counts the goals not met.
+# Each run starts after BENCH_IDLE seconds of idle. On a VM with free page reporting
+# the memory the previous run freed goes back to the host in that time, so every run
+# starts cold, as a user's job after a pause does. Back to back, each configuration
+# would inherit the previous one's warm frees instead: measured here at 8K, that
+# favoured whichever ran after glibc (glibc with hugetlb=1: 0.76x glibc for vp9 back
+# to back, 0.88-0.98x after 6 s idle, where hmo was 0.75-0.86x).
 # Outputs go to a directory under TMPDIR, two at a time (a long 8K job writes
 # hundreds of MB each).
 set -eu
 lib=${1:?usage: bench/encoders.sh LIBHMO [ROUNDS]}
 rounds=${2:-1}
+idle=${BENCH_IDLE:-5}
+case $idle in '' | *[!0-9]*) echo "encoders: BENCH_IDLE must be whole seconds, not '$idle'"; exit 2 ;; esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
 command -v ffmpeg >/dev/null || { echo "encoders: ffmpeg is not installed"; exit 0; }
@@ -88,8 +97,9 @@ hmo_choice() {
 		echo "hmo's choice: $f could not be built"
 		return 0
 	}
-	line=$(env LD_PRELOAD="$lib" HMO_STATS=1 "$f" 50000000 1 1 2>&1 >/dev/null | grep 'fresh memory' || :)
-	echo "hmo's choice: ${line:-no line on fresh memory in its summary (hugetlb pages reserved, or HMO_HUGEPAGES set)}"
+	line=$(env -u HMO_HUGEPAGES LD_PRELOAD="$lib" HMO_STATS=1 "$f" 50000000 1 1 2>&1 >/dev/null |
+		sed -n 's/^hmo: frame pool: frames on/frames on/p')
+	echo "hmo's choice: ${line:-its summary does not say (a libhmo older than this bench?)}"
 }
 
 # once CFG: one run of the current job under CFG. Appends "seconds faults" to
@@ -104,6 +114,7 @@ once() {
 	hmo) set -- LD_PRELOAD="$lib" ;;
 	hmo,4k) set -- LD_PRELOAD="$lib" HMO_HUGEPAGES=off ;;
 	esac
+	sleep "$idle"
 	t0=$(date +%s%N)
 	# -threads after the input: the encoder's threads, not the lavfi source's.
 	# shellcheck disable=SC2086
@@ -163,7 +174,7 @@ valid() {
 
 touch_rates
 hmo_choice
-echo "$rounds round(s) per job, interleaved; medians over the rounds; ffmpeg -threads 2"
+echo "$rounds round(s) per job, interleaved; medians over the rounds; ffmpeg -threads 2; $idle s idle before each run"
 echo
 printf '%-22s %-11s %9s %15s %11s   %s\n' job config "median s" "fastest-slowest" "minor flt" "vs glibc"
 encoders=$(ffmpeg -hide_banner -encoders 2>/dev/null || :)

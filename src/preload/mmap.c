@@ -104,7 +104,8 @@ void hmo_mmap_init(void)
 /* HMO_MMAP=advise: a frame-sized anonymous private mapping that the program made
  * itself (not at a fixed place, not explicit hugetlb, not hmo's or its allocator's
  * own, which run under the guard, nor the program's allocator's) gets the pool's
- * huge-page advice. File mappings are never touched: the x264 CLI maps its input one
+ * huge-page advice, where the pool's frames are on THP: where fresh huge pages are
+ * dear, the program's own fresh mappings would pay the same. File mappings are never touched: the x264 CLI maps its input one
  * frame per mmap. */
 static void *advise(void *p, size_t len, int flags, const void *caller)
 {
@@ -112,7 +113,7 @@ static void *advise(void *p, size_t len, int flags, const void *caller)
 
 	if (p != MAP_FAILED && (flags & (want | MAP_FIXED | MAP_HUGETLB | MAP_SHARED)) == want &&
 	    len >= hmo_pool_threshold && hmo_opt.pool && hmo_opt.mmap_mode == HMO_MMAP_ADVISE && !hmo_tls.guard &&
-	    hmo_opt.hugepages != HMO_HP_OFF && !((uintptr_t)caller >= alloc_lo && (uintptr_t)caller < alloc_hi)) {
+	    !((uintptr_t)caller >= alloc_lo && (uintptr_t)caller < alloc_hi) && pool_advise_thp()) {
 		int saved_errno = errno;
 		if (os_advise_thp(p, len) == 0)
 			__atomic_fetch_add(&hmo_mmap_advised, 1, __ATOMIC_RELAXED);

@@ -499,7 +499,7 @@ static int arena_flags(const struct backing *b)
 	return MALLOCX_ARENA(b->arenas[t % b->narenas]) | MALLOCX_TCACHE_NONE;
 }
 
-/* The choice into the statistics and the trace. */
+/* The choice and its evidence into the statistics (the summary) and the trace. */
 static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r, bool measured,
 			uint64_t hugetlb_free)
 {
@@ -516,29 +516,65 @@ static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r
 	hmo_trace_pool(&rec);
 }
 
-/* The pages for fresh frames (fresh.h), with a line where an explicit
- * HMO_HUGEPAGES cannot be had; the choice and its evidence go to the summary and
- * the trace. */
-static struct fresh_choice pages_choice(void)
+/* The pages for fresh frames (fresh.h), chosen once per process: by the pool's
+ * start, or before it by the first mapping of the program's that HMO_MMAP=advise
+ * asks about, so that both follow the same choice (and probe at most once). A
+ * forked child keeps its parent's. */
+static struct fresh_choice chosen;
+static struct fresh_rates chosen_rates;
+static bool chosen_have, chosen_measured;
+static uint64_t chosen_hugetlb_free;
+static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r, bool measured,
+		       uint64_t hugetlb_free);
+enum { CHOICE_NONE, CHOICE_BEING_MADE, CHOICE_MADE };
+static int choice_state;
+
+static void choose_pages(void)
 {
+	int expect = CHOICE_NONE;
+
+	if (!__atomic_compare_exchange_n(&choice_state, &expect, CHOICE_BEING_MADE, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(&choice_state, __ATOMIC_ACQUIRE) != CHOICE_MADE)
+			sched_yield();	/* another thread is probing: a few ms */
+		return;
+	}
 	struct fresh_system sys = { os_thp_available(), limited, os_hugetlb_free(),
 				    os_hugetlb_reserved(HUGE_1G) };
-	struct fresh_rates fr;
-	bool have = false, measured = false;
-
 	/* Only auto looks at the rates, and only where THP is in question. */
 	if (hmo_opt.hugepages == HMO_HP_AUTO && sys.thp && !limited)
-		have = fresh_rates_for_boot(&fr, &measured);
-	struct fresh_choice c = fresh_choose(hmo_opt.hugepages, &sys, have ? &fr : NULL);
+		chosen_have = fresh_rates_for_boot(&chosen_rates, &chosen_measured);
+	chosen = fresh_choose(hmo_opt.hugepages, &sys, chosen_have ? &chosen_rates : NULL);
+	chosen_hugetlb_free = sys.hugetlb_2m;
+	note_pages(&chosen, chosen_have ? &chosen_rates : NULL, chosen_measured, chosen_hugetlb_free);
+	__atomic_store_n(&choice_state, CHOICE_MADE, __ATOMIC_RELEASE);
+}
+
+bool pool_advise_thp(void)
+{
+	if (hmo_opt.hugepages != HMO_HP_AUTO)
+		return hmo_opt.hugepages != HMO_HP_OFF;
+	/* Asked from inside the choice (a mapping of the probe's own is raw, but be
+	 * sure): no advice rather than a wait. */
+	if (__atomic_load_n(&choice_state, __ATOMIC_ACQUIRE) == CHOICE_BEING_MADE)
+		return false;
+	choose_pages();
+	return chosen.thp;
+}
+
+/* The choice for the pool's start, with a line where an explicit HMO_HUGEPAGES
+ * cannot be had. */
+static struct fresh_choice pages_choice(void)
+{
+	choose_pages();
 	if (hmo_opt.hugepages == HMO_HP_HUGETLB && !os_hugetlb_reserved(HUGE_2M))
 		pool_warn("HMO_HUGEPAGES=hugetlb, but no 2 MiB pages are reserved "
 			  "(/proc/sys/vm/nr_hugepages): frames use THP", 0);
-	if (hmo_opt.hugepages == HMO_HP_1G && !sys.hugetlb_1g)
+	if (hmo_opt.hugepages == HMO_HP_1G && !os_hugetlb_reserved(HUGE_1G))
 		pool_warn("HMO_HUGEPAGES=1G, but no 1 GiB pages are reserved: frames use THP", 0);
-	if (hmo_opt.hugepages == HMO_HP_THP && !c.thp)
+	if (hmo_opt.hugepages == HMO_HP_THP && !chosen.thp)
 		pool_warn("HMO_HUGEPAGES=thp, but transparent huge pages are disabled: 4 KiB pages", 0);
-	note_pages(&c, have ? &fr : NULL, measured, sys.hugetlb_2m);
-	return c;
+	return chosen;
 }
 
 static void pool_start(void)

@@ -124,6 +124,10 @@ struct pool_stats {
 	size_t hugetlb_page;	/* 0 when hugetlb pages are not used */
 };
 void pool_get_stats(struct pool_stats *out);
+/* Whether a frame-sized mapping of the program's own should get huge-page advice
+ * (HMO_MMAP=advise): when the pool's pages for fresh frames are THP, as
+ * HMO_HUGEPAGES=auto chooses them (fresh.h) or an explicit value says. */
+bool pool_advise_thp(void);
 /* Free memory the pool holds resident for reuse (jemalloc's dirty pages). */
 uint64_t pool_cached_bytes(void);
 

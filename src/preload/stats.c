@@ -391,6 +391,17 @@ static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot
 	emit_line(fd, b);
 }
 
+/* The pages chosen for fresh frames, and why; also for a process whose only large
+ * blocks were mappings of its own (HMO_MMAP=advise follows the same choice). */
+static void emit_pages(int fd, struct fmt_buf *b, const struct pool_stats *p)
+{
+	if (!p->pages.why)
+		return;
+	fmt_str(b, "hmo: frame pool: ");
+	pages_say(b, &p->pages);
+	emit_line(fd, b);
+}
+
 /* The frame pool's lines: what it served, what it reused, how it was backed. */
 static void emit_pool(int fd, struct fmt_buf *b)
 {
@@ -399,8 +410,10 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	pool_get_stats(&p);
 	emit_count(fd, b, "hmo: mmap: ", __atomic_load_n(&hmo_mmap_advised, __ATOMIC_RELAXED),
 		   " of the program's own large anonymous mappings advised to huge pages");
-	if (!p.allocs && !p.fallbacks)
+	if (!p.allocs && !p.fallbacks) {
+		emit_pages(fd, b, &p);
 		return;
+	}
 	fmt_str(b, "hmo: frame pool: ");
 	fmt_u64_grouped(b, p.allocs);
 	fmt_str(b, " frames served, ");
@@ -473,11 +486,7 @@ static void emit_pool(int fd, struct fmt_buf *b)
 		   " times: released or refused, the pool kept its memory");
 	emit_count(fd, b, "hmo: frame pool: cached memory went over HMO_POOL_MAX and was released ",
 		   p.cap_purges, " times");
-	if (p.pages.why) {
-		fmt_str(b, "hmo: frame pool: ");
-		pages_say(b, &p.pages);
-		emit_line(fd, b);
-	}
+	emit_pages(fd, b, &p);
 	if (p.mem_limit) {
 		fmt_str(b, "hmo: frame pool: the cgroup's memory limit is ");
 		fmt_bytes(b, p.mem_limit);

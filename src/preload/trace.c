@@ -369,28 +369,16 @@ void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsig
 static struct hmo_rec_pool pool_choice;
 static bool pool_chosen;
 
-static void put_pool(void)
-{
-	int saved_errno = errno;
-	hmo_guard_enter();
-	struct hmo_tbuf *b = my_buf();
-	put(b, HMO_REC_POOL, &pool_choice, sizeof pool_choice, NULL, 0);
-	unlock(b);
-	hmo_guard_leave();
-	errno = saved_errno;
-}
+/* For libhmo-cupti: one record of the GPU's into this process's trace. type 0 only
+ * asks whether tracing is on. 0 when written (or on), -1 when not tracing. */
+HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size);
 
 void hmo_trace_pool(const struct hmo_rec_pool *r)
 {
 	pool_choice = *r;
 	pool_chosen = true;
-	if (recording())
-		put_pool();
+	(void)hmo_trace_external(HMO_REC_POOL, &pool_choice, sizeof pool_choice);
 }
-
-/* For libhmo-cupti: one record of the GPU's into this process's trace. type 0 only
- * asks whether tracing is on. 0 when written (or on), -1 when not tracing. */
-HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size);
 HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size)
 {
 	if (!recording())
@@ -774,7 +762,7 @@ void hmo_trace_child(void)
 	write_start();
 	modules_due = hmo_tracing;
 	if (pool_chosen)
-		put_pool();
+		(void)hmo_trace_external(HMO_REC_POOL, &pool_choice, sizeof pool_choice);
 }
 
 /* The calling thread's slot is being given up: its records go out now. */

@@ -5,15 +5,30 @@
 HMO_STATS="$WORK/s" run_hmo "$T/t_mmap" || fail "t_mmap under libhmo"
 [ "$(field "$WORK/s" mremap 1)" -ge 3 ] || fail "mremap calls not counted"
 [ "$(field "$WORK/s" mmap64 4)" -ge 1 ] || fail "the 64 MiB mmap64 not counted as large"
-# HMO_MMAP=advise: the program's own large anonymous mappings get huge-page advice
-# (t_mmap's 64 MiB mmap64 and its 2 MiB reservation), but not the heap of a program's
-# allocator that maps through these hooks (jemalloc, preloaded after libhmo).
+# HMO_MMAP=advise: with the pool's frames on THP, the program's own large anonymous
+# mappings get huge-page advice (t_mmap's 64 MiB mmap64 and its 2 MiB reservation),
+# but not the heap of a program's allocator that maps through these hooks
+# (jemalloc, preloaded after libhmo).
 advised() { awk '/^hmo: mmap: / { print $3; found = 1 } END { if (!found) print 0 }' "$1"; }
-n=$(advised "$WORK/s")
-[ "$n" -ge 1 ] || { cat "$WORK/s"; fail "the program's own 64 MiB mapping was not advised"; }
+HMO_HUGEPAGES=thp HMO_STATS="$WORK/thp" run_hmo "$T/t_mmap" || fail "t_mmap, HMO_HUGEPAGES=thp"
+n=$(advised "$WORK/thp")
+[ "$n" -ge 1 ] || { cat "$WORK/thp"; fail "the program's own 64 MiB mapping was not advised"; }
+# With frames on 4 KiB pages, none: a fresh huge page costs the program what it
+# would have cost the pool.
+HMO_HUGEPAGES=off HMO_STATS="$WORK/off" run_hmo "$T/t_mmap" || fail "t_mmap, HMO_HUGEPAGES=off"
+[ "$(advised "$WORK/off")" -eq 0 ] || { cat "$WORK/off"; fail "mappings advised with HMO_HUGEPAGES=off"; }
+# auto: as the pool chose, and the summary says the choice though the pool served
+# nothing.
+grep -q '^hmo: frame pool: frames on ' "$WORK/s" || { cat "$WORK/s"; fail "the choice made for a mapping is not said"; }
+if grep -q '^hmo: frame pool: frames on transparent huge pages' "$WORK/s"; then
+	[ "$(advised "$WORK/s")" -eq "$n" ] || { cat "$WORK/s"; fail "auto chose THP, but did not advise the mappings"; }
+else
+	[ "$(advised "$WORK/s")" -eq 0 ] || { cat "$WORK/s"; fail "auto chose 4 KiB pages, but advised mappings"; }
+fi
 jemalloc=$(ldconfig -p | awk '/libjemalloc.so.2 / { print $NF; exit }')
 if [ -n "$jemalloc" ]; then
-	HMO_STATS="$WORK/j" EXTRA_PRELOAD="$jemalloc" run_hmo "$T/t_mmap" || fail "t_mmap with jemalloc"
+	HMO_HUGEPAGES=thp HMO_STATS="$WORK/j" EXTRA_PRELOAD="$jemalloc" run_hmo "$T/t_mmap" ||
+		fail "t_mmap with jemalloc"
 	[ "$(advised "$WORK/j")" -eq "$n" ] ||
 		{ cat "$WORK/j"; fail "with jemalloc, $(advised "$WORK/j") mappings advised, the program made $n"; }
 else
