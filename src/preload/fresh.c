@@ -79,12 +79,12 @@ struct fresh_choice fresh_choose(unsigned mode, const struct fresh_system *sys, 
 		c.thp = false;
 		return c;
 	case HMO_HP_HUGETLB:
-		c.hugetlb_page = (size_t)2 << 20;
-		return c;
 	case HMO_HP_1G:
-		c.hugetlb_page = (size_t)1 << 30;
-		return c;
 	case HMO_HP_THP:
+		if (mode != HMO_HP_THP)
+			c.hugetlb_page = mode == HMO_HP_1G ? (size_t)1 << 30 : (size_t)2 << 20;
+		if (!sys->thp)
+			c.why = HMO_WHY_NO_THP;	/* beyond hugetlb pages, 4 KiB ones */
 		return c;
 	default:
 		break;

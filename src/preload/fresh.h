@@ -50,8 +50,8 @@ bool fresh_prefers_thp(const struct fresh_rates *r);
 struct fresh_system {
 	bool thp;		/* THP can be had with madvise */
 	bool limited;		/* a cgroup memory limit applies */
-	uint64_t hugetlb_2m;	/* reserved 2 MiB hugetlb pages free */
-	uint64_t hugetlb_1g;	/* reserved 1 GiB hugetlb pages */
+	uint64_t hugetlb_2m;	/* reserved 2 MiB hugetlb pages free and not promised to a
+				 * mapping: 0 also when all are taken */
 };
 
 /* The pool's pages for fresh frames: reserved hugetlb pages first when
@@ -66,7 +66,8 @@ struct fresh_choice {
  * rates, NULL when they could not be had; only auto looks at them. auto takes
  * reserved 2 MiB hugetlb pages while some are free (they stay with the guest, warm:
  * the kernel never reports them), and beyond them THP where fresh_prefers_thp says
- * so; 4 KiB pages under a memory limit. An explicit value forces its backing. */
+ * so; 4 KiB pages under a memory limit. An explicit value forces its backing, but
+ * THP only where the system has it. */
 struct fresh_choice fresh_choose(unsigned mode, const struct fresh_system *sys, const struct fresh_rates *r);
 
 /* The rates for this boot: from the record, or measured now and recorded (the

@@ -80,9 +80,11 @@ bool os_hugetlb_reserved(size_t page)
 
 uint64_t os_hugetlb_free(void)
 {
-	long n = read_number("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	/* Free pages include those promised to hugetlb mappings not yet touched. */
+	long free = read_number("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	long promised = read_number("/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages");
 
-	return n > 0 ? (uint64_t)n : 0;
+	return free > 0 && free > promised ? (uint64_t)(free - (promised > 0 ? promised : 0)) : 0;
 }
 
 int os_commit(void *addr, size_t len)

@@ -22,7 +22,8 @@ int os_reserve(size_t size, size_t align, void **out);
 int os_map_hugetlb(void *addr, size_t len, size_t page);
 /* Whether the system has hugetlb pages of `page` bytes reserved (nr_hugepages > 0). */
 bool os_hugetlb_reserved(size_t page);
-/* Free reserved hugetlb pages of 2 MiB (free_hugepages); 0 when none or unreadable. */
+/* Reserved hugetlb pages of 2 MiB that are free and not promised to a mapping
+ * (free_hugepages less resv_hugepages); 0 when none or unreadable. */
 uint64_t os_hugetlb_free(void);
 /* Whether the kernel hands free memory back to the hypervisor (a virtio balloon
  * offering free page reporting, feature bit 5). `driver_dir` is the virtio_balloon

@@ -516,50 +516,35 @@ static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r
 	hmo_trace_pool(&rec);
 }
 
-/* The pages for fresh frames (fresh.h), chosen once per process: by the pool's
- * start, or before it by the first mapping of the program's that HMO_MMAP=advise
- * asks about, so that both follow the same choice (and probe at most once). A
+/* The pages for fresh frames (fresh.h), chosen once per process when the pool
+ * starts (under hmo's guard); HMO_MMAP=advise follows the choice from then on. A
  * forked child keeps its parent's. */
 static struct fresh_choice chosen;
 static struct fresh_rates chosen_rates;
 static bool chosen_have, chosen_measured;
 static uint64_t chosen_hugetlb_free;
-static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r, bool measured,
-		       uint64_t hugetlb_free);
-enum { CHOICE_NONE, CHOICE_BEING_MADE, CHOICE_MADE };
-static int choice_state;
+static bool choice_made;
 
 static void choose_pages(void)
 {
-	int expect = CHOICE_NONE;
+	struct fresh_system sys = { os_thp_available(), limited, os_hugetlb_free() };
 
-	if (!__atomic_compare_exchange_n(&choice_state, &expect, CHOICE_BEING_MADE, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE)) {
-		while (__atomic_load_n(&choice_state, __ATOMIC_ACQUIRE) != CHOICE_MADE)
-			sched_yield();	/* another thread is probing: a few ms */
-		return;
-	}
-	struct fresh_system sys = { os_thp_available(), limited, os_hugetlb_free(),
-				    os_hugetlb_reserved(HUGE_1G) };
 	/* Only auto looks at the rates, and only where THP is in question. */
 	if (hmo_opt.hugepages == HMO_HP_AUTO && sys.thp && !limited)
 		chosen_have = fresh_rates_for_boot(&chosen_rates, &chosen_measured);
 	chosen = fresh_choose(hmo_opt.hugepages, &sys, chosen_have ? &chosen_rates : NULL);
 	chosen_hugetlb_free = sys.hugetlb_2m;
 	note_pages(&chosen, chosen_have ? &chosen_rates : NULL, chosen_measured, chosen_hugetlb_free);
-	__atomic_store_n(&choice_state, CHOICE_MADE, __ATOMIC_RELEASE);
+	__atomic_store_n(&choice_made, true, __ATOMIC_RELEASE);
 }
 
 bool pool_advise_thp(void)
 {
 	if (hmo_opt.hugepages != HMO_HP_AUTO)
 		return hmo_opt.hugepages != HMO_HP_OFF;
-	/* Asked from inside the choice (a mapping of the probe's own is raw, but be
-	 * sure): no advice rather than a wait. */
-	if (__atomic_load_n(&choice_state, __ATOMIC_ACQUIRE) == CHOICE_BEING_MADE)
-		return false;
-	choose_pages();
-	return chosen.thp;
+	/* Before the pool has chosen, no advice: a process that never uses the pool
+	 * pays neither the probe nor the record's reading. */
+	return __atomic_load_n(&choice_made, __ATOMIC_ACQUIRE) && chosen.thp;
 }
 
 /* The choice for the pool's start, with a line where an explicit HMO_HUGEPAGES

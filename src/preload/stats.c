@@ -391,8 +391,7 @@ static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot
 	emit_line(fd, b);
 }
 
-/* The pages chosen for fresh frames, and why; also for a process whose only large
- * blocks were mappings of its own (HMO_MMAP=advise follows the same choice). */
+/* The pages chosen for fresh frames, and why. */
 static void emit_pages(int fd, struct fmt_buf *b, const struct pool_stats *p)
 {
 	if (!p->pages.why)
@@ -410,10 +409,8 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	pool_get_stats(&p);
 	emit_count(fd, b, "hmo: mmap: ", __atomic_load_n(&hmo_mmap_advised, __ATOMIC_RELAXED),
 		   " of the program's own large anonymous mappings advised to huge pages");
-	if (!p.allocs && !p.fallbacks) {
-		emit_pages(fd, b, &p);
+	if (!p.allocs && !p.fallbacks)
 		return;
-	}
 	fmt_str(b, "hmo: frame pool: ");
 	fmt_u64_grouped(b, p.allocs);
 	fmt_str(b, " frames served, ");

@@ -365,7 +365,8 @@ void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsig
 }
 
 /* The pool's choice of pages: kept, so that a forked child's trace (the pool is
- * its parent's) says it too. */
+ * its parent's) says it too, and a trace begun after the pool started (by a
+ * constructor that ran before hmo's) still gets it. */
 static struct hmo_rec_pool pool_choice;
 static bool pool_chosen;
 
@@ -376,7 +377,7 @@ HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t s
 void hmo_trace_pool(const struct hmo_rec_pool *r)
 {
 	pool_choice = *r;
-	pool_chosen = true;
+	__atomic_store_n(&pool_chosen, true, __ATOMIC_RELEASE);
 	(void)hmo_trace_external(HMO_REC_POOL, &pool_choice, sizeof pool_choice);
 }
 HMO_EXPORT int hmo_trace_external(uint16_t type, const void *payload, uint32_t size)
@@ -723,6 +724,8 @@ void hmo_trace_init(void)
 	write_start();
 	if (!hmo_tracing)
 		return;
+	if (__atomic_load_n(&pool_chosen, __ATOMIC_ACQUIRE))
+		(void)hmo_trace_external(HMO_REC_POOL, &pool_choice, sizeof pool_choice);
 	hmo_trace_copy_min = hmo_opt.trace_copy_min;
 	hmo_copy_timing();
 	/* The least that two clock reads add, taken off every timed call. */
@@ -761,7 +764,7 @@ void hmo_trace_child(void)
 	trace_fd = -1;
 	write_start();
 	modules_due = hmo_tracing;
-	if (pool_chosen)
+	if (__atomic_load_n(&pool_chosen, __ATOMIC_ACQUIRE))
 		(void)hmo_trace_external(HMO_REC_POOL, &pool_choice, sizeof pool_choice);
 }
 

@@ -295,12 +295,11 @@ static void hugetlb_advice(struct report *r, const struct proc *p)
 	 * ran out after 890 MiB). */
 	uint64_t pages = (p->peak_pool_live + p->peak_pool_live / 4 + (2u << 20) - 1) >> 21;
 	say(r, "pid %u kept its frames on 4 KiB pages (%s). Reserved hugetlb pages would be huge and stay "
-	    "warm: reserve %llu of 2 MiB (%s) before the run with `sysctl -w vm.nr_hugepages=%llu` or "
-	    "`hugeadm --pool-pages-min 2MB:%llu`; hmo takes them by itself",
+	    "warm: raise vm.nr_hugepages by %llu (%s) before the run, with `hugeadm --pool-pages-min "
+	    "2MB:+%llu` or by writing the sum to /proc/sys/vm/nr_hugepages; hmo takes them by itself",
 	    p->pid, p->pool.why == HMO_WHY_REPORTING ? "free page reporting makes fresh huge pages dear here"
 						     : "fresh huge pages are dear here",
-	    (unsigned long long)pages, report_bytes(a, pages << 21), (unsigned long long)pages,
-	    (unsigned long long)pages);
+	    (unsigned long long)pages, report_bytes(a, pages << 21), (unsigned long long)pages);
 }
 
 static void advise(struct report *r)

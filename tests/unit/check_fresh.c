@@ -70,8 +70,8 @@ static void expect(struct fresh_choice c, size_t hugetlb_page, bool thp, unsigne
 
 START_TEST(choice_of_pages)
 {
-	const struct fresh_system plain = { true, false, 0, 0 }, nothp = { false, false, 0, 0 },
-				  limited = { true, true, 0, 0 }, reserved = { true, false, 64, 0 };
+	const struct fresh_system plain = { true, false, 0 }, nothp = { false, false, 0 },
+				  limited = { true, true, 0 }, reserved = { true, false, 64 };
 	const struct fresh_rates fast = { 6000, 3000, false }, slow = { 470, 2500, false },
 				 reporting = { 0, 1300, true };
 	const size_t m2 = (size_t)2 << 20, g1 = (size_t)1 << 30;
@@ -87,12 +87,11 @@ START_TEST(choice_of_pages)
 	 * them what the rates say. */
 	expect(fresh_choose(HMO_HP_AUTO, &reserved, &fast), m2, true, HMO_WHY_THP_CHEAP);
 	expect(fresh_choose(HMO_HP_AUTO, &reserved, &reporting), m2, false, HMO_WHY_REPORTING);
-	/* Reserved but none free (another program holds them all) reads as 0 free, as
-	 * on a system without any: the rates decide (plain, above). Pages that run out
-	 * later are the pool's fallback, in interpose/hugetlb.sh. */
 	/* Explicit values force their backing whatever the rates. */
 	expect(fresh_choose(HMO_HP_THP, &plain, &slow), 0, true, HMO_WHY_FORCED);
-	expect(fresh_choose(HMO_HP_THP, &nothp, &slow), 0, false, HMO_WHY_FORCED);
+	/* Forced THP where the system has none: 4 KiB pages, said as such. */
+	expect(fresh_choose(HMO_HP_THP, &nothp, &slow), 0, false, HMO_WHY_NO_THP);
+	expect(fresh_choose(HMO_HP_HUGETLB, &nothp, &slow), m2, false, HMO_WHY_NO_THP);
 	expect(fresh_choose(HMO_HP_OFF, &plain, &fast), 0, false, HMO_WHY_FORCED);
 	expect(fresh_choose(HMO_HP_HUGETLB, &plain, &slow), m2, true, HMO_WHY_FORCED);
 	expect(fresh_choose(HMO_HP_1G, &limited, &slow), g1, true, HMO_WHY_FORCED);
