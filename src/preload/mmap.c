@@ -68,9 +68,10 @@ static int munmap_around_pool(void *addr, size_t len)
  * tcmalloc preloaded or linked): [lo, hi) of its loaded segments. Its heap reaches
  * mmap through these hooks, and advising it onto huge pages would give the program
  * what jemalloc's thp:always gives (here 4.9 -> 18.9 MB of RSS for a small-block
- * churn), which nobody asked for. 0 and 0 when malloc is glibc's (whose own mmaps
- * never come here) or lives in the executable (which cannot be told apart from the
- * program). */
+ * churn), which nobody asked for. When malloc is glibc's, this is libc's own range
+ * (its mmaps for large blocks and thread stacks are left alone as well); 0 and 0
+ * when malloc lives in the executable, which cannot be told apart from the
+ * program. */
 static uintptr_t alloc_lo, alloc_hi;
 
 static int find_allocator(struct dl_phdr_info *info, size_t size, void *arg)

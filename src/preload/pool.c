@@ -5,12 +5,14 @@
  * between the backings: explicit hugetlb pages (when the system has some reserved,
  * or HMO_HUGEPAGES asks) and transparent huge pages or 4 KiB pages for the rest.
  * Each backing is its own jemalloc arena, whose extent hooks carve extents from that
- * backing's part of the range with a bump pointer and place them on its node. A frame is asked of the hugetlb arena first; when hugetlb pages run out,
+ * backing's part of the range with a bump pointer and place them on its node. A
+ * frame is asked of the hugetlb arena first; when hugetlb pages run out,
  * that arena's hook fails at mapping time (MAP_HUGETLB reserves then, so never a
  * later SIGBUS) and the frame comes from the other arena.
  *
- * Address space is never handed back: dalloc declines, so jemalloc retains extents
- * and reuses them. Physical memory goes back through purge (MADV_DONTNEED) when
+ * Address space is kept: dalloc declines, so jemalloc retains extents and reuses
+ * them; only under RLIMIT_AS does the unused part of the range go back
+ * (pool_give_back). Physical memory goes back through purge (MADV_DONTNEED) when
  * jemalloc's decay (HMO_POOL_DECAY) or the cap (HMO_POOL_MAX) says so; hugetlb pages
  * are kept until exit, as a reserved resource. Pool work runs under hmo's guard, so
  * jemalloc's own mmaps and copies pass straight through. */

@@ -2,8 +2,9 @@
  *
  * Frames come from jemalloc arenas whose extent hooks carve memory out of one
  * address range that hmo reserves on first use, backed by hugetlb pages where some
- * are reserved, else by transparent huge pages where the kernel offers them. jemalloc recycles, splits and merges; hmo decides backing,
- * caps and release. A pointer belongs to the pool when it lies in that range, which
+ * are reserved and free, else by transparent huge pages or 4 KiB pages, whichever
+ * fresh memory costs less on this machine (fresh.h). jemalloc recycles, splits and
+ * merges; hmo decides backing, caps and release. A pointer belongs to the pool when it lies in that range, which
  * is checked in O(1) without reading anything in front of it; after the pool gave
  * part of the range back (pool_give_back, under RLIMIT_AS), only in the parts it
  * kept. */
