@@ -56,6 +56,16 @@ same oom FAKECUDA_MEM=$((64 << 20))
 same ipc
 same sizes
 same fork
+# ... and the child's summary counts the child's calls only (one device and one
+# pinned allocation), not its parent's again.
+HMO_STATS="$WORK/fork.%p" timeout 60 env LD_PRELOAD="$LIBHMO" "$t/t_ctx" fork >/dev/null 2>&1 9>&- || fail "t_ctx fork under hmo"
+[ "$(ls "$WORK"/fork.* | wc -l)" = 2 ] || { ls "$WORK"; fail "t_ctx fork: not one summary per process"; }
+# Only the parent created a stream.
+child=$(grep -L '^hmo: cuStreamCreate' "$WORK"/fork.* | head -n 1)
+[ -n "$child" ] || { cat "$WORK"/fork.*; fail "the forked child's summary repeats its parent's CUDA calls"; }
+awk '$1 == "hmo:" && $2 == "cuMemAlloc_v2" { d = $3 } $1 == "hmo:" && $2 == "cuMemAllocHost_v2" { h = $3 }
+	END { exit !(d == 1 && h == 1) }' "$child" ||
+	{ cat "$child"; fail "the forked child's summary repeats its parent's CUDA calls"; }
 same capalloc
 same capthread
 same freeasync

@@ -310,6 +310,8 @@ void *hmo_cu_driver(const char *base, const char *sym, bool pt)
 void hmo_cu_hooks_child(void)
 {
 	pthread_mutex_init(&real_mu, NULL);
+	/* The child's summary counts its own calls, as for the other functions. */
+	hmo_raw_memset(hmo_cu_stats, 0, sizeof hmo_cu_stats);
 }
 
 /* After a dlclose: if the driver library hmo holds pointers into is gone (not in the
