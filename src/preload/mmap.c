@@ -106,8 +106,8 @@ void hmo_mmap_init(void)
  * itself (not at a fixed place, not explicit hugetlb, not hmo's or its allocator's
  * own, which run under the guard, nor the program's allocator's) gets the pool's
  * huge-page advice, where the pool's frames are on THP: where fresh huge pages are
- * dear, the program's own fresh mappings would pay the same. File mappings are never touched: the x264 CLI maps its input one
- * frame per mmap. */
+ * dear, the program's own fresh mappings would pay the same. File mappings are never
+ * touched: the x264 CLI maps its input one frame per mmap. */
 static void *advise(void *p, size_t len, int flags, const void *caller)
 {
 	const int want = MAP_PRIVATE | MAP_ANONYMOUS;
