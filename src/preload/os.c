@@ -58,33 +58,28 @@ int os_map_hugetlb(void *addr, size_t len, size_t page)
 	return 0;
 }
 
-/* Reads a small decimal file such as /sys/.../nr_hugepages; -1 on error. */
-static long read_number(const char *path)
+/* A count from a hugetlb sysfs file; 0 when it cannot be read. */
+static uint64_t hugetlb_count(const char *path)
 {
-	char buf[32];
-	long v = 0;
+	uint64_t v = os_read_u64(path);
 
-	if (os_read_small(path, buf, sizeof buf) <= 0)
-		return -1;
-	for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (*p - '0');
-	return v;
+	return v == UINT64_MAX ? 0 : v;
 }
 
 bool os_hugetlb_reserved(size_t page)
 {
-	return read_number(page == ((size_t)1 << 30)
-			   ? "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
-			   : "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages") > 0;
+	return hugetlb_count(page == ((size_t)1 << 30)
+			     ? "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+			     : "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages") > 0;
 }
 
 uint64_t os_hugetlb_free(void)
 {
 	/* Free pages include those promised to hugetlb mappings not yet touched. */
-	long free = read_number("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
-	long promised = read_number("/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages");
+	uint64_t free = hugetlb_count("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	uint64_t promised = hugetlb_count("/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages");
 
-	return free > 0 && free > promised ? (uint64_t)(free - (promised > 0 ? promised : 0)) : 0;
+	return free > promised ? free - promised : 0;
 }
 
 int os_commit(void *addr, size_t len)

@@ -522,23 +522,7 @@ static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r
  * starts (under hmo's guard); HMO_MMAP=advise follows the choice from then on. A
  * forked child keeps its parent's. */
 static struct fresh_choice chosen;
-static struct fresh_rates chosen_rates;
-static bool chosen_have, chosen_measured;
-static uint64_t chosen_hugetlb_free;
 static bool choice_made;
-
-static void choose_pages(void)
-{
-	struct fresh_system sys = { os_thp_available(), limited, os_hugetlb_free() };
-
-	/* Only auto looks at the rates, and only where THP is in question. */
-	if (hmo_opt.hugepages == HMO_HP_AUTO && sys.thp && !limited)
-		chosen_have = fresh_rates_for_boot(&chosen_rates, &chosen_measured);
-	chosen = fresh_choose(hmo_opt.hugepages, &sys, chosen_have ? &chosen_rates : NULL);
-	chosen_hugetlb_free = sys.hugetlb_2m;
-	note_pages(&chosen, chosen_have ? &chosen_rates : NULL, chosen_measured, chosen_hugetlb_free);
-	__atomic_store_n(&choice_made, true, __ATOMIC_RELEASE);
-}
 
 bool pool_advise_thp(void)
 {
@@ -549,11 +533,20 @@ bool pool_advise_thp(void)
 	return __atomic_load_n(&choice_made, __ATOMIC_ACQUIRE) && chosen.thp;
 }
 
-/* The choice for the pool's start, with a line where an explicit HMO_HUGEPAGES
+/* The choice, for the pool's start, with a line where an explicit HMO_HUGEPAGES
  * cannot be had. */
 static struct fresh_choice pages_choice(void)
 {
-	choose_pages();
+	struct fresh_system sys = { os_thp_available(), limited, os_hugetlb_free() };
+	struct fresh_rates rates;
+	bool have = false, measured = false;
+
+	/* Only auto looks at the rates, and only where THP is in question. */
+	if (hmo_opt.hugepages == HMO_HP_AUTO && sys.thp && !limited)
+		have = fresh_rates_for_boot(&rates, &measured);
+	chosen = fresh_choose(hmo_opt.hugepages, &sys, have ? &rates : NULL);
+	note_pages(&chosen, have ? &rates : NULL, measured, sys.hugetlb_2m);
+	__atomic_store_n(&choice_made, true, __ATOMIC_RELEASE);
 	if (hmo_opt.hugepages == HMO_HP_HUGETLB && !os_hugetlb_reserved(HUGE_2M))
 		pool_warn("HMO_HUGEPAGES=hugetlb, but no 2 MiB pages are reserved "
 			  "(/proc/sys/vm/nr_hugepages): frames use THP", 0);
