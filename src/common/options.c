@@ -164,7 +164,7 @@ const char *hmo_parse_output(const char *s, struct hmo_output *out)
 
 	/* "" and the booleans choose off or stderr; anything else is a path. */
 	if (*s == '\0' || eq_nocase(s, "stderr") || hmo_parse_bool(s, &on) == NULL) {
-		out->kind = (on || eq_nocase(s, "stderr")) ? HMO_OUT_STDERR : HMO_OUT_OFF;
+		out->kind = (on || eq_nocase(s, "stderr")) ? HMO_DEST_STDERR : HMO_DEST_OFF;
 		out->path[0] = '\0';
 		return NULL;
 	}
@@ -183,7 +183,7 @@ const char *hmo_parse_output(const char *s, struct hmo_output *out)
 	for (n = 0; s[n]; n++)
 		out->path[n] = s[n];
 	out->path[n] = '\0';
-	out->kind = HMO_OUT_FILE;
+	out->kind = HMO_DEST_FILE;
 	return NULL;
 }
 

@@ -44,11 +44,11 @@ enum hmo_mmap_mode { HMO_MMAP_ADVISE, HMO_MMAP_OFF };
 /* HMO_PIN choices. */
 enum hmo_pin { HMO_PIN_AUTO, HMO_PIN_STAGING, HMO_PIN_OFF };
 
-enum hmo_out_kind { HMO_OUT_OFF, HMO_OUT_STDERR, HMO_OUT_FILE };
+enum hmo_dest_kind { HMO_DEST_OFF, HMO_DEST_STDERR, HMO_DEST_FILE };
 
 struct hmo_output {
-	enum hmo_out_kind kind;
-	char path[HMO_PATH_MAX]; /* the pattern, for HMO_OUT_FILE */
+	enum hmo_dest_kind kind;
+	char path[HMO_PATH_MAX]; /* the pattern, for HMO_DEST_FILE */
 };
 
 /* Parsed values, one field per row of the table. */

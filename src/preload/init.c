@@ -118,7 +118,7 @@ static void anchor_stats_path(void)
 	char *path = hmo_opt.stats.path;
 	size_t n, c;
 
-	if (hmo_opt.stats.kind != HMO_OUT_FILE || path[0] == '/' || !getcwd(cwd, sizeof cwd))
+	if (hmo_opt.stats.kind != HMO_DEST_FILE || path[0] == '/' || !getcwd(cwd, sizeof cwd))
 		return;
 	n = strlen(path);
 	c = strlen(cwd);
@@ -152,8 +152,8 @@ void hmo_init(void)
 		 * and this copy's API hands calls to it (instance.h). Its own hooks, which
 		 * only the objects bound to it call, just pass calls on. */
 		hmo_opt.pool = false;
-		hmo_opt.stats.kind = HMO_OUT_OFF;
-		hmo_opt.trace.kind = HMO_OUT_OFF;
+		hmo_opt.stats.kind = HMO_DEST_OFF;
+		hmo_opt.trace.kind = HMO_DEST_OFF;
 		hmo_opt.mmap_mode = HMO_MMAP_OFF;
 		hmo_opt.cuda_pool = false;
 		hmo_opt.pin = HMO_PIN_OFF;

@@ -169,7 +169,7 @@ void hmo_trace_signals(void);
 void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *addr, const void *old,
 		     unsigned outcome, unsigned backing, int node);
 void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst, const void *src);
-/* A CUDA driver call (enum cu_op), with HMO_CUDA_* flags and its CUresult. */
+/* A CUDA driver call (enum hmo_cu_op), with HMO_CUDA_* flags and its CUresult. */
 void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsigned flags, int result);
 void hmo_trace_thread_exit(struct hmo_slot *s);
 /* The frame pool's choice of pages (trace.h's HMO_REC_POOL), once when it starts. */

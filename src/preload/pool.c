@@ -383,7 +383,7 @@ static const extent_hooks_t hooks = {
 void pool_configure(void)
 {
 	/* With the pool off, frames still take the frame path when they are traced. */
-	hmo_pool_threshold = hmo_opt.pool || hmo_opt.trace.kind != HMO_OUT_OFF ? (size_t)hmo_opt.threshold
+	hmo_pool_threshold = hmo_opt.pool || hmo_opt.trace.kind != HMO_DEST_OFF ? (size_t)hmo_opt.threshold
 									: SIZE_MAX;
 }
 
@@ -409,7 +409,7 @@ static void pool_warn(const char *what, int err)
 	char line[256];
 	struct fmt_buf b;
 
-	if (hmo_opt.stats.kind == HMO_OUT_OFF)
+	if (hmo_opt.stats.kind == HMO_DEST_OFF)
 		return;
 	fmt_init(&b, line, sizeof line);
 	fmt_str(&b, "hmo: frame pool: ");

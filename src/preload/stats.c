@@ -518,7 +518,7 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 	struct hmo_cu_pool_stats ps;
 	bool any = false;
 
-	for (int i = 0; i < CU_COUNT; i++)
+	for (int i = 0; i < HMO_CUOP_COUNT; i++)
 		any |= __atomic_load_n(&hmo_cu_stats[i].calls, __ATOMIC_RELAXED) != 0;
 	if (!any)
 		return;
@@ -531,14 +531,14 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 	cell_str(b, "staged", W_LARGE, true);
 	cell_str(b, "errors", W_LARGE, true);
 	emit_line(fd, b);
-	for (int i = 0; i < CU_COUNT; i++) {
+	for (int i = 0; i < HMO_CUOP_COUNT; i++) {
 		const struct hmo_cu_stat *s = &hmo_cu_stats[i];
 		uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_RELAXED);
 		if (!calls)
 			continue;
 		size_t start = b->len;
 		fmt_str(b, "hmo: ");
-		fmt_str(b, hmo_cu_name((enum cu_op)i));
+		fmt_str(b, hmo_cu_name((enum hmo_cu_op)i));
 		fmt_pad(b, start, W_NAME + 8, false);
 		cell_u64(b, calls, W_CALLS);
 		cell_bytes(b, __atomic_load_n(&s->bytes, __ATOMIC_RELAXED), W_BYTES);
@@ -549,7 +549,7 @@ static void emit_cuda(int fd, struct fmt_buf *b)
 		/* achieved rate of the copies: bytes over the time spent in the calls */
 		uint64_t bytes = __atomic_load_n(&s->bytes, __ATOMIC_RELAXED), ns = __atomic_load_n(&s->ns, __ATOMIC_RELAXED);
 		start = b->len;
-		if (i >= CU_HTOD && i <= CU_2D_ASYNC && ns)
+		if (i >= HMO_CUOP_HTOD && i <= HMO_CUOP_2D_ASYNC && ns)
 			fmt_fixed(b, bytes * 100 / ns, 100, 2);
 		fmt_pad(b, start, W_LARGE, true);
 		cell_u64(b, __atomic_load_n(&s->staged, __ATOMIC_RELAXED), W_LARGE);
@@ -646,12 +646,12 @@ void hmo_summary_emit(void)
 	struct rusage ru;
 	int fd, saved_errno = errno;
 
-	if (hmo_opt.stats.kind == HMO_OUT_OFF || !hmo_ready())
+	if (hmo_opt.stats.kind == HMO_DEST_OFF || !hmo_ready())
 		return;
 	if (__atomic_exchange_n(&summary_done, 1, __ATOMIC_ACQ_REL))
 		return;
 	hmo_guard_enter();
-	fd = hmo_opt.stats.kind == HMO_OUT_FILE ? open_summary() : 2;
+	fd = hmo_opt.stats.kind == HMO_DEST_FILE ? open_summary() : 2;
 	hmo_stats_sum(tot);
 	fmt_init(&b, mem, sizeof mem);
 

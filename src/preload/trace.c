@@ -571,8 +571,8 @@ static int open_trace(char *name, size_t cap)
 	int fd;
 
 	fmt_init(&b, name, cap);
-	if (hmo_opt.trace.kind == HMO_OUT_STDERR || stat(hmo_opt.trace.path, &st) == 0) {
-		if (hmo_opt.trace.kind == HMO_OUT_STDERR)
+	if (hmo_opt.trace.kind == HMO_DEST_STDERR || stat(hmo_opt.trace.path, &st) == 0) {
+		if (hmo_opt.trace.kind == HMO_DEST_STDERR)
 			fmt_str(&b, ".");
 		else if (S_ISDIR(st.st_mode))
 			fmt_str(&b, hmo_opt.trace.path);
@@ -708,7 +708,7 @@ void hmo_lat_note(struct hmo_slot *s, enum hmo_fn fn, uint64_t t0)
 
 void hmo_trace_init(void)
 {
-	if (hmo_opt.trace.kind == HMO_OUT_OFF)
+	if (hmo_opt.trace.kind == HMO_DEST_OFF)
 		return;
 	depth = (int)hmo_opt.backtrace;
 	stacks = hmo_raw_mmap(NULL, sizeof *stacks * STACK_TABLE, PROT_READ | PROT_WRITE,

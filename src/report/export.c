@@ -264,7 +264,7 @@ int export_perfetto(struct report *r, const char *path)
 			} else if (type == HMO_REC_CUDA) {
 				struct hmo_rec_cuda c;
 				tr_get(&c, sizeof c, pl, size);
-				if (c.op >= CU_COUNT)
+				if (c.op >= HMO_CUOP_COUNT)
 					continue;
 				pf_begin(&p);
 				fputs("{\"name\":", o);

@@ -223,7 +223,7 @@ static void cuda(FILE *o, const struct model *m)
 	bool first = true;
 
 	fputs(",\"cuda\":[", o);
-	for (unsigned i = 0; i < CU_COUNT; i++) {
+	for (unsigned i = 0; i < HMO_CUOP_COUNT; i++) {
 		const struct cuda_stats *x = &m->cuda[i];
 		bool f = true;
 		if (!x->count)

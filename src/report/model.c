@@ -330,7 +330,7 @@ static void on_copy(struct model *m, uint32_t pi, const struct hmo_rec_copy *c)
 
 static void on_cuda(struct model *m, const struct hmo_rec_cuda *c)
 {
-	if (c->op >= CU_COUNT)
+	if (c->op >= HMO_CUOP_COUNT)
 		return;
 	struct cuda_stats *x = &m->cuda[c->op];
 	m->cuda_events++;

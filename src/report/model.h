@@ -145,7 +145,7 @@ struct model {
 	/* live pool blocks, open addressing on (proc, addr): stack id and size */
 	struct live { uint64_t key, size; uint32_t proc, stack; } *live;
 	size_t nlive, caplive;
-	struct cuda_stats cuda[CU_COUNT];
+	struct cuda_stats cuda[HMO_CUOP_COUNT];
 	struct gpu gpu;
 	uint64_t cuda_events;
 	uint64_t events, large_frees;

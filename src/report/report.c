@@ -21,7 +21,7 @@ const char *report_fn_name(unsigned fn)
 	return fn < FN_COUNT ? fn_names[fn] : "?";
 }
 
-static const char *const cu_names[CU_COUNT] = {
+static const char *const cu_names[HMO_CUOP_COUNT] = {
 	"cuInit", "cuMemAlloc_v2", "cuMemFree_v2", "cuMemAllocHost_v2", "cuMemHostAlloc", "cuMemFreeHost",
 	"cuMemcpyHtoD_v2", "cuMemcpyDtoH_v2", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuMemcpy2D_v2",
 	"cuMemcpy2DAsync_v2", "cuMemGetAddressRange_v2", "cuPointerGetAttribute", "cuMemGetInfo_v2",
@@ -48,7 +48,7 @@ const char *report_gpu_mem(unsigned mem)
 
 const char *report_cu_name(unsigned op)
 {
-	return op < CU_COUNT ? cu_names[op] : "?";
+	return op < HMO_CUOP_COUNT ? cu_names[op] : "?";
 }
 
 bool is_free_fn(unsigned f)
@@ -418,7 +418,7 @@ static void advise(struct report *r)
 		    "cudaMemcpyAsync on a stream of its own lets copies overlap compute",
 		    fmt_grouped(a, m->gpu.sync_copies), report_bytes(b, m->gpu.sync_bytes));
 	/* GPU: device memory allocated over and over. */
-	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= 100 && !m->cuda[CU_MEM_ALLOC].pool_hits)
+	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= 100 && !m->cuda[HMO_CUOP_MEM_ALLOC].pool_hits)
 		say(r, "device memory was allocated %s times: a caching allocator (HMO_CUDA_POOL=on, or the "
 		    "program's own) avoids the driver call and its implicit synchronisation",
 		    fmt_grouped(a, m->gpu.allocs[HMO_GPU_MEM_DEVICE]));

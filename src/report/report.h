@@ -47,7 +47,7 @@ const char *report_pages_why(unsigned why);
 /* GPU copy directions and memory kinds (trace.h enums), as the report writes them. */
 const char *report_gpu_dir(unsigned dir);
 const char *report_gpu_mem(unsigned mem);
-/* The exported name of a CUDA driver function (enum cu_op). */
+/* The exported name of a CUDA driver function (enum hmo_cu_op). */
 const char *report_cu_name(unsigned op);
 bool is_free_fn(unsigned fn);
 bool is_map_fn(unsigned fn);

@@ -371,12 +371,12 @@ static void cuda(FILE *o, const struct model *m)
 	heading(o, "cuda");
 	fprintf(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", "driver call", "count", "bytes", "p50", "p99",
 		"GB/s", "staged", "pool hit");
-	for (unsigned i = 0; i < CU_COUNT; i++) {
+	for (unsigned i = 0; i < HMO_CUOP_COUNT; i++) {
 		const struct cuda_stats *x = &m->cuda[i];
 		if (!x->count)
 			continue;
 		char rate[16] = "", hit[16] = "";
-		if (i >= CU_HTOD && i <= CU_2D_ASYNC && x->ns)
+		if (i >= HMO_CUOP_HTOD && i <= HMO_CUOP_2D_ASYNC && x->ns)
 			snprintf(rate, sizeof rate, "%.2f", (double)x->bytes / (double)x->ns);
 		if (x->pool_hits + x->pool_new)
 			snprintf(hit, sizeof hit, "%.1f%%", report_pct(x->pool_hits, x->pool_hits + x->pool_new));
@@ -438,7 +438,7 @@ static void gpu(FILE *o, const struct model *m)
 				fmt_grouped(c, g->frees[mem]));
 	/* hmo's pool hides the program's allocations that it serves from CUPTI: the
 	 * program's own count comes from hmo's records */
-	const struct cuda_stats *ca = &m->cuda[CU_MEM_ALLOC];
+	const struct cuda_stats *ca = &m->cuda[HMO_CUOP_MEM_ALLOC];
 	if (ca->count)
 		say(o, "the program's device allocations: %s, of which hmo's pool served %s without the driver",
 			fmt_grouped(a, ca->count), fmt_grouped(b, ca->pool_hits));

@@ -127,10 +127,10 @@ static void encoder(void)
 
 	/* CUDA: a device frame allocated new, freed, then from the pool; a staged upload */
 	struct hmo_rec_cuda cu[] = {
-		{ t + 63000000, 900000, 48 * MiB, 0x900000000, 1001, 1, CU_MEM_ALLOC, HMO_CUDA_POOL_NEW, 0, 0 },
-		{ t + 64000000, 300, 0, 0x900000000, 1001, 1, CU_MEM_FREE, 0, 0, 0 },
-		{ t + 65000000, 400, 48 * MiB, 0x900000000, 1001, 1, CU_MEM_ALLOC, HMO_CUDA_POOL_HIT, 0, 0 },
-		{ t + 66000000, 4000000, 48 * MiB, 0x900000000, 1001, 2, CU_HTOD, HMO_CUDA_STAGED, 0, 0 },
+		{ t + 63000000, 900000, 48 * MiB, 0x900000000, 1001, 1, HMO_CUOP_MEM_ALLOC, HMO_CUDA_POOL_NEW, 0, 0 },
+		{ t + 64000000, 300, 0, 0x900000000, 1001, 1, HMO_CUOP_MEM_FREE, 0, 0, 0 },
+		{ t + 65000000, 400, 48 * MiB, 0x900000000, 1001, 1, HMO_CUOP_MEM_ALLOC, HMO_CUDA_POOL_HIT, 0, 0 },
+		{ t + 66000000, 4000000, 48 * MiB, 0x900000000, 1001, 2, HMO_CUOP_HTOD, HMO_CUDA_STAGED, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof cu / sizeof cu[0]; i++)
 		rec(HMO_REC_CUDA, &cu[i], sizeof cu[i], NULL, 0);

@@ -67,29 +67,29 @@ START_TEST(output_forms)
 	struct hmo_output o;
 
 	ck_assert_ptr_null(hmo_parse_output("1", &o));
-	ck_assert_int_eq(o.kind, HMO_OUT_STDERR);
+	ck_assert_int_eq(o.kind, HMO_DEST_STDERR);
 	ck_assert_ptr_null(hmo_parse_output("stderr", &o));
-	ck_assert_int_eq(o.kind, HMO_OUT_STDERR);
+	ck_assert_int_eq(o.kind, HMO_DEST_STDERR);
 	ck_assert_ptr_null(hmo_parse_output("yes", &o));
-	ck_assert_int_eq(o.kind, HMO_OUT_STDERR);
+	ck_assert_int_eq(o.kind, HMO_DEST_STDERR);
 	ck_assert_ptr_null(hmo_parse_output("0", &o));
-	ck_assert_int_eq(o.kind, HMO_OUT_OFF);
+	ck_assert_int_eq(o.kind, HMO_DEST_OFF);
 	ck_assert_ptr_null(hmo_parse_output("off", &o));
-	ck_assert_int_eq(o.kind, HMO_OUT_OFF);
+	ck_assert_int_eq(o.kind, HMO_DEST_OFF);
 	ck_assert_ptr_null(hmo_parse_output("", &o));
-	ck_assert_int_eq(o.kind, HMO_OUT_OFF);
+	ck_assert_int_eq(o.kind, HMO_DEST_OFF);
 	ck_assert_ptr_null(hmo_parse_output("/tmp/hmo.%e.%p.%t.100%%", &o));
-	ck_assert_int_eq(o.kind, HMO_OUT_FILE);
+	ck_assert_int_eq(o.kind, HMO_DEST_FILE);
 	ck_assert_str_eq(o.path, "/tmp/hmo.%e.%p.%t.100%%");
 	ck_assert_ptr_null(hmo_parse_output("stats.txt", &o));
-	ck_assert_int_eq(o.kind, HMO_OUT_FILE);
+	ck_assert_int_eq(o.kind, HMO_DEST_FILE);
 	ck_assert_str_eq(o.path, "stats.txt");
 }
 END_TEST
 
 START_TEST(output_malformed)
 {
-	struct hmo_output o = { .kind = HMO_OUT_STDERR, .path = "keep" };
+	struct hmo_output o = { .kind = HMO_DEST_STDERR, .path = "keep" };
 	char longpath[HMO_PATH_MAX + 10];
 
 	ck_assert_ptr_nonnull(hmo_parse_output("/tmp/x.%q", &o));
@@ -99,7 +99,7 @@ START_TEST(output_malformed)
 	longpath[sizeof longpath - 1] = '\0';
 	ck_assert_ptr_nonnull(hmo_parse_output(longpath, &o));
 	/* A refused value leaves the previous one whole. */
-	ck_assert_int_eq(o.kind, HMO_OUT_STDERR);
+	ck_assert_int_eq(o.kind, HMO_DEST_STDERR);
 	ck_assert_str_eq(o.path, "keep");
 }
 END_TEST
@@ -206,7 +206,7 @@ START_TEST(defaults_when_unset)
 
 	load(env, &o);
 	ck_assert_int_eq(nwarned, 0);
-	ck_assert_int_eq(o.stats.kind, HMO_OUT_OFF);
+	ck_assert_int_eq(o.stats.kind, HMO_DEST_OFF);
 	ck_assert(!o.stats_hist);
 	ck_assert_uint_eq(o.threshold, 1u << 20);
 }
@@ -220,7 +220,7 @@ START_TEST(values_are_read)
 
 	load(env, &o);
 	ck_assert_int_eq(nwarned, 0);
-	ck_assert_int_eq(o.stats.kind, HMO_OUT_FILE);
+	ck_assert_int_eq(o.stats.kind, HMO_DEST_FILE);
 	ck_assert_str_eq(o.stats.path, "/tmp/s.%p");
 	ck_assert(o.stats_hist);
 	ck_assert_uint_eq(o.threshold, 8u << 20);
@@ -266,7 +266,7 @@ START_TEST(bad_output_keeps_default)
 
 	load(env, &o);
 	ck_assert_int_eq(nwarned, 1);
-	ck_assert_int_eq(o.stats.kind, HMO_OUT_OFF);
+	ck_assert_int_eq(o.stats.kind, HMO_DEST_OFF);
 	ck_assert_ptr_nonnull(strstr(warned[0], "HMO_STATS=\"/tmp/%z\" is a path with an unknown %-escape"));
 }
 END_TEST

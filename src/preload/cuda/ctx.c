@@ -69,7 +69,7 @@ static CUcontext primary[MAX_DEVICES];
 
 CUresult cu_wrap_primary_retain(CUcontext *c, CUdevice d)
 {
-	CUresult (*real)(CUcontext *, CUdevice) = hmo_cu_next(CU_PRIMARY_RETAIN, 0);
+	CUresult (*real)(CUcontext *, CUdevice) = hmo_cu_next(HMO_CUOP_PRIMARY_RETAIN, 0);
 	uint64_t t0 = hmo_now_ns();
 
 	if (!real)
@@ -77,7 +77,7 @@ CUresult cu_wrap_primary_retain(CUcontext *c, CUdevice d)
 	CUresult rc = real(c, d);
 	if (rc == CUDA_SUCCESS && c && d >= 0 && d < MAX_DEVICES)
 		__atomic_store_n(&primary[d], *c, __ATOMIC_RELEASE);
-	hmo_cu_note(CU_PRIMARY_RETAIN, 0, t0, rc, 0, 0);
+	hmo_cu_note(HMO_CUOP_PRIMARY_RETAIN, 0, t0, rc, 0, 0);
 	return rc;
 }
 
@@ -127,7 +127,7 @@ static void after(CUcontext c, CUdevice dev, bool reset)
 }
 
 /* A destroy of context c. */
-static CUresult destroy(enum cu_op op, CUcontext c)
+static CUresult destroy(enum hmo_cu_op op, CUcontext c)
 {
 	CUresult (*real)(CUcontext) = hmo_cu_next(op, 0);
 	uint64_t t0 = hmo_now_ns();
@@ -146,7 +146,7 @@ static CUresult destroy(enum cu_op op, CUcontext c)
 }
 
 /* A reset or a release of device dev's primary context. */
-static CUresult primary_call(enum cu_op op, CUdevice dev, bool reset)
+static CUresult primary_call(enum hmo_cu_op op, CUdevice dev, bool reset)
 {
 	CUresult (*real)(CUdevice) = hmo_cu_next(op, 0);
 	uint64_t t0 = hmo_now_ns();
@@ -166,12 +166,12 @@ static CUresult primary_call(enum cu_op op, CUdevice dev, bool reset)
 	return rc;
 }
 
-CUresult cu_wrap_ctx_destroy(CUcontext c) { return destroy(CU_CTX_DESTROY, c); }
-CUresult cu_wrap_ctx_destroy_v1(CUcontext c) { return destroy(CU_CTX_DESTROY_V1, c); }
-CUresult cu_wrap_primary_reset(CUdevice d) { return primary_call(CU_PRIMARY_RESET, d, true); }
-CUresult cu_wrap_primary_reset_v1(CUdevice d) { return primary_call(CU_PRIMARY_RESET_V1, d, true); }
-CUresult cu_wrap_primary_release(CUdevice d) { return primary_call(CU_PRIMARY_RELEASE, d, false); }
-CUresult cu_wrap_primary_release_v1(CUdevice d) { return primary_call(CU_PRIMARY_RELEASE_V1, d, false); }
+CUresult cu_wrap_ctx_destroy(CUcontext c) { return destroy(HMO_CUOP_CTX_DESTROY, c); }
+CUresult cu_wrap_ctx_destroy_v1(CUcontext c) { return destroy(HMO_CUOP_CTX_DESTROY_V1, c); }
+CUresult cu_wrap_primary_reset(CUdevice d) { return primary_call(HMO_CUOP_PRIMARY_RESET, d, true); }
+CUresult cu_wrap_primary_reset_v1(CUdevice d) { return primary_call(HMO_CUOP_PRIMARY_RESET_V1, d, true); }
+CUresult cu_wrap_primary_release(CUdevice d) { return primary_call(HMO_CUOP_PRIMARY_RELEASE, d, false); }
+CUresult cu_wrap_primary_release_v1(CUdevice d) { return primary_call(HMO_CUOP_PRIMARY_RELEASE_V1, d, false); }
 
 #define EXPORT_ALIAS(name, target) \
 	extern __typeof__(target) name __attribute__((alias(#target), visibility("default")))

@@ -35,12 +35,12 @@ struct hmo_cu_stat {
 	uint64_t calls, bytes, ns, errors;
 	uint64_t staged, staged_bytes, staged_ns;
 };
-extern struct hmo_cu_stat hmo_cu_stats[CU_COUNT];
-const char *hmo_cu_name(enum cu_op op);
+extern struct hmo_cu_stat hmo_cu_stats[HMO_CUOP_COUNT];
+const char *hmo_cu_name(enum hmo_cu_op op);
 
 /* The real function of op's variant (0: legacy stream, 1: per-thread default
  * stream), or NULL when there is none. Never one of hmo's wrappers. */
-void *hmo_cu_next(enum cu_op op, int variant);
+void *hmo_cu_next(enum hmo_cu_op op, int variant);
 /* Any driver function, for hmo's own calls: `base` as cuGetProcAddress knows it,
  * `sym` as the library exports it; pt for the per-thread default stream variant.
  * Never one of hmo's wrappers; NULL when the driver has none. */
@@ -140,7 +140,7 @@ int hmo_cu_state(void);
 void hmo_cu_mem_forget(bool (*gone)(const struct hmo_cu_ctx_ref *));
 /* Counts a call, and traces it when HMO_TRACE is on (ptr: the device or pinned host
  * pointer it concerned; flags HMO_CUDA_*). */
-void hmo_cu_note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t ptr, unsigned flags);
+void hmo_cu_note(enum hmo_cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t ptr, unsigned flags);
 
 struct hmo_cu_pool_stats {
 	uint64_t dev_hits, dev_misses, dev_cached, dev_peak_cached, dev_released, dev_oom_retries;

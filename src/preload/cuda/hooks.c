@@ -41,7 +41,7 @@
 #include "cuda.h"
 #include "../internal.h"
 
-struct hmo_cu_stat hmo_cu_stats[CU_COUNT];
+struct hmo_cu_stat hmo_cu_stats[HMO_CUOP_COUNT];
 unsigned hmo_cu_generation;
 
 /* ---- the functions wrapped, by name ------------------------------------------ */
@@ -55,77 +55,77 @@ struct cu_fn {
 };
 
 /* What the program's lookups returned: the real function of each variant. */
-void *hmo_cu_real[CU_COUNT][2];
+void *hmo_cu_real[HMO_CUOP_COUNT][2];
 
 #define W(fn) (void *)cu_wrap_##fn
 #define WP(fn) (void *)cu_wrap_##fn##_pt
-static const struct cu_fn fns[CU_COUNT] = {
-	[CU_INIT] = { "cuInit", "cuInit", NULL, 2000, { W(init), NULL } },
-	[CU_MEM_ALLOC] = { "cuMemAlloc", "cuMemAlloc_v2", NULL, 3020, { W(mem_alloc), NULL } },
-	[CU_MEM_FREE] = { "cuMemFree", "cuMemFree_v2", NULL, 3020, { W(mem_free), NULL } },
-	[CU_MEM_ALLOC_HOST] = { "cuMemAllocHost", "cuMemAllocHost_v2", NULL, 3020, { W(mem_alloc_host), NULL } },
-	[CU_MEM_HOST_ALLOC] = { "cuMemHostAlloc", "cuMemHostAlloc", NULL, 2020, { W(mem_host_alloc), NULL } },
-	[CU_MEM_FREE_HOST] = { "cuMemFreeHost", "cuMemFreeHost", NULL, 2000, { W(mem_free_host), NULL } },
-	[CU_HTOD] = { "cuMemcpyHtoD", "cuMemcpyHtoD_v2", "cuMemcpyHtoD_v2_ptds", 3020, { W(htod), WP(htod) } },
-	[CU_DTOH] = { "cuMemcpyDtoH", "cuMemcpyDtoH_v2", "cuMemcpyDtoH_v2_ptds", 3020, { W(dtoh), WP(dtoh) } },
-	[CU_HTOD_ASYNC] = { "cuMemcpyHtoDAsync", "cuMemcpyHtoDAsync_v2", "cuMemcpyHtoDAsync_v2_ptsz", 3020,
+static const struct cu_fn fns[HMO_CUOP_COUNT] = {
+	[HMO_CUOP_INIT] = { "cuInit", "cuInit", NULL, 2000, { W(init), NULL } },
+	[HMO_CUOP_MEM_ALLOC] = { "cuMemAlloc", "cuMemAlloc_v2", NULL, 3020, { W(mem_alloc), NULL } },
+	[HMO_CUOP_MEM_FREE] = { "cuMemFree", "cuMemFree_v2", NULL, 3020, { W(mem_free), NULL } },
+	[HMO_CUOP_MEM_ALLOC_HOST] = { "cuMemAllocHost", "cuMemAllocHost_v2", NULL, 3020, { W(mem_alloc_host), NULL } },
+	[HMO_CUOP_MEM_HOST_ALLOC] = { "cuMemHostAlloc", "cuMemHostAlloc", NULL, 2020, { W(mem_host_alloc), NULL } },
+	[HMO_CUOP_MEM_FREE_HOST] = { "cuMemFreeHost", "cuMemFreeHost", NULL, 2000, { W(mem_free_host), NULL } },
+	[HMO_CUOP_HTOD] = { "cuMemcpyHtoD", "cuMemcpyHtoD_v2", "cuMemcpyHtoD_v2_ptds", 3020, { W(htod), WP(htod) } },
+	[HMO_CUOP_DTOH] = { "cuMemcpyDtoH", "cuMemcpyDtoH_v2", "cuMemcpyDtoH_v2_ptds", 3020, { W(dtoh), WP(dtoh) } },
+	[HMO_CUOP_HTOD_ASYNC] = { "cuMemcpyHtoDAsync", "cuMemcpyHtoDAsync_v2", "cuMemcpyHtoDAsync_v2_ptsz", 3020,
 			    { W(htod_async), WP(htod_async) } },
-	[CU_DTOH_ASYNC] = { "cuMemcpyDtoHAsync", "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoHAsync_v2_ptsz", 3020,
+	[HMO_CUOP_DTOH_ASYNC] = { "cuMemcpyDtoHAsync", "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoHAsync_v2_ptsz", 3020,
 			    { W(dtoh_async), WP(dtoh_async) } },
-	[CU_2D] = { "cuMemcpy2D", "cuMemcpy2D_v2", "cuMemcpy2D_v2_ptds", 3020, { W(copy2d), WP(copy2d) } },
-	[CU_2D_ASYNC] = { "cuMemcpy2DAsync", "cuMemcpy2DAsync_v2", "cuMemcpy2DAsync_v2_ptsz", 3020,
+	[HMO_CUOP_2D] = { "cuMemcpy2D", "cuMemcpy2D_v2", "cuMemcpy2D_v2_ptds", 3020, { W(copy2d), WP(copy2d) } },
+	[HMO_CUOP_2D_ASYNC] = { "cuMemcpy2DAsync", "cuMemcpy2DAsync_v2", "cuMemcpy2DAsync_v2_ptsz", 3020,
 			  { W(copy2d_async), WP(copy2d_async) } },
-	[CU_RANGE] = { "cuMemGetAddressRange", "cuMemGetAddressRange_v2", NULL, 3020, { W(range), NULL } },
-	[CU_PTR_ATTR] = { "cuPointerGetAttribute", "cuPointerGetAttribute", NULL, 4000, { W(ptr_attr), NULL } },
-	[CU_MEM_INFO] = { "cuMemGetInfo", "cuMemGetInfo_v2", NULL, 3020, { W(mem_info), NULL } },
-	[CU_IPC_GET] = { "cuIpcGetMemHandle", "cuIpcGetMemHandle", NULL, 4010, { W(ipc_get), NULL } },
-	[CU_STREAM_CREATE] = { "cuStreamCreate", "cuStreamCreate", NULL, 2000, { W(stream_create), NULL } },
-	[CU_STREAM_CREATE_PRIO] = { "cuStreamCreateWithPriority", "cuStreamCreateWithPriority", NULL, 5050,
+	[HMO_CUOP_RANGE] = { "cuMemGetAddressRange", "cuMemGetAddressRange_v2", NULL, 3020, { W(range), NULL } },
+	[HMO_CUOP_PTR_ATTR] = { "cuPointerGetAttribute", "cuPointerGetAttribute", NULL, 4000, { W(ptr_attr), NULL } },
+	[HMO_CUOP_MEM_INFO] = { "cuMemGetInfo", "cuMemGetInfo_v2", NULL, 3020, { W(mem_info), NULL } },
+	[HMO_CUOP_IPC_GET] = { "cuIpcGetMemHandle", "cuIpcGetMemHandle", NULL, 4010, { W(ipc_get), NULL } },
+	[HMO_CUOP_STREAM_CREATE] = { "cuStreamCreate", "cuStreamCreate", NULL, 2000, { W(stream_create), NULL } },
+	[HMO_CUOP_STREAM_CREATE_PRIO] = { "cuStreamCreateWithPriority", "cuStreamCreateWithPriority", NULL, 5050,
 				    { W(stream_create_prio), NULL } },
-	[CU_CTX_DESTROY] = { "cuCtxDestroy", "cuCtxDestroy_v2", NULL, 4000, { W(ctx_destroy), NULL } },
-	[CU_PRIMARY_RESET] = { "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset_v2", NULL, 11000,
+	[HMO_CUOP_CTX_DESTROY] = { "cuCtxDestroy", "cuCtxDestroy_v2", NULL, 4000, { W(ctx_destroy), NULL } },
+	[HMO_CUOP_PRIMARY_RESET] = { "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset_v2", NULL, 11000,
 			       { W(primary_reset), NULL } },
-	[CU_PRIMARY_RELEASE] = { "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease_v2", NULL, 11000,
+	[HMO_CUOP_PRIMARY_RELEASE] = { "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease_v2", NULL, 11000,
 				 { W(primary_release), NULL } },
-	[CU_PTR_ATTRS] = { "cuPointerGetAttributes", "cuPointerGetAttributes", NULL, 7000, { W(ptr_attrs), NULL } },
-	[CU_MEM_ALLOC_ASYNC] = { "cuMemAllocAsync", "cuMemAllocAsync", "cuMemAllocAsync_ptsz", 11020,
+	[HMO_CUOP_PTR_ATTRS] = { "cuPointerGetAttributes", "cuPointerGetAttributes", NULL, 7000, { W(ptr_attrs), NULL } },
+	[HMO_CUOP_MEM_ALLOC_ASYNC] = { "cuMemAllocAsync", "cuMemAllocAsync", "cuMemAllocAsync_ptsz", 11020,
 				 { W(mem_alloc_async), WP(mem_alloc_async) } },
-	[CU_MEM_FREE_ASYNC] = { "cuMemFreeAsync", "cuMemFreeAsync", "cuMemFreeAsync_ptsz", 11020,
+	[HMO_CUOP_MEM_FREE_ASYNC] = { "cuMemFreeAsync", "cuMemFreeAsync", "cuMemFreeAsync_ptsz", 11020,
 				{ W(mem_free_async), WP(mem_free_async) } },
-	[CU_MEM_ALLOC_MANAGED] = { "cuMemAllocManaged", "cuMemAllocManaged", NULL, 6000, { W(mem_alloc_managed), NULL } },
-	[CU_MEM_CREATE] = { "cuMemCreate", "cuMemCreate", NULL, 10020, { W(mem_create), NULL } },
-	[CU_MEM_MAP] = { "cuMemMap", "cuMemMap", NULL, 10020, { W(mem_map), NULL } },
-	[CU_GPA] = { "cuGetProcAddress", "cuGetProcAddress", NULL, 11030, { W(gpa), NULL } },
-	[CU_GPA2] = { "cuGetProcAddress_v2", "cuGetProcAddress_v2", NULL, 12000, { W(gpa2), NULL } },
-	[CU_MEM_ALLOC_PITCH] = { "cuMemAllocPitch", "cuMemAllocPitch_v2", NULL, 3020, { W(mem_alloc_pitch), NULL } },
-	[CU_ARRAY_CREATE] = { "cuArrayCreate", "cuArrayCreate_v2", NULL, 3020, { W(array_create), NULL } },
-	[CU_ARRAY3D_CREATE] = { "cuArray3DCreate", "cuArray3DCreate_v2", NULL, 3020, { W(array3d_create), NULL } },
+	[HMO_CUOP_MEM_ALLOC_MANAGED] = { "cuMemAllocManaged", "cuMemAllocManaged", NULL, 6000, { W(mem_alloc_managed), NULL } },
+	[HMO_CUOP_MEM_CREATE] = { "cuMemCreate", "cuMemCreate", NULL, 10020, { W(mem_create), NULL } },
+	[HMO_CUOP_MEM_MAP] = { "cuMemMap", "cuMemMap", NULL, 10020, { W(mem_map), NULL } },
+	[HMO_CUOP_GPA] = { "cuGetProcAddress", "cuGetProcAddress", NULL, 11030, { W(gpa), NULL } },
+	[HMO_CUOP_GPA2] = { "cuGetProcAddress_v2", "cuGetProcAddress_v2", NULL, 12000, { W(gpa2), NULL } },
+	[HMO_CUOP_MEM_ALLOC_PITCH] = { "cuMemAllocPitch", "cuMemAllocPitch_v2", NULL, 3020, { W(mem_alloc_pitch), NULL } },
+	[HMO_CUOP_ARRAY_CREATE] = { "cuArrayCreate", "cuArrayCreate_v2", NULL, 3020, { W(array_create), NULL } },
+	[HMO_CUOP_ARRAY3D_CREATE] = { "cuArray3DCreate", "cuArray3DCreate_v2", NULL, 3020, { W(array3d_create), NULL } },
 	/* the ABIs before the _v2 names (the same arguments): a lookup at an older
 	 * version, or a program that asks for the old name, as FFmpeg's loader does */
-	[CU_CTX_DESTROY_V1] = { "cuCtxDestroy", "cuCtxDestroy", NULL, 2000, { W(ctx_destroy_v1), NULL } },
-	[CU_PRIMARY_RESET_V1] = { "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset", NULL, 7000,
+	[HMO_CUOP_CTX_DESTROY_V1] = { "cuCtxDestroy", "cuCtxDestroy", NULL, 2000, { W(ctx_destroy_v1), NULL } },
+	[HMO_CUOP_PRIMARY_RESET_V1] = { "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset", NULL, 7000,
 				  { W(primary_reset_v1), NULL } },
-	[CU_PRIMARY_RELEASE_V1] = { "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease", NULL, 7000,
+	[HMO_CUOP_PRIMARY_RELEASE_V1] = { "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease", NULL, 7000,
 				    { W(primary_release_v1), NULL } },
-	[CU_BEGIN_CAPTURE] = { "cuStreamBeginCapture", "cuStreamBeginCapture_v2", "cuStreamBeginCapture_v2_ptsz", 10010,
+	[HMO_CUOP_BEGIN_CAPTURE] = { "cuStreamBeginCapture", "cuStreamBeginCapture_v2", "cuStreamBeginCapture_v2_ptsz", 10010,
 			       { W(begin_capture), WP(begin_capture) } },
-	[CU_BEGIN_CAPTURE_TO_GRAPH] = { "cuStreamBeginCaptureToGraph", "cuStreamBeginCaptureToGraph",
+	[HMO_CUOP_BEGIN_CAPTURE_TO_GRAPH] = { "cuStreamBeginCaptureToGraph", "cuStreamBeginCaptureToGraph",
 					"cuStreamBeginCaptureToGraph_ptsz", 12030,
 					{ W(begin_capture_to_graph), WP(begin_capture_to_graph) } },
-	[CU_END_CAPTURE] = { "cuStreamEndCapture", "cuStreamEndCapture", "cuStreamEndCapture_ptsz", 10000,
+	[HMO_CUOP_END_CAPTURE] = { "cuStreamEndCapture", "cuStreamEndCapture", "cuStreamEndCapture_ptsz", 10000,
 			     { W(end_capture), WP(end_capture) } },
-	[CU_PRIMARY_RETAIN] = { "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRetain", NULL, 7000,
+	[HMO_CUOP_PRIMARY_RETAIN] = { "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRetain", NULL, 7000,
 				{ W(primary_retain), NULL } },
-	[CU_BEGIN_CAPTURE_V1] = { "cuStreamBeginCapture", "cuStreamBeginCapture", "cuStreamBeginCapture_ptsz", 10000,
+	[HMO_CUOP_BEGIN_CAPTURE_V1] = { "cuStreamBeginCapture", "cuStreamBeginCapture", "cuStreamBeginCapture_ptsz", 10000,
 				  { W(begin_capture_v1), WP(begin_capture_v1) } },
-	[CU_MEM_ALLOC_FROM_POOL] = { "cuMemAllocFromPoolAsync", "cuMemAllocFromPoolAsync",
+	[HMO_CUOP_MEM_ALLOC_FROM_POOL] = { "cuMemAllocFromPoolAsync", "cuMemAllocFromPoolAsync",
 				     "cuMemAllocFromPoolAsync_ptsz", 11020,
 				     { W(mem_alloc_from_pool), WP(mem_alloc_from_pool) } },
 };
 
-const char *hmo_cu_name(enum cu_op op)
+const char *hmo_cu_name(enum hmo_cu_op op)
 {
-	return op < CU_COUNT ? fns[op].sym : "?";
+	return op < HMO_CUOP_COUNT ? fns[op].sym : "?";
 }
 
 static pthread_mutex_t real_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -241,7 +241,7 @@ static void *real_of(void *p, const char *sym)
 /* Records what a lookup returned for op's variant; returns the wrapper to hand out
  * instead, or the real function itself when a different one is already known for
  * that variant (two libcudas: the first one wins, the other is left alone). */
-static void *adopt(enum cu_op op, int variant, void *got)
+static void *adopt(enum hmo_cu_op op, int variant, void *got)
 {
 	void *wrap = fns[op].wrap[variant];
 
@@ -263,7 +263,7 @@ static void *adopt(enum cu_op op, int variant, void *got)
 /* The real function of op's variant, found with dlsym(RTLD_NEXT) when the program
  * called hmo's export directly (it links libcuda), or on the driver library's handle
  * when hmo knows it. NULL when there is none. */
-void *hmo_cu_next(enum cu_op op, int variant)
+void *hmo_cu_next(enum hmo_cu_op op, int variant)
 {
 	void *r = __atomic_load_n(&hmo_cu_real[op][variant], __ATOMIC_ACQUIRE);
 	const char *name = variant ? fns[op].sym_pt : fns[op].sym;
@@ -351,7 +351,7 @@ static void let_go(void)
 
 static int find_sym(const char *name, int *variant)
 {
-	for (int i = 0; i < CU_COUNT; i++) {
+	for (int i = 0; i < HMO_CUOP_COUNT; i++) {
 		if (!strcmp(name, fns[i].sym)) {
 			*variant = 0;
 			return i;
@@ -380,7 +380,7 @@ void *hmo_cu_dlsym(void *handle, const char *name, void *real)
 		let_go();	/* the program looks the driver up again: the old one went */
 	if (handle != RTLD_DEFAULT && handle != RTLD_NEXT)
 		cuda_handle = handle;
-	return adopt((enum cu_op)op, v, real);
+	return adopt((enum hmo_cu_op)op, v, real);
 }
 
 /* The real lookup has run and returned *pfn for `sym` at `version` with `flags`:
@@ -392,23 +392,23 @@ static void wrap_lookup(const char *sym, void **pfn, int version, cuuint64_t fla
 	if (!strcmp(sym, "cuGetProcAddress")) {
 		/* The lookup itself, asked for by name: the wrapper, so later lookups are
 		 * seen too. The real one has the _v2 signature from CUDA 12 on. */
-		*pfn = version >= 12000 ? adopt(CU_GPA2, 0, *pfn) : adopt(CU_GPA, 0, *pfn);
+		*pfn = version >= 12000 ? adopt(HMO_CUOP_GPA2, 0, *pfn) : adopt(HMO_CUOP_GPA, 0, *pfn);
 		return;
 	}
 	/* of the wrappers of that name, the newest ABI the caller's version has */
 	int best = -1;
-	for (int i = 0; i < CU_COUNT; i++)
+	for (int i = 0; i < HMO_CUOP_COUNT; i++)
 		if (!strcmp(sym, fns[i].base) && version >= fns[i].since && (best < 0 || fns[i].since > fns[best].since))
 			best = i;
 	if (best < 0)
 		return;	/* not wrapped, or an older ABI than the wrappers' */
 	int v = (flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) && fns[best].sym_pt ? 1 : 0;
-	*pfn = adopt((enum cu_op)best, v, *pfn);
+	*pfn = adopt((enum hmo_cu_op)best, v, *pfn);
 }
 
 CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags, int *status)
 {
-	CUresult (*real)(const char *, void **, int, cuuint64_t, int *) = hmo_cu_next(CU_GPA2, 0);
+	CUresult (*real)(const char *, void **, int, cuuint64_t, int *) = hmo_cu_next(HMO_CUOP_GPA2, 0);
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
@@ -421,7 +421,7 @@ CUresult cu_wrap_gpa2(const char *sym, void **pfn, int version, cuuint64_t flags
 
 CUresult cu_wrap_gpa(const char *sym, void **pfn, int version, cuuint64_t flags)
 {
-	CUresult (*real)(const char *, void **, int, cuuint64_t) = hmo_cu_next(CU_GPA, 0);
+	CUresult (*real)(const char *, void **, int, cuuint64_t) = hmo_cu_next(HMO_CUOP_GPA, 0);
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;

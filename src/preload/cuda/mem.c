@@ -72,7 +72,7 @@ static struct hmo_cu_pool_stats ps;
 static bool nonblocking_seen;
 static bool warned_full;
 
-void hmo_cu_note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t ptr, unsigned flags)
+void hmo_cu_note(enum hmo_cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t ptr, unsigned flags)
 {
 	struct hmo_cu_stat *s = &hmo_cu_stats[op];
 
@@ -85,7 +85,7 @@ void hmo_cu_note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64
 		hmo_trace_cuda(op, t0, bytes, ptr, flags, rc);
 }
 
-static void note(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
+static void note(enum hmo_cu_op op, uint64_t bytes, uint64_t t0, CUresult rc)
 {
 	hmo_cu_note(op, bytes, t0, rc, 0, 0);
 }
@@ -427,8 +427,8 @@ static CUresult guard(struct ref r)
 static bool pool_free(uintptr_t p, bool host, CUresult *rc)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
-	CUresult (*free_dev)(CUdeviceptr) = d->mem_free ? d->mem_free : hmo_cu_next(CU_MEM_FREE, 0);
-	CUresult (*free_host)(void *) = d->free_host ? d->free_host : hmo_cu_next(CU_MEM_FREE_HOST, 0);
+	CUresult (*free_dev)(CUdeviceptr) = d->mem_free ? d->mem_free : hmo_cu_next(HMO_CUOP_MEM_FREE, 0);
+	CUresult (*free_host)(void *) = d->free_host ? d->free_host : hmo_cu_next(HMO_CUOP_MEM_FREE_HOST, 0);
 
 	pthread_mutex_lock(&mu);
 	long i = p ? find_block(p, host, false) : -1;
@@ -531,7 +531,7 @@ static void start_cupti(void)
 
 CUresult cu_wrap_init(unsigned flags)
 {
-	CUresult (*real)(unsigned) = hmo_cu_next(CU_INIT, 0);
+	CUresult (*real)(unsigned) = hmo_cu_next(HMO_CUOP_INIT, 0);
 	uint64_t t0 = hmo_now_ns();
 
 	if (!real)
@@ -541,7 +541,7 @@ CUresult cu_wrap_init(unsigned flags)
 	/* decided at the first cuInit */
 	__atomic_compare_exchange_n(&ps.state, &none, rc == CUDA_SUCCESS ? 1 : rc, false, __ATOMIC_ACQ_REL,
 				    __ATOMIC_ACQUIRE);
-	note(CU_INIT, 0, t0, rc);
+	note(HMO_CUOP_INIT, 0, t0, rc);
 	if (rc == CUDA_SUCCESS)
 		start_cupti();
 	return rc;
@@ -549,7 +549,7 @@ CUresult cu_wrap_init(unsigned flags)
 
 /* A pooled allocation of n bytes: from the cache, else from the driver through
  * `fresh` (with one retry after giving the cache back, on out-of-memory). */
-static CUresult pool_alloc(enum cu_op op, bool host, unsigned flags, size_t n, uintptr_t *out,
+static CUresult pool_alloc(enum hmo_cu_op op, bool host, unsigned flags, size_t n, uintptr_t *out,
 			   CUresult (*fresh)(void *arg, size_t size, uintptr_t *p), void *arg)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
@@ -629,18 +629,18 @@ static CUresult fresh_dev(void *arg, size_t size, uintptr_t *p)
 
 CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
 {
-	CUresult (*real)(CUdeviceptr *, size_t) = hmo_cu_next(CU_MEM_ALLOC, 0);
+	CUresult (*real)(CUdeviceptr *, size_t) = hmo_cu_next(HMO_CUOP_MEM_ALLOC, 0);
 	uint64_t t0 = hmo_now_ns();
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
 	if (!pooling() || !p || !n) {
 		CUresult rc = real(p, n);
-		note(CU_MEM_ALLOC, n, t0, rc);
+		note(HMO_CUOP_MEM_ALLOC, n, t0, rc);
 		return rc;
 	}
 	uintptr_t out = 0;
-	CUresult rc = pool_alloc(CU_MEM_ALLOC, false, 0, n, &out, fresh_dev, (void *)real);
+	CUresult rc = pool_alloc(HMO_CUOP_MEM_ALLOC, false, 0, n, &out, fresh_dev, (void *)real);
 	if (rc == CUDA_SUCCESS)
 		*p = (CUdeviceptr)out;
 	return rc;
@@ -648,25 +648,25 @@ CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
 
 CUresult cu_wrap_mem_free(CUdeviceptr p)
 {
-	CUresult (*real)(CUdeviceptr) = hmo_cu_next(CU_MEM_FREE, 0);
+	CUresult (*real)(CUdeviceptr) = hmo_cu_next(HMO_CUOP_MEM_FREE, 0);
 	uint64_t t0 = hmo_now_ns();
 	CUresult rc;
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
 	if (pool_free((uintptr_t)p, false, &rc)) {
-		hmo_cu_note(CU_MEM_FREE, 0, t0, rc, p, 0);
+		hmo_cu_note(HMO_CUOP_MEM_FREE, 0, t0, rc, p, 0);
 		return rc;
 	}
 	rc = real(p);
-	note(CU_MEM_FREE, 0, t0, rc);
+	note(HMO_CUOP_MEM_FREE, 0, t0, rc);
 	return rc;
 }
 
 /* ---- pinned host memory ------------------------------------------------------------- */
 
 struct host_call {
-	enum cu_op op;
+	enum hmo_cu_op op;
 	unsigned flags;
 };
 
@@ -676,13 +676,13 @@ static CUresult fresh_host(void *arg, size_t size, uintptr_t *p)
 	void *real = hmo_cu_next(c->op, 0), *h = NULL;
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
-	CUresult rc = c->op == CU_MEM_ALLOC_HOST ? ((CUresult (*)(void **, size_t))real)(&h, size)
+	CUresult rc = c->op == HMO_CUOP_MEM_ALLOC_HOST ? ((CUresult (*)(void **, size_t))real)(&h, size)
 						 : ((CUresult (*)(void **, size_t, unsigned))real)(&h, size, c->flags);
 	*p = (uintptr_t)h;
 	return rc;
 }
 
-static CUresult host_alloc(enum cu_op op, void **p, size_t n, unsigned flags)
+static CUresult host_alloc(enum hmo_cu_op op, void **p, size_t n, unsigned flags)
 {
 	struct host_call c = { op, flags };
 	uint64_t t0 = hmo_now_ns();
@@ -706,17 +706,17 @@ static CUresult host_alloc(enum cu_op op, void **p, size_t n, unsigned flags)
 
 CUresult cu_wrap_mem_alloc_host(void **p, size_t n)
 {
-	return host_alloc(CU_MEM_ALLOC_HOST, p, n, 0);
+	return host_alloc(HMO_CUOP_MEM_ALLOC_HOST, p, n, 0);
 }
 
 CUresult cu_wrap_mem_host_alloc(void **p, size_t n, unsigned flags)
 {
-	return host_alloc(CU_MEM_HOST_ALLOC, p, n, flags);
+	return host_alloc(HMO_CUOP_MEM_HOST_ALLOC, p, n, flags);
 }
 
 CUresult cu_wrap_mem_free_host(void *p)
 {
-	CUresult (*real)(void *) = hmo_cu_next(CU_MEM_FREE_HOST, 0);
+	CUresult (*real)(void *) = hmo_cu_next(HMO_CUOP_MEM_FREE_HOST, 0);
 	uint64_t t0 = hmo_now_ns();
 	CUresult rc;
 
@@ -724,7 +724,7 @@ CUresult cu_wrap_mem_free_host(void *p)
 		return CUDA_ERROR_NOT_INITIALIZED;
 	if (!pool_free((uintptr_t)p, true, &rc))
 		rc = real(p);
-	note(CU_MEM_FREE_HOST, 0, t0, rc);
+	note(HMO_CUOP_MEM_FREE_HOST, 0, t0, rc);
 	return rc;
 }
 
@@ -752,26 +752,26 @@ static bool retry_after(CUresult rc)
 	HMO_CU_WRAPPER(name, op, v, params, args, bytes, if (retry_after(rc)) rc = real args)
 #define PASS(name, op, v, params, args, bytes) HMO_CU_WRAPPER(name, op, v, params, args, bytes, (void)0)
 
-ALLOC(cu_wrap_mem_alloc_async, CU_MEM_ALLOC_ASYNC, 0, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s), n)
-ALLOC(cu_wrap_mem_alloc_async_pt, CU_MEM_ALLOC_ASYNC, 1, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s), n)
-ALLOC(cu_wrap_mem_alloc_managed, CU_MEM_ALLOC_MANAGED, 0, (CUdeviceptr *p, size_t n, unsigned f), (p, n, f), n)
-ALLOC(cu_wrap_mem_create, CU_MEM_CREATE, 0,
+ALLOC(cu_wrap_mem_alloc_async, HMO_CUOP_MEM_ALLOC_ASYNC, 0, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s), n)
+ALLOC(cu_wrap_mem_alloc_async_pt, HMO_CUOP_MEM_ALLOC_ASYNC, 1, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s), n)
+ALLOC(cu_wrap_mem_alloc_managed, HMO_CUOP_MEM_ALLOC_MANAGED, 0, (CUdeviceptr *p, size_t n, unsigned f), (p, n, f), n)
+ALLOC(cu_wrap_mem_create, HMO_CUOP_MEM_CREATE, 0,
       (unsigned long long *h, size_t n, const void *prop, unsigned long long f), (h, n, prop, f), n)
-ALLOC(cu_wrap_mem_alloc_pitch, CU_MEM_ALLOC_PITCH, 0, (CUdeviceptr *p, size_t *pitch, size_t w, size_t h, unsigned e),
+ALLOC(cu_wrap_mem_alloc_pitch, HMO_CUOP_MEM_ALLOC_PITCH, 0, (CUdeviceptr *p, size_t *pitch, size_t w, size_t h, unsigned e),
       (p, pitch, w, h, e), w && h && h <= SIZE_MAX / w ? w * h : 0)
-ALLOC(cu_wrap_mem_alloc_from_pool, CU_MEM_ALLOC_FROM_POOL, 0, (CUdeviceptr *p, size_t n, void *pool, CUstream s),
+ALLOC(cu_wrap_mem_alloc_from_pool, HMO_CUOP_MEM_ALLOC_FROM_POOL, 0, (CUdeviceptr *p, size_t n, void *pool, CUstream s),
       (p, n, pool, s), n)
-ALLOC(cu_wrap_mem_alloc_from_pool_pt, CU_MEM_ALLOC_FROM_POOL, 1, (CUdeviceptr *p, size_t n, void *pool, CUstream s),
+ALLOC(cu_wrap_mem_alloc_from_pool_pt, HMO_CUOP_MEM_ALLOC_FROM_POOL, 1, (CUdeviceptr *p, size_t n, void *pool, CUstream s),
       (p, n, pool, s), n)
-ALLOC(cu_wrap_array_create, CU_ARRAY_CREATE, 0, (CUarray *a, const void *desc), (a, desc), 0)
-ALLOC(cu_wrap_array3d_create, CU_ARRAY3D_CREATE, 0, (CUarray *a, const void *desc), (a, desc), 0)
+ALLOC(cu_wrap_array_create, HMO_CUOP_ARRAY_CREATE, 0, (CUarray *a, const void *desc), (a, desc), 0)
+ALLOC(cu_wrap_array3d_create, HMO_CUOP_ARRAY3D_CREATE, 0, (CUarray *a, const void *desc), (a, desc), 0)
 
 /* cuMemFreeAsync may free a block cuMemAlloc made: a pooled live one is the driver's
  * to free (its stream orders it), and leaves the table; one the pool holds was freed
  * already. */
 static CUresult free_async(int v, CUdeviceptr p, CUstream s)
 {
-	CUresult (*real)(CUdeviceptr, CUstream) = hmo_cu_next(CU_MEM_FREE_ASYNC, v);
+	CUresult (*real)(CUdeviceptr, CUstream) = hmo_cu_next(HMO_CUOP_MEM_FREE_ASYNC, v);
 	uint64_t t0 = hmo_now_ns();
 	CUresult rc;
 
@@ -794,13 +794,13 @@ static CUresult free_async(int v, CUdeviceptr p, CUstream s)
 			rc == CUDA_SUCCESS || b->doomed ? slot_free(b) : (void)(b->state = BLOCK_LIVE);
 		pthread_mutex_unlock(&mu);
 	}
-	note(CU_MEM_FREE_ASYNC, 0, t0, rc);
+	note(HMO_CUOP_MEM_FREE_ASYNC, 0, t0, rc);
 	return rc;
 }
 
 CUresult cu_wrap_mem_free_async(CUdeviceptr p, CUstream s) { return free_async(0, p, s); }
 CUresult cu_wrap_mem_free_async_pt(CUdeviceptr p, CUstream s) { return free_async(1, p, s); }
-PASS(cu_wrap_mem_map, CU_MEM_MAP, 0,
+PASS(cu_wrap_mem_map, HMO_CUOP_MEM_MAP, 0,
      (CUdeviceptr p, size_t n, size_t off, unsigned long long h, unsigned long long f), (p, n, off, h, f), n)
 
 /* ---- queries -------------------------------------------------------------------------- */
@@ -846,7 +846,7 @@ bool hmo_cu_device_range_ok(CUdeviceptr p, size_t n)
  * the pool's, the others the driver's. */
 CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p)
 {
-	CUresult (*real)(unsigned, int *, void **, CUdeviceptr) = hmo_cu_next(CU_PTR_ATTRS, 0);
+	CUresult (*real)(unsigned, int *, void **, CUdeviceptr) = hmo_cu_next(HMO_CUOP_PTR_ATTRS, 0);
 	uint64_t t0 = hmo_now_ns();
 	CUdeviceptr base;
 	size_t size;
@@ -864,13 +864,13 @@ CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p)
 				*(size_t *)data[i] = size;
 		}
 	}
-	note(CU_PTR_ATTRS, 0, t0, rc);
+	note(HMO_CUOP_PTR_ATTRS, 0, t0, rc);
 	return rc;
 }
 
 CUresult cu_wrap_range(CUdeviceptr *base, size_t *size, CUdeviceptr p)
 {
-	CUresult (*real)(CUdeviceptr *, size_t *, CUdeviceptr) = hmo_cu_next(CU_RANGE, 0);
+	CUresult (*real)(CUdeviceptr *, size_t *, CUdeviceptr) = hmo_cu_next(HMO_CUOP_RANGE, 0);
 	uint64_t t0 = hmo_now_ns();
 	CUdeviceptr b;
 	size_t n;
@@ -883,17 +883,17 @@ CUresult cu_wrap_range(CUdeviceptr *base, size_t *size, CUdeviceptr p)
 			*size = n;
 		/* a freed block is not the program's: the driver's answer for unknown memory */
 		CUresult rc = r > 0 ? CUDA_SUCCESS : CUDA_ERROR_NOT_FOUND;
-		note(CU_RANGE, 0, t0, rc);
+		note(HMO_CUOP_RANGE, 0, t0, rc);
 		return rc;
 	}
 	CUresult rc = real ? real(base, size, p) : CUDA_ERROR_NOT_INITIALIZED;
-	note(CU_RANGE, 0, t0, rc);
+	note(HMO_CUOP_RANGE, 0, t0, rc);
 	return rc;
 }
 
 CUresult cu_wrap_ptr_attr(void *out, int attr, CUdeviceptr p)
 {
-	CUresult (*real)(void *, int, CUdeviceptr) = hmo_cu_next(CU_PTR_ATTR, 0);
+	CUresult (*real)(void *, int, CUdeviceptr) = hmo_cu_next(HMO_CUOP_PTR_ATTR, 0);
 	uint64_t t0 = hmo_now_ns();
 	CUdeviceptr b;
 	size_t n;
@@ -902,7 +902,7 @@ CUresult cu_wrap_ptr_attr(void *out, int attr, CUdeviceptr p)
 	if (r < 0) {
 		/* memory the program freed (the pool holds it): the driver's answer for
 		 * memory it does not know */
-		note(CU_PTR_ATTR, 0, t0, CUDA_ERROR_INVALID_VALUE);
+		note(HMO_CUOP_PTR_ATTR, 0, t0, CUDA_ERROR_INVALID_VALUE);
 		return CUDA_ERROR_INVALID_VALUE;
 	}
 	if (out && (attr == CU_POINTER_ATTRIBUTE_RANGE_START_ADDR || attr == CU_POINTER_ATTRIBUTE_RANGE_SIZE) && r > 0) {
@@ -910,11 +910,11 @@ CUresult cu_wrap_ptr_attr(void *out, int attr, CUdeviceptr p)
 			*(CUdeviceptr *)out = b;
 		else
 			*(size_t *)out = n;
-		note(CU_PTR_ATTR, 0, t0, CUDA_SUCCESS);
+		note(HMO_CUOP_PTR_ATTR, 0, t0, CUDA_SUCCESS);
 		return CUDA_SUCCESS;
 	}
 	CUresult rc = real ? real(out, attr, p) : CUDA_ERROR_NOT_INITIALIZED;
-	note(CU_PTR_ATTR, 0, t0, rc);
+	note(HMO_CUOP_PTR_ATTR, 0, t0, rc);
 	return rc;
 }
 
@@ -923,7 +923,7 @@ CUresult cu_wrap_ptr_attr(void *out, int attr, CUdeviceptr p)
  * that, the program's own use. */
 CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
 {
-	CUresult (*real)(size_t *, size_t *) = hmo_cu_next(CU_MEM_INFO, 0);
+	CUresult (*real)(size_t *, size_t *) = hmo_cu_next(HMO_CUOP_MEM_INFO, 0);
 	const struct hmo_cu_driver *d = hmo_cu_drv();
 	uint64_t t0 = hmo_now_ns();
 	CUdevice dev = 0;
@@ -931,7 +931,7 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
 	CUresult rc = real(free_, total);
-	note(CU_MEM_INFO, 0, t0, rc);
+	note(HMO_CUOP_MEM_INFO, 0, t0, rc);
 	if (rc != CUDA_SUCCESS || !free_ || !total)
 		return rc;
 	if (d->ctx_get_device && d->ctx_get_device(&dev) == CUDA_SUCCESS) {
@@ -948,7 +948,7 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
 	ps.mem_total = *total;
 	pthread_mutex_unlock(&mu);
 	if (*total && *free_ < *total / 10 && !__atomic_exchange_n(&warned_full, true, __ATOMIC_RELAXED) &&
-	    hmo_opt.stats.kind != HMO_OUT_OFF) {
+	    hmo_opt.stats.kind != HMO_DEST_OFF) {
 		char line[160];
 		struct fmt_buf w;
 		fmt_init(&w, line, sizeof line);
@@ -966,7 +966,7 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
  * process may map it, so its free is real. */
 CUresult cu_wrap_ipc_get(void *handle, CUdeviceptr p)
 {
-	CUresult (*real)(void *, CUdeviceptr) = hmo_cu_next(CU_IPC_GET, 0);
+	CUresult (*real)(void *, CUdeviceptr) = hmo_cu_next(HMO_CUOP_IPC_GET, 0);
 	uint64_t t0 = hmo_now_ns();
 
 	if (!real)
@@ -977,7 +977,7 @@ CUresult cu_wrap_ipc_get(void *handle, CUdeviceptr p)
 		blocks[i].exported = true;
 	pthread_mutex_unlock(&mu);
 	CUresult rc = real(handle, p);
-	note(CU_IPC_GET, 0, t0, rc);
+	note(HMO_CUOP_IPC_GET, 0, t0, rc);
 	return rc;
 }
 
@@ -985,9 +985,9 @@ CUresult cu_wrap_ipc_get(void *handle, CUdeviceptr p)
  * change how frees are made safe (see the top). */
 #define NONBLOCKING_SEEN(flags) \
 	if (rc == CUDA_SUCCESS && ((flags) & 1)) __atomic_store_n(&nonblocking_seen, true, __ATOMIC_RELAXED)
-HMO_CU_WRAPPER(cu_wrap_stream_create, CU_STREAM_CREATE, 0, (CUstream *s, unsigned flags), (s, flags), 0,
+HMO_CU_WRAPPER(cu_wrap_stream_create, HMO_CUOP_STREAM_CREATE, 0, (CUstream *s, unsigned flags), (s, flags), 0,
 	       NONBLOCKING_SEEN(flags))
-HMO_CU_WRAPPER(cu_wrap_stream_create_prio, CU_STREAM_CREATE_PRIO, 0, (CUstream *s, unsigned flags, int prio),
+HMO_CU_WRAPPER(cu_wrap_stream_create_prio, HMO_CUOP_STREAM_CREATE_PRIO, 0, (CUstream *s, unsigned flags, int prio),
 	       (s, flags, prio), 0, NONBLOCKING_SEEN(flags))
 
 void hmo_cu_pool_stats(struct hmo_cu_pool_stats *out)

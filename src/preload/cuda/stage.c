@@ -437,7 +437,7 @@ void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out)
 
 /* ---- the copy wrappers: staged or passed through, counted either way ----------------- */
 
-static void note_staged(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t dev)
+static void note_staged(enum hmo_cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, uint64_t dev)
 {
 	struct hmo_cu_stat *s = &hmo_cu_stats[op];
 
@@ -449,10 +449,10 @@ static void note_staged(enum cu_op op, uint64_t bytes, uint64_t t0, CUresult rc,
 
 /* H2D and D2H, synchronous or not. A device range that runs past what the program
  * asked the pool for is refused as the driver refuses one past an allocation. */
-static CUresult copy1d(enum cu_op op, int v, bool up, CUdeviceptr d, void *h, size_t n, CUstream s)
+static CUresult copy1d(enum hmo_cu_op op, int v, bool up, CUdeviceptr d, void *h, size_t n, CUstream s)
 {
 	uint64_t t0 = hmo_now_ns();
-	struct job j = { .up = up, .sync = op == CU_HTOD || op == CU_DTOH, .v = v, .s = s, .d = d, .h = h, .n = n };
+	struct job j = { .up = up, .sync = op == HMO_CUOP_HTOD || op == HMO_CUOP_DTOH, .v = v, .s = s, .d = d, .h = h, .n = n };
 	CUresult rc;
 
 	if (n && n <= SIZE_MAX / 2 && !hmo_cu_device_range_ok(d, n)) {
@@ -460,13 +460,13 @@ static CUresult copy1d(enum cu_op op, int v, bool up, CUdeviceptr d, void *h, si
 	} else if (n <= SIZE_MAX / 2 && stage(&j, h, d, n, &rc)) {
 		note_staged(op, n, t0, rc, d);
 		return rc;
-	} else if (op == CU_HTOD) {
+	} else if (op == HMO_CUOP_HTOD) {
 		CUresult (*real)(CUdeviceptr, const void *, size_t) = hmo_cu_next(op, v);
 		rc = real ? real(d, h, n) : CUDA_ERROR_NOT_INITIALIZED;
-	} else if (op == CU_DTOH) {
+	} else if (op == HMO_CUOP_DTOH) {
 		CUresult (*real)(void *, CUdeviceptr, size_t) = hmo_cu_next(op, v);
 		rc = real ? real(h, d, n) : CUDA_ERROR_NOT_INITIALIZED;
-	} else if (op == CU_HTOD_ASYNC) {
+	} else if (op == HMO_CUOP_HTOD_ASYNC) {
 		CUresult (*real)(CUdeviceptr, const void *, size_t, CUstream) = hmo_cu_next(op, v);
 		rc = real ? real(d, h, n, s) : CUDA_ERROR_NOT_INITIALIZED;
 	} else {
@@ -477,25 +477,25 @@ static CUresult copy1d(enum cu_op op, int v, bool up, CUdeviceptr d, void *h, si
 	return rc;
 }
 
-CUresult cu_wrap_htod(CUdeviceptr d, const void *h, size_t n) { return copy1d(CU_HTOD, 0, true, d, (void *)h, n, NULL); }
-CUresult cu_wrap_htod_pt(CUdeviceptr d, const void *h, size_t n) { return copy1d(CU_HTOD, 1, true, d, (void *)h, n, NULL); }
-CUresult cu_wrap_dtoh(void *h, CUdeviceptr d, size_t n) { return copy1d(CU_DTOH, 0, false, d, h, n, NULL); }
-CUresult cu_wrap_dtoh_pt(void *h, CUdeviceptr d, size_t n) { return copy1d(CU_DTOH, 1, false, d, h, n, NULL); }
+CUresult cu_wrap_htod(CUdeviceptr d, const void *h, size_t n) { return copy1d(HMO_CUOP_HTOD, 0, true, d, (void *)h, n, NULL); }
+CUresult cu_wrap_htod_pt(CUdeviceptr d, const void *h, size_t n) { return copy1d(HMO_CUOP_HTOD, 1, true, d, (void *)h, n, NULL); }
+CUresult cu_wrap_dtoh(void *h, CUdeviceptr d, size_t n) { return copy1d(HMO_CUOP_DTOH, 0, false, d, h, n, NULL); }
+CUresult cu_wrap_dtoh_pt(void *h, CUdeviceptr d, size_t n) { return copy1d(HMO_CUOP_DTOH, 1, false, d, h, n, NULL); }
 CUresult cu_wrap_htod_async(CUdeviceptr d, const void *h, size_t n, CUstream s)
 {
-	return copy1d(CU_HTOD_ASYNC, 0, true, d, (void *)h, n, s);
+	return copy1d(HMO_CUOP_HTOD_ASYNC, 0, true, d, (void *)h, n, s);
 }
 CUresult cu_wrap_htod_async_pt(CUdeviceptr d, const void *h, size_t n, CUstream s)
 {
-	return copy1d(CU_HTOD_ASYNC, 1, true, d, (void *)h, n, s);
+	return copy1d(HMO_CUOP_HTOD_ASYNC, 1, true, d, (void *)h, n, s);
 }
 CUresult cu_wrap_dtoh_async(void *h, CUdeviceptr d, size_t n, CUstream s)
 {
-	return copy1d(CU_DTOH_ASYNC, 0, false, d, h, n, s);
+	return copy1d(HMO_CUOP_DTOH_ASYNC, 0, false, d, h, n, s);
 }
 CUresult cu_wrap_dtoh_async_pt(void *h, CUdeviceptr d, size_t n, CUstream s)
 {
-	return copy1d(CU_DTOH_ASYNC, 1, false, d, h, n, s);
+	return copy1d(HMO_CUOP_DTOH_ASYNC, 1, false, d, h, n, s);
 }
 
 /* The bytes one side of a 2D copy spans from its start, or 0 when that overflows. */
@@ -510,7 +510,7 @@ static size_t span2d(size_t pitch, size_t w, size_t h)
 
 /* cuMemcpy2D and its Async form: staged between pageable memory and the device by
  * blocks of whole rows, when the driver would accept the copy as given. */
-static CUresult copy2d(enum cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
+static CUresult copy2d(enum hmo_cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
 {
 	uint64_t t0 = hmo_now_ns(), n = 0;
 	CUresult rc;
@@ -526,7 +526,7 @@ static CUresult copy2d(enum cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
 		size_t doff = up ? c->dstY * c->dstPitch + c->dstXInBytes : c->srcY * c->srcPitch + c->srcXInBytes;
 		CUdeviceptr dev = (up ? c->dstDevice : c->srcDevice) + doff;
 		const void *host = (const char *)(up ? c->srcHost : c->dstHost) + hoff;
-		struct job j = { .up = up, .sync = op == CU_2D, .v = v, .s = s, .c = c };
+		struct job j = { .up = up, .sync = op == HMO_CUOP_2D, .v = v, .s = s, .c = c };
 		if (dspan && !hmo_cu_device_range_ok(dev, dspan)) {
 			/* past what the program asked the pool for: refused as past an allocation */
 			hmo_cu_note(op, n, t0, CUDA_ERROR_INVALID_VALUE, dev, 0);
@@ -537,7 +537,7 @@ static CUresult copy2d(enum cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
 			return rc;
 		}
 	}
-	if (op == CU_2D_ASYNC) {
+	if (op == HMO_CUOP_2D_ASYNC) {
 		CUresult (*real)(const CUDA_MEMCPY2D *, CUstream) = hmo_cu_next(op, v);
 		rc = real ? real(c, s) : CUDA_ERROR_NOT_INITIALIZED;
 	} else {
@@ -548,24 +548,24 @@ static CUresult copy2d(enum cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
 	return rc;
 }
 
-CUresult cu_wrap_copy2d(const CUDA_MEMCPY2D *c) { return copy2d(CU_2D, 0, c, NULL); }
-CUresult cu_wrap_copy2d_pt(const CUDA_MEMCPY2D *c) { return copy2d(CU_2D, 1, c, NULL); }
-CUresult cu_wrap_copy2d_async(const CUDA_MEMCPY2D *c, CUstream s) { return copy2d(CU_2D_ASYNC, 0, c, s); }
-CUresult cu_wrap_copy2d_async_pt(const CUDA_MEMCPY2D *c, CUstream s) { return copy2d(CU_2D_ASYNC, 1, c, s); }
+CUresult cu_wrap_copy2d(const CUDA_MEMCPY2D *c) { return copy2d(HMO_CUOP_2D, 0, c, NULL); }
+CUresult cu_wrap_copy2d_pt(const CUDA_MEMCPY2D *c) { return copy2d(HMO_CUOP_2D, 1, c, NULL); }
+CUresult cu_wrap_copy2d_async(const CUDA_MEMCPY2D *c, CUstream s) { return copy2d(HMO_CUOP_2D_ASYNC, 0, c, s); }
+CUresult cu_wrap_copy2d_async_pt(const CUDA_MEMCPY2D *c, CUstream s) { return copy2d(HMO_CUOP_2D_ASYNC, 1, c, s); }
 
 /* ---- captures: counted, so that the legacy stream is never asked about -------------- */
 
 #define BEGIN(name, op, v, params, args) \
 	HMO_CU_WRAPPER(name, op, v, params, args, 0, if (rc == CUDA_SUCCESS) __atomic_add_fetch(&captures, 1, __ATOMIC_ACQ_REL))
 
-BEGIN(cu_wrap_begin_capture_v1, CU_BEGIN_CAPTURE_V1, 0, (CUstream s), (s))
-BEGIN(cu_wrap_begin_capture_v1_pt, CU_BEGIN_CAPTURE_V1, 1, (CUstream s), (s))
+BEGIN(cu_wrap_begin_capture_v1, HMO_CUOP_BEGIN_CAPTURE_V1, 0, (CUstream s), (s))
+BEGIN(cu_wrap_begin_capture_v1_pt, HMO_CUOP_BEGIN_CAPTURE_V1, 1, (CUstream s), (s))
 
-BEGIN(cu_wrap_begin_capture, CU_BEGIN_CAPTURE, 0, (CUstream s, int mode), (s, mode))
-BEGIN(cu_wrap_begin_capture_pt, CU_BEGIN_CAPTURE, 1, (CUstream s, int mode), (s, mode))
-BEGIN(cu_wrap_begin_capture_to_graph, CU_BEGIN_CAPTURE_TO_GRAPH, 0,
+BEGIN(cu_wrap_begin_capture, HMO_CUOP_BEGIN_CAPTURE, 0, (CUstream s, int mode), (s, mode))
+BEGIN(cu_wrap_begin_capture_pt, HMO_CUOP_BEGIN_CAPTURE, 1, (CUstream s, int mode), (s, mode))
+BEGIN(cu_wrap_begin_capture_to_graph, HMO_CUOP_BEGIN_CAPTURE_TO_GRAPH, 0,
       (CUstream s, void *g, const void *deps, const void *data, size_t n, int mode), (s, g, deps, data, n, mode))
-BEGIN(cu_wrap_begin_capture_to_graph_pt, CU_BEGIN_CAPTURE_TO_GRAPH, 1,
+BEGIN(cu_wrap_begin_capture_to_graph_pt, HMO_CUOP_BEGIN_CAPTURE_TO_GRAPH, 1,
       (CUstream s, void *g, const void *deps, const void *data, size_t n, int mode), (s, g, deps, data, n, mode))
 
 /* Whether the end call ended a capture: asked of the stream (never the legacy one,
@@ -588,8 +588,8 @@ static void capture_ended(int v, CUstream s, CUresult rc)
 		;
 }
 
-HMO_CU_WRAPPER(cu_wrap_end_capture, CU_END_CAPTURE, 0, (CUstream s, void **g), (s, g), 0, capture_ended(0, s, rc))
-HMO_CU_WRAPPER(cu_wrap_end_capture_pt, CU_END_CAPTURE, 1, (CUstream s, void **g), (s, g), 0, capture_ended(1, s, rc))
+HMO_CU_WRAPPER(cu_wrap_end_capture, HMO_CUOP_END_CAPTURE, 0, (CUstream s, void **g), (s, g), 0, capture_ended(0, s, rc))
+HMO_CU_WRAPPER(cu_wrap_end_capture_pt, HMO_CUOP_END_CAPTURE, 1, (CUstream s, void **g), (s, g), 0, capture_ended(1, s, rc))
 
 #define EXPORT_ALIAS(name, target) \
 	extern __typeof__(target) name __attribute__((alias(#target), visibility("default")))
