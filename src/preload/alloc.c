@@ -17,7 +17,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "base.h"
+#include "bootstrap.h"
+#include "counters.h"
+#include "init.h"
+#include "os.h"
+#include "process.h"
+#include "real.h"
+#include "tracer.h"
 #include "pool.h"
 
 #define COLD __attribute__((noinline, cold))
@@ -44,9 +51,9 @@ static inline bool is_ours(const void *p)
 
 /* A frame from the pool, or from the next allocator when the pool cannot serve
  * (the pool counts that fallback). */
-static COLD void *frame_alloc(size_t n, size_t align, bool zero)
+static COLD void *frame_alloc(size_t n, size_t align, bool zero, struct pool_last *last)
 {
-	void *p = pool_alloc(n, align, zero);
+	void *p = pool_alloc(n, align, zero, last);
 
 	if (p)
 		return p;
@@ -91,7 +98,9 @@ static COLD void *realloc_retry(void *p, size_t n)
 
 /* ---- tracing (HMO_TRACE): cold, out of line -------------------------------- */
 
-static COLD void trace_block(enum hmo_fn fn, uint64_t t0, size_t n, const void *p, const void *old)
+/* last: what the pool said of p, when the pool served it. */
+static COLD void trace_block(enum hmo_fn fn, uint64_t t0, size_t n, const void *p, const void *old,
+			     const struct pool_last *last)
 {
 	struct pool_last l = { HMO_OUT_NONE, HMO_BACK_NONE, -1 };
 
@@ -99,8 +108,8 @@ static COLD void trace_block(enum hmo_fn fn, uint64_t t0, size_t n, const void *
 		return;
 	if (!p)
 		l.outcome = n ? HMO_OUT_FAILED : HMO_OUT_NONE;	/* realloc(p, 0) frees */
-	else if (hmo_pool_owns(p))
-		l = hmo_pool_last;
+	else if (hmo_pool_owns(p) && last)
+		l = *last;
 	else if (hmo_opt.pool && n >= hmo_pool_threshold)
 		l.outcome = HMO_OUT_FALLBACK;
 	hmo_trace_event(fn, t0, n, p, old, l.outcome, l.backing, l.node);
@@ -111,16 +120,17 @@ static COLD void trace_block(enum hmo_fn fn, uint64_t t0, size_t n, const void *
 static COLD void *frame_alloc_fn(enum hmo_fn fn, size_t n, size_t align, bool zero)
 {
 	uint64_t t0 = hmo_trace_t0();
+	struct pool_last last = { HMO_OUT_NONE, HMO_BACK_NONE, -1 };
 	void *p;
 
 	if (HMO_LIKELY(hmo_opt.pool))
-		p = frame_alloc(n, align, zero);
+		p = frame_alloc(n, align, zero, &last);
 	else if (zero)
 		p = hmo_real.calloc(1, n);
 	else
 		p = align > 16 ? hmo_real.memalign(align, n) : hmo_real.malloc(n);
 	if (HMO_UNLIKELY(hmo_tracing))
-		trace_block(fn, t0, n, p, NULL);
+		trace_block(fn, t0, n, p, NULL, &last);
 	return p;
 }
 
@@ -154,7 +164,7 @@ static COLD void *malloc_slow(size_t n)
 /* Calls timed for their latency (HMO_SAMPLE while tracing): one in many. */
 static COLD void *malloc_timed(struct hmo_slot *s, size_t n)
 {
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	void *p = hmo_real.malloc(n);
 
 	hmo_lat_note(s, FN_MALLOC, t0);
@@ -163,7 +173,7 @@ static COLD void *malloc_timed(struct hmo_slot *s, size_t n)
 
 static COLD void free_timed(struct hmo_slot *s, void *p)
 {
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 
 	hmo_real.free(p);
 	hmo_lat_note(s, FN_FREE, t0);
@@ -171,7 +181,7 @@ static COLD void free_timed(struct hmo_slot *s, void *p)
 
 static COLD void *realloc_timed(struct hmo_slot *s, void *p, size_t n)
 {
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	void *q = hmo_real.realloc(p, n);
 
 	hmo_lat_note(s, FN_REALLOC, t0);
@@ -180,7 +190,7 @@ static COLD void *realloc_timed(struct hmo_slot *s, void *p, size_t n)
 
 static COLD void *calloc_timed(struct hmo_slot *s, size_t nmemb, size_t size)
 {
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	void *p = hmo_real.calloc(nmemb, size);
 
 	hmo_lat_note(s, FN_CALLOC, t0);
@@ -233,26 +243,26 @@ HMO_EXPORT void *calloc(size_t nmemb, size_t size)
 /* realloc of a block hmo owns, or across the threshold. Keeps glibc's rules:
  * realloc(p, 0) frees p and returns NULL; a failed realloc leaves p as it was. */
 /* A new block of n bytes from wherever it belongs now. */
-static void *new_block(size_t n, bool real)
+static void *new_block(size_t n, bool real, struct pool_last *last)
 {
 	if (!real)
 		return hmo_bootstrap_alloc(n, 16);
-	return is_frame(n) && hmo_opt.pool ? frame_alloc(n, 0, false) : hmo_real.malloc(n);
+	return is_frame(n) && hmo_opt.pool ? frame_alloc(n, 0, false, last) : hmo_real.malloc(n);
 }
 
-static void *realloc_move(void *p, size_t n, bool real)
+static void *realloc_move(void *p, size_t n, bool real, struct pool_last *last)
 {
 	size_t old;
 	void *q;
 
 	if (p == NULL)
-		return new_block(n, real);
+		return new_block(n, real, last);
 	if (hmo_pool_owns(p)) {
 		if (n == 0) {
 			pool_free(p);
 			return NULL;
 		}
-		if (is_frame(n) && (q = pool_realloc(p, n)) != NULL)
+		if (is_frame(n) && (q = pool_realloc(p, n, last)) != NULL)
 			return q;	/* grown or shrunk inside the pool, in place where it could */
 		pool_check_live("realloc", p);
 		old = pool_usable_size(p);
@@ -264,10 +274,10 @@ static void *realloc_move(void *p, size_t n, bool real)
 		/* the next allocator's block growing into a frame */
 		old = hmo_real.malloc_usable_size(p);
 	}
-	q = new_block(n, real);
+	q = new_block(n, real, last);
 	if (!q)
 		return NULL;
-	hmo_raw_memmove(q, p, old < n ? old : n);
+	os_memmove(q, p, old < n ? old : n);
 	if (hmo_pool_owns(p))
 		pool_free(p);
 	else if (!hmo_bootstrap_owns(p))
@@ -279,10 +289,11 @@ static void *realloc_move(void *p, size_t n, bool real)
 static COLD void *realloc_move_fn(enum hmo_fn fn, void *p, size_t n, bool real)
 {
 	uint64_t t0 = hmo_trace_t0();
-	void *q = realloc_move(p, n, real);
+	struct pool_last last = { HMO_OUT_NONE, HMO_BACK_NONE, -1 };
+	void *q = realloc_move(p, n, real, &last);
 
 	if (HMO_UNLIKELY(hmo_tracing) && real)
-		trace_block(fn, t0, n, q, p);
+		trace_block(fn, t0, n, q, p, &last);
 	return q;
 }
 
@@ -301,7 +312,7 @@ static COLD void *realloc_slow(void *p, size_t n)
 		uint64_t t0 = hmo_trace_t0();
 		void *q = hmo_real.realloc(p, n);
 		if (HMO_UNLIKELY(hmo_tracing) && (q || n))
-			trace_block(FN_REALLOC, t0, n, q, p);
+			trace_block(FN_REALLOC, t0, n, q, p, NULL);
 		return q;
 	}
 	if (is_ours(p) || !real || is_frame(n))

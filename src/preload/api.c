@@ -12,9 +12,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/hist.h"
+#include "../common/fmt.h"
 #include "../../include/hmo.h"
+#include "arch.h"
 #include "instance.h"
-#include "internal.h"
+#include "base.h"
+#include "copyeng.h"
+#include "counters.h"
 #include "os.h"
 #include "pool.h"
 
@@ -40,14 +45,14 @@ static bool live_add(void *p)
 	pthread_mutex_lock(&live_mu);
 	if (nlive == caplive) {
 		size_t cap = caplive ? caplive * 2 : 256;
-		void **t = hmo_raw_mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void **t = os_raw_mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (t == MAP_FAILED) {
 			pthread_mutex_unlock(&live_mu);
 			return false;
 		}
 		if (live) {
-			hmo_raw_memmove(t, live, nlive * sizeof *t);
-			hmo_raw_munmap(live, caplive * sizeof *t);
+			os_memmove(t, live, nlive * sizeof *t);
+			os_raw_munmap(live, caplive * sizeof *t);
 		}
 		live = t;
 		caplive = cap;
@@ -85,7 +90,7 @@ HMO_EXPORT struct hmo_buffer hmo_alloc(size_t size, int node, unsigned flags)
 	}
 	enum pool_want want = flags & HMO_ALLOC_HUGETLB ? POOL_HUGETLB_ONLY :
 			      flags & HMO_ALLOC_NO_HUGETLB ? POOL_NO_HUGETLB : POOL_ANY;
-	void *p = pool_alloc_from(size, size >= HUGE_2M ? HUGE_2M : 4096, (flags & HMO_ALLOC_ZERO) != 0, want);
+	void *p = pool_alloc_from(size, size >= HUGE_2M ? HUGE_2M : 4096, (flags & HMO_ALLOC_ZERO) != 0, want, NULL);
 	if (!p) {
 		errno = ENOMEM;
 		return b;
@@ -142,40 +147,12 @@ HMO_EXPORT int hmo_prefetch(const void *addr, size_t len)
 	return 0;
 }
 
-static int has_clflushopt(void)
-{
-#if defined(__x86_64__)
-	unsigned a, b, c, d;
-	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-	return (b >> 23) & 1;
-#else
-	return 0;
-#endif
-}
-
 HMO_EXPORT int hmo_flush(const void *addr, size_t len)
 {
 	HMO_DELEGATE(flush, addr, len);
-	static int opt = -1;
-
 	if (!addr && len)
 		return fail(EINVAL);
-#if defined(__x86_64__)
-	if (opt < 0)
-		opt = has_clflushopt();
-	const char *p = (const char *)((uintptr_t)addr & ~(uintptr_t)63), *end = (const char *)addr + len;
-	for (; p < end; p += 64) {
-		if (opt)
-			__asm__ volatile("clflushopt %0" : : "m"(*p) : "memory");
-		else
-			__asm__ volatile("clflush %0" : : "m"(*p) : "memory");
-	}
-	__asm__ volatile("sfence" ::: "memory");
-	return 0;
-#else
-	(void)opt;
-	return fail(ENOSYS);
-#endif
+	return arch_flush_lines(addr, len) ? 0 : fail(ENOSYS);
 }
 
 /* ---- physical addresses ------------------------------------------------------------------ */
@@ -188,14 +165,9 @@ HMO_EXPORT int hmo_phys_addr(const void *addr, uint64_t *phys)
 
 	if (!addr || !phys)
 		return fail(EINVAL);
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(errno);
-	ssize_t n = pread(fd, &e, sizeof e, (off_t)((uintptr_t)addr / (uintptr_t)page * sizeof e));
-	int err = errno;
-	close(fd);
-	if (n != (ssize_t)sizeof e)
-		return fail(n < 0 ? err : EIO);
+	int err = os_pagemap(addr, &e);
+	if (err)
+		return fail(err);
 	if (!(e >> 63 & 1))
 		return fail(ENOENT);		/* not resident */
 	uint64_t pfn = e & ((1ull << 55) - 1);
@@ -361,8 +333,8 @@ HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 		return fail(EINVAL);
 	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return fail(EBUSY);	/* another thread is reading them right now */
-	hmo_stats_sum(tot);
-	hmo_raw_memset(&s, 0, sizeof s);	/* not memset: hmo's own copies are not counted */
+	hmo_counters_sum(tot);
+	os_memset(&s, 0, sizeof s);	/* not memset: hmo's own copies are not counted */
 	for (int f = 0; f < FN_COUNT; f++) {
 		uint64_t calls = hmo_hist_total(tot[f].hist);
 		if (hmo_fn_is_copy(f)) {
@@ -405,13 +377,12 @@ HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 	s.frame_bytes_reused = p.reused_bytes;
 	s.pool_saved_share = ratio(p.reused_bytes, p.served_bytes);
 	s.faults_avoided = p.reused_bytes / 4096;
-	hmo_raw_memmove(user, &s, size < sizeof s ? size : sizeof s);
+	os_memmove(user, &s, size < sizeof s ? size : sizeof s);
 	return 0;
 }
 
 /* ---- one state per process (instance.h) ------------------------------------------------- */
 
-const struct hmo_instance *hmo_primary;
 
 static const struct hmo_instance self = {
 	.abi = HMO_INSTANCE_ABI, .size = sizeof(struct hmo_instance),
@@ -432,7 +403,7 @@ bool hmo_instance_attach(void)
 	if (!first || !*first || *first == &self)
 		return false;
 	if ((*first)->abi != HMO_INSTANCE_ABI || (*first)->size < sizeof self) {
-		hmo_warn("hmo: another libhmo of a different version is loaded in this process; "
+		os_warn("hmo: another libhmo of a different version is loaded in this process; "
 			 "this copy keeps a pool and statistics of its own");
 		return false;
 	}

@@ -1,6 +1,6 @@
 /* bootstrap.c: the static arena for allocations made before the next malloc is known.
  *
- * dlsym can call calloc while hmo is still looking up calloc (jemalloc #329), and
+ * dlsym can call calloc while hmo is still looking up calloc (glibc's dlerror state), and
  * another thread can allocate while hmo initialises. Those requests are served here.
  * Each block is preceded by a 16-byte header holding its size, which hmo may read
  * because the arena is hmo's own memory; free() of such a block does nothing and
@@ -8,7 +8,7 @@
  * are zeroed memory (calloc needs nothing more). */
 #include <errno.h>
 
-#include "internal.h"
+#include "bootstrap.h"
 
 char hmo_bootstrap_mem[HMO_BOOTSTRAP_SIZE] __attribute__((aligned(4096)));
 static size_t bootstrap_used;

@@ -11,43 +11,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-void *hmo_raw_memmove(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	if (d == s || n == 0)
-		return dst;
-	if (d < s) {
-		for (size_t i = 0; i < n; i++)
-			d[i] = s[i];
-	} else {
-		for (size_t i = n; i-- > 0;)
-			d[i] = s[i];
-	}
-	return dst;
-}
-
-void *hmo_raw_memset(void *dst, int c, size_t n)
-{
-	unsigned char *d = dst;
-
-	for (size_t i = 0; i < n; i++)
-		d[i] = (unsigned char)c;
-	return dst;
-}
-
-void *hmo_raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-}
-
-int hmo_raw_munmap(void *addr, size_t len)
-{
-	return (int)syscall(SYS_munmap, addr, len);
-}
+#include "copy.h"
+#include "base.h"
+#include "counters.h"
+#include "os.h"
+#include "process.h"
+#include "real.h"
+#include "tracer.h"
 
 /* glibc's fortified entry points; no public header declares them. */
 void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen);
@@ -58,8 +28,7 @@ void *__memset_chk(void *dst, int c, size_t n, size_t dstlen);
 static void __attribute__((noreturn)) chk_fail(void)
 {
 	static const char msg[] = "*** buffer overflow detected ***: terminated\n";
-	ssize_t r = write(2, msg, sizeof msg - 1);
-	(void)r;
+	os_write_all(2, msg, sizeof msg - 1);
 	abort();
 }
 
@@ -76,11 +45,11 @@ static __attribute__((noinline, cold)) void *copy_slow(enum hmo_fn fn, void *dst
 		hmo_count_slow(fn, n, true);
 	switch (fn) {
 	case FN_MEMCPY:
-		return real ? hmo_real.memcpy(dst, src, n) : hmo_raw_memmove(dst, src, n);
+		return real ? hmo_real.memcpy(dst, src, n) : os_memmove(dst, src, n);
 	case FN_MEMMOVE:
-		return real ? hmo_real.memmove(dst, src, n) : hmo_raw_memmove(dst, src, n);
+		return real ? hmo_real.memmove(dst, src, n) : os_memmove(dst, src, n);
 	case FN_MEMSET:
-		return real ? hmo_real.memset(dst, c, n) : hmo_raw_memset(dst, c, n);
+		return real ? hmo_real.memset(dst, c, n) : os_memset(dst, c, n);
 	case FN_MEMCPY_CHK:
 		if (real)
 			return hmo_real.memcpy_chk(dst, src, n, dstlen);
@@ -98,7 +67,7 @@ static __attribute__((noinline, cold)) void *copy_slow(enum hmo_fn fn, void *dst
 	}
 	if (dstlen < n)
 		chk_fail();
-	return fn == FN_MEMSET_CHK ? hmo_raw_memset(dst, c, n) : hmo_raw_memmove(dst, src, n);
+	return fn == FN_MEMSET_CHK ? os_memset(dst, c, n) : os_memmove(dst, src, n);
 }
 
 /* Stand-ins for a C library without the _chk forms: the check, then the plain copy
@@ -147,25 +116,17 @@ static void *copy_call(enum hmo_fn fn, void *dst, const void *src, int c, size_t
 	}
 }
 
-uint64_t hmo_copy_timed_min = UINT64_MAX;
-
-void hmo_copy_timing(void)
-{
-	uint64_t t = hmo_trace_copy_min < hmo_large_threshold ? hmo_trace_copy_min : hmo_large_threshold;
-	__atomic_store_n(&hmo_copy_timed_min, t, __ATOMIC_RELAXED);
-}
-
 /* A large copy (HMO_THRESHOLD), timed for the bandwidth in the summary and hmo_stats,
  * or one of at least HMO_TRACE_COPY_MIN while tracing, timed and recorded. Two clock
  * reads (tens of ns) against a copy of a mebibyte or more (tens of us). */
 static __attribute__((noinline, cold)) void *copy_large(struct hmo_slot *s, enum hmo_fn fn, void *dst,
 							const void *src, int c, size_t n, size_t dstlen)
 {
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	void *r = copy_call(fn, dst, src, c, n, dstlen);
 
 	if (n >= hmo_large_threshold) {
-		HMO_ADD(s->fn[fn].large_ns, hmo_now_ns() - t0);
+		HMO_ADD(s->fn[fn].large_ns, os_now_ns() - t0);
 		HMO_ADD(s->fn[fn].timed_bytes, n);
 	}
 	if (n >= hmo_trace_copy_min)
@@ -177,7 +138,7 @@ static __attribute__((noinline, cold)) void *copy_large(struct hmo_slot *s, enum
 static __attribute__((noinline, cold)) void *copy_timed(struct hmo_slot *s, enum hmo_fn fn, void *dst,
 							const void *src, int c, size_t n, size_t dstlen)
 {
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	void *r = copy_call(fn, dst, src, c, n, dstlen);
 
 	hmo_lat_note(s, fn, t0);

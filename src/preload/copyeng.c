@@ -23,9 +23,12 @@
 #include <immintrin.h>
 #endif
 
+#include "copyeng.h"
 #include "../../include/hmo.h"
 #include "instance.h"
-#include "internal.h"
+#include "base.h"
+#include "process.h"
+#include "real.h"
 #include "os.h"
 
 #define STREAM_MIN ((size_t)64 << 20)	/* below this, memcpy (see bench/copy) */
@@ -116,9 +119,9 @@ static void count_call(size_t len)
 
 static void timed_copy(void *dst, const void *src, size_t n)
 {
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	stream_copy(dst, src, n);
-	__atomic_fetch_add(&api_ns, hmo_now_ns() - t0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&api_ns, os_now_ns() - t0, __ATOMIC_RELAXED);
 }
 
 void hmo_copyeng_stats(uint64_t *calls, uint64_t *bytes, uint64_t *ns)

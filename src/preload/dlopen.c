@@ -22,20 +22,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "arch.h"
+#include "base.h"
+#include "counters.h"
+#include "real.h"
+#include "tracer.h"
 #include "cuda/cuda.h"
 
-#if defined(__x86_64__)
-#define R_JUMP_SLOT R_X86_64_JUMP_SLOT
-#define R_GLOB_DAT R_X86_64_GLOB_DAT
-#elif defined(__aarch64__)
-#define R_JUMP_SLOT R_AARCH64_JUMP_SLOT
-#define R_GLOB_DAT R_AARCH64_GLOB_DAT
-#endif
-
-static void *(*real_dlopen)(const char *, int);
-
-#ifdef R_JUMP_SLOT
+#ifdef ARCH_R_JUMP_SLOT
 struct entry {
 	const char *name;
 	void *hook;
@@ -100,7 +94,7 @@ static void patch_relocs(struct link_map *lm, const struct relro *r, const ElfW(
 {
 	for (size_t i = 0; i < bytes / sizeof *rel; i++) {
 		unsigned type = (unsigned)ELF64_R_TYPE(rel[i].r_info);
-		if (type != R_JUMP_SLOT && type != R_GLOB_DAT)
+		if (type != ARCH_R_JUMP_SLOT && type != ARCH_R_GLOB_DAT)
 			continue;
 		const char *name = strtab + symtab[ELF64_R_SYM(rel[i].r_info)].st_name;
 		void *hook = hook_for(name);
@@ -144,27 +138,10 @@ static void patch_object(struct link_map *lm)
 }
 #endif
 
-static int (*real_dlclose)(void *);
-
-/* The real ones, for hmo's own use: nothing patched, traced or checked. */
-void *hmo_real_dlopen(const char *file, int flags)
-{
-	if (!real_dlopen)
-		*(void **)&real_dlopen = dlsym(RTLD_NEXT, "dlopen");
-	return real_dlopen ? real_dlopen(file, flags) : NULL;
-}
-
-int hmo_real_dlclose(void *h)
-{
-	if (!real_dlclose)
-		*(void **)&real_dlclose = dlsym(RTLD_NEXT, "dlclose");
-	return real_dlclose ? real_dlclose(h) : -1;
-}
-
 HMO_EXPORT void *dlopen(const char *file, int flags)
 {
 	void *h = hmo_real_dlopen(file, flags);
-#ifdef R_JUMP_SLOT
+#ifdef ARCH_R_JUMP_SLOT
 	struct link_map *lm = NULL;
 	if (h && (flags & RTLD_DEEPBIND) && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0) {
 		int saved_errno = errno;

@@ -10,7 +10,11 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "exec.h"
+#include "base.h"
+#include "counters.h"
+#include "process.h"
+#include "tracer.h"
 
 /* The next definition of NAME, looked up on first use (exec is rare) under the guard,
  * so that dlsym's own allocations do not come back here. */

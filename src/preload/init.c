@@ -18,34 +18,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "../common/fmt.h"
+#include "init.h"
+#include "base.h"
+#include "copy.h"
+#include "counters.h"
+#include "exec.h"
+#include "instance.h"
+#include "mmap.h"
+#include "process.h"
+#include "real.h"
+#include "summary.h"
+#include "tracer.h"
 #include "cuda/cuda.h"
 #include "os.h"
 #include "pool.h"
-
-int hmo_init_state;
-struct hmo_options hmo_opt;
-pid_t hmo_pid;
-uint64_t hmo_start_ns;
-
-uint64_t hmo_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void hmo_warn(const char *line)
-{
-	size_t n = strlen(line);
-	char nl = '\n';
-	ssize_t r;
-
-	r = write(2, line, n);
-	r = write(2, &nl, 1);
-	(void)r;
-}
 
 static void quiet(const char *line)
 {
@@ -60,8 +47,9 @@ static const char *get_option(const char *name)
 static void atfork_child(void)
 {
 	hmo_pid = getpid();
-	hmo_start_ns = hmo_now_ns();
-	hmo_stats_reset_child();
+	hmo_start_ns = os_now_ns();
+	hmo_counters_child();
+	hmo_summary_child();
 	hmo_trace_child();
 	hmo_cu_child();
 	pool_atfork_child();
@@ -124,8 +112,8 @@ static void anchor_stats_path(void)
 	c = strlen(cwd);
 	if (c + 1 + n + 64 >= HMO_PATH_MAX)
 		return;	/* too long to anchor: left relative */
-	hmo_raw_memmove(path + c + 1, path, n + 1);
-	hmo_raw_memmove(path, cwd, c);
+	os_memmove(path + c + 1, path, n + 1);
+	os_memmove(path, cwd, c);
 	path[c] = '/';
 }
 
@@ -139,14 +127,17 @@ void hmo_init(void)
 	int saved_errno = errno;
 	hmo_guard_enter();
 	hmo_real_resolve();
+	hmo_copy_fill_missing();
+	hmo_exec_resolve();
+	(void)dlerror();
 	hmo_pid = getpid();
-	hmo_start_ns = hmo_now_ns();
+	hmo_start_ns = os_now_ns();
 	hmo_options_ram = pool_read_limits();
 	bool passive = hmo_instance_attach();
 	/* A passive copy reads the same variables as the first: it says nothing of them. */
-	hmo_options_load(&hmo_opt, get_option, passive ? quiet : hmo_warn);
+	hmo_options_load(&hmo_opt, get_option, passive ? quiet : os_warn);
 	extern char **environ;
-	hmo_options_check_unknown(environ, getauxval(AT_SECURE) != 0, passive ? quiet : hmo_warn);
+	hmo_options_check_unknown(environ, getauxval(AT_SECURE) != 0, passive ? quiet : os_warn);
 	if (passive) {
 		/* Another libhmo is loaded: it has the pool, the statistics and the trace,
 		 * and this copy's API hands calls to it (instance.h). Its own hooks, which
@@ -161,12 +152,24 @@ void hmo_init(void)
 	}
 	anchor_stats_path();
 	hmo_mmap_init();
-	hmo_stats_init();
+	hmo_counters_init(hmo_trace_thread_exit);
+	hmo_copy_timing();
+	pool_on_pages_chosen(hmo_trace_pool);
 	pool_configure();
 	pthread_atfork(NULL, NULL, atfork_child);
 	__atomic_store_n(&hmo_init_state, 2, __ATOMIC_RELEASE);
 	hmo_guard_leave();
 	errno = saved_errno;
+}
+
+__attribute__((noinline, cold)) bool hmo_count_or_init(enum hmo_fn fn, uint64_t n, bool sized)
+{
+	if (!hmo_tls.guard && !hmo_ready())
+		hmo_init();
+	if (!hmo_ready())
+		return false;
+	hmo_count_slow(fn, n, sized);
+	return true;
 }
 
 __attribute__((constructor)) static void hmo_constructor(void)

@@ -10,7 +10,11 @@
 #ifndef HMO_INSTANCE_H
 #define HMO_INSTANCE_H
 
+#include <stdbool.h>
+
 #include "../../include/hmo.h"
+#include "init.h"
+#include "process.h"
 
 #define HMO_INSTANCE_ABI 1
 
@@ -31,9 +35,16 @@ struct hmo_instance {
 	int (*stats_sized)(struct hmo_stats *, size_t);
 };
 
-/* The first copy's table when this copy is a passive second one, else NULL. Set by
- * hmo_init before anything else runs. */
+#pragma GCC visibility push(hidden)
+
+/* The first copy's table when this copy is a passive second one, else NULL
+ * (process.c). Set by hmo_init before anything else runs. */
 extern const struct hmo_instance *hmo_primary;
+/* Whether another copy of libhmo in the process has the state: then this one is
+ * passive and sets hmo_primary (api.c; called by hmo_init). */
+bool hmo_instance_attach(void);
+
+#pragma GCC visibility pop
 
 /* At the top of each API function: a passive copy hands the call on. */
 #define HMO_DELEGATE(fn, ...)                                  \

@@ -12,34 +12,6 @@
 #include "../common/fmt.h"
 #include "os.h"
 
-/* Reads up to cap-1 bytes of a small file, NUL-terminated; the length or -1. */
-ssize_t os_read_small(const char *path, char *buf, size_t cap)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = (ssize_t)syscall(SYS_read, fd, buf, cap - 1);
-	syscall(SYS_close, fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
-uint64_t os_read_u64(const char *path)
-{
-	char buf[64];
-	uint64_t v = 0;
-
-	if (os_read_small(path, buf, sizeof buf) <= 0 || buf[0] < '0' || buf[0] > '9')
-		return UINT64_MAX;	/* unreadable, or "max" */
-	for (char *p = buf; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	return v;
-}
-
 int os_pressure_avg10(const char *path)
 {
 	char buf[256];

@@ -16,7 +16,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "mmap.h"
+#include "base.h"
+#include "counters.h"
+#include "init.h"
+#include "process.h"
+#include "real.h"
+#include "tracer.h"
 #include "os.h"
 #include "pool.h"
 
@@ -155,7 +161,7 @@ HMO_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 			trace_map(FN_MMAP, t0, len, p, NULL, p == MAP_FAILED);
 		return p;
 	}
-	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
+	return os_raw_mmap(addr, len, prot, flags, fd, off);
 }
 
 HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -173,7 +179,7 @@ HMO_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off
 			trace_map(FN_MMAP64, t0, len, p, NULL, p == MAP_FAILED);
 		return p;
 	}
-	return hmo_raw_mmap(addr, len, prot, flags, fd, off);
+	return os_raw_mmap(addr, len, prot, flags, fd, off);
 }
 
 HMO_EXPORT int munmap(void *addr, size_t len)
@@ -186,7 +192,7 @@ HMO_EXPORT int munmap(void *addr, size_t len)
 			trace_map(FN_MUNMAP, t0, len, addr, NULL, rc != 0);
 		return rc;
 	}
-	return hmo_raw_munmap(addr, len);
+	return os_raw_munmap(addr, len);
 }
 
 HMO_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)

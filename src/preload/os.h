@@ -1,8 +1,11 @@
-/* os.h: the system calls under the frame pool.
+/* os.h: hmo's platform layer, the one place libhmo talks to the kernel for itself.
  *
- * The pool (pool.c) decides; these functions only talk to the kernel, with raw
- * system calls so that nothing here re-enters hmo's hooks. Each returns 0 on
- * success or an errno value, as mimalloc's prim layer does. */
+ * The clock, a stderr writer, memory primitives that are never the hooked memcpy,
+ * memset or mmap, small files and /proc, process figures, and the system calls
+ * under the frame pool (pool.c decides; these only talk to the kernel). No function
+ * here allocates, uses stdio or calls back into hmo, so any hook may call them.
+ * Those that can fail return 0 or an errno value. The CPU's own instructions are in
+ * arch.h. */
 #ifndef HMO_PRELOAD_OS_H
 #define HMO_PRELOAD_OS_H
 
@@ -12,6 +15,42 @@
 #include <sys/types.h>
 
 #pragma GCC visibility push(hidden)
+
+/* ---- the clock, stderr and memory -------------------------------------------- */
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t os_now_ns(void);
+/* One "hmo: ..." line on stderr, with write(2). */
+void os_warn(const char *line);
+/* write(2) until all is written: 0, or the error (ENOSPC for a write of nothing). */
+int os_write_all(int fd, const void *buf, size_t n);
+/* Byte loops, for code that must not reach the memcpy/memset hooks (and for before
+ * the next definitions are known). */
+void *os_memmove(void *dst, const void *src, size_t n);
+void *os_memset(void *dst, int c, size_t n);
+/* mmap and munmap as system calls, past hmo's own mmap hooks. */
+void *os_raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int os_raw_munmap(void *addr, size_t len);
+
+/* ---- small files and /proc --------------------------------------------------- */
+
+/* Reads up to cap-1 bytes of a small file, NUL-terminated; the length or -1. */
+ssize_t os_read_small(const char *path, char *buf, size_t cap);
+/* A file's first decimal number; UINT64_MAX when it cannot be read or says "max". */
+uint64_t os_read_u64(const char *path);
+/* The process now (/proc/self/stat and smaps_rollup); zeros where unreadable. */
+struct os_figures {
+	uint64_t minflt, majflt;
+	uint64_t rss;		/* bytes resident */
+	uint64_t anon_huge;	/* bytes of it on transparent huge pages */
+};
+void os_proc_figures(struct os_figures *f);
+/* The process so far (getrusage): peak RSS in bytes, minor and major faults. */
+void os_rusage(uint64_t *peak_rss, uint64_t *minflt, uint64_t *majflt);
+/* The /proc/self/pagemap entry of the page holding addr. */
+int os_pagemap(const void *addr, uint64_t *entry);
+
+/* ---- under the frame pool ------------------------------------------------------ */
 
 /* Reserves `size` bytes of address space aligned to `align`, inaccessible and
  * not charged to the commit limit until os_commit makes part of it writable. */
@@ -58,8 +97,6 @@ struct os_memlimit {
 void os_memory_limit(struct os_memlimit *m);
 /* The same from another /proc/self/cgroup and cgroup mount point (the unit tests). */
 void os_memory_limit_at(struct os_memlimit *m, const char *proc_cgroup, const char *sysfs);
-/* Reads up to cap-1 bytes of a small file, NUL-terminated; the length or -1. */
-ssize_t os_read_small(const char *path, char *buf, size_t cap);
 /* The group's anonymous memory (v2 "anon", v1 "total_rss"): what it cannot reclaim
  * without swap. Page cache is left out: the kernel takes it back by itself.
  * UINT64_MAX when it cannot be read. */
@@ -67,8 +104,6 @@ uint64_t os_memory_anon(const struct os_memlimit *m);
 /* The process's address space and its data part (with the stack), in bytes, from
  * /proc/self/statm. */
 int os_vm_size(uint64_t *vm, uint64_t *data);
-/* A file's first decimal number; UINT64_MAX when it cannot be read or says "max". */
-uint64_t os_read_u64(const char *path);
 /* The "some avg10" of a PSI file, in hundredths of a percent; -1 without one. */
 int os_pressure_avg10(const char *path);
 /* Lets the kernel take the pages when it needs memory (MADV_FREE); until then they

@@ -36,8 +36,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/fmt.h"
 #include "fresh.h"
-#include "internal.h"
+#include "base.h"
+#include "counters.h"
+#include "process.h"
 #include "numa.h"
 #include "os.h"
 #include "pool.h"
@@ -164,12 +167,11 @@ static bool limited;
 static uint64_t *live_map;
 static size_t live_map_len;
 static __thread bool grew __attribute__((tls_model("initial-exec")));
-__thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")));
 
 #define STAT_ADD(f, v) __atomic_fetch_add(&st.f, (v), __ATOMIC_RELAXED)
 #define STAT_SUB(f, v) __atomic_fetch_sub(&st.f, (v), __ATOMIC_RELAXED)
 
-/* Counts of frames served and freed: in the calling thread's slot (stats.c), with
+/* Counts of frames served and freed: in the calling thread's slot (counters.c), with
  * plain stores, when it has one (pool work runs under the guard, which keeps the
  * slot in `saved`); else, for a thread that is exiting or has none yet, in
  * `shared_counts` with atomics. Summed by pool_get_stats. */
@@ -419,7 +421,7 @@ static void pool_warn(const char *what, int err)
 		fmt_errno(&b, err);
 		fmt_str(&b, ")");
 	}
-	hmo_warn(line);
+	os_warn(line);
 }
 
 /* "arena.<i>.<leaf>" and the like, without stdio. */
@@ -501,12 +503,16 @@ static int arena_flags(const struct backing *b)
 	return MALLOCX_ARENA(b->arenas[t % b->narenas]) | MALLOCX_TCACHE_NONE;
 }
 
-/* The choice and its evidence into the statistics (the summary) and the trace. */
+/* Who hears of the choice (the trace writer, set by hmo_init). */
+static void (*on_pages_chosen)(const struct hmo_rec_pool *);
+
+/* The choice and its evidence into the statistics (the summary) and to its
+ * listener. */
 static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r, bool measured,
 			uint64_t hugetlb_free)
 {
 	struct hmo_rec_pool rec = {
-		.t = hmo_now_ns(), .hugetlb_page = c->hugetlb_page, .backing = c->thp ? HMO_BACK_THP : HMO_BACK_4K,
+		.t = os_now_ns(), .hugetlb_page = c->hugetlb_page, .backing = c->thp ? HMO_BACK_THP : HMO_BACK_4K,
 		.why = c->why, .hugetlb_free = hugetlb_free > UINT32_MAX ? UINT32_MAX : (uint32_t)hugetlb_free,
 	};
 	if (r) {
@@ -515,7 +521,13 @@ static void note_pages(const struct fresh_choice *c, const struct fresh_rates *r
 		rec.flags = (measured ? HMO_POOL_MEASURED_NOW : 0) | (r->reporting ? HMO_POOL_FREE_PAGE_REPORTING : 0);
 	}
 	st.pages = rec;
-	hmo_trace_pool(&rec);
+	if (on_pages_chosen)
+		on_pages_chosen(&rec);
+}
+
+void pool_on_pages_chosen(void (*fn)(const struct hmo_rec_pool *))
+{
+	on_pages_chosen = fn;
 }
 
 /* The pages for fresh frames (fresh.h), chosen once per process when the pool
@@ -572,12 +584,12 @@ static void pool_start(void)
 	if (base) {
 		size_t map_len = ((size >> 15) + 4095) & ~(size_t)4095;	/* a bit per page */
 		live_map_len = map_len;
-		live_map = hmo_raw_mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		live_map = os_raw_mmap(NULL, map_len, PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (live_map == MAP_FAILED) {
 			err = errno;
 			live_map = NULL;
-			hmo_raw_munmap(base, size);
+			os_raw_munmap(base, size);
 			base = NULL;
 		}
 	}
@@ -786,7 +798,7 @@ static __attribute__((noreturn, cold)) void misuse(const char *fn, const void *p
 		fmt_str(&b, ": not a live frame-pool block (freed already, or moved by realloc)");
 	}
 	fmt_str(&b, "; aborting");
-	hmo_warn(line);
+	os_warn(line);
 	abort();
 }
 
@@ -796,13 +808,16 @@ void pool_check_live(const char *fn, const void *p)
 		misuse(fn, p);
 }
 
-static void note_last(const void *p, const struct node_set *ns)
+/* What serving p did, for the caller's trace event; node -1 when there is one set. */
+static void note_last(struct pool_last *last, const void *p, int node)
 {
 	const struct backing *b = backing_of(p);
 
-	hmo_pool_last.outcome = grew ? HMO_OUT_POOL_MISS : HMO_OUT_POOL_HIT;
-	hmo_pool_last.backing = b->hugetlb_page ? HMO_BACK_HUGETLB : b->thp ? HMO_BACK_THP : HMO_BACK_4K;
-	hmo_pool_last.node = (int8_t)(nsets > 1 ? ns->node : -1);
+	if (!last)
+		return;
+	last->outcome = grew ? HMO_OUT_POOL_MISS : HMO_OUT_POOL_HIT;
+	last->backing = b->hugetlb_page ? HMO_BACK_HUGETLB : b->thp ? HMO_BACK_THP : HMO_BACK_4K;
+	last->node = (int8_t)node;
 }
 
 /* On transparent huge pages, a frame of 2 MiB or more is whole huge pages: aligned
@@ -932,7 +947,7 @@ bool pool_give_back(size_t need)
 		uintptr_t cur = hmo_pool_base, end = hmo_pool_base + hmo_pool_size;
 		for (int r = 0; r <= n; r++) {
 			uintptr_t stop = r < n ? lo[r] : end;
-			if (stop > cur && hmo_raw_munmap((void *)cur, stop - cur) == 0)
+			if (stop > cur && os_raw_munmap((void *)cur, stop - cur) == 0)
 				freed += stop - cur;
 			if (r < n)
 				cur = hi[r];
@@ -986,9 +1001,9 @@ bool pool_overlaps_kept(const void *p, size_t len)
 	return false;
 }
 
-void *pool_alloc(size_t size, size_t align, bool zero)
+void *pool_alloc(size_t size, size_t align, bool zero, struct pool_last *last)
 {
-	return pool_alloc_from(size, align, zero, POOL_ANY);
+	return pool_alloc_from(size, align, zero, POOL_ANY, last);
 }
 
 /* Whether freed frames are kept in the sets' recent slots: not with no decay time
@@ -1065,7 +1080,7 @@ static void recent_flush(void)
 		}
 }
 
-void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
+void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want, struct pool_last *last)
 {
 	void *p = NULL;
 	int saved_errno = errno;
@@ -1087,7 +1102,7 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 			size_t u1 = nallocx(thp_size(&ns->main, size), thp_align(&ns->main, size, flags));
 			size_t u2 = ns->huge.on ? nallocx(size, flags) : u1;
 			if ((p = recent_take(&ns->recent, u1, u2, a)) != NULL && zero)
-				hmo_raw_memset(p, 0, sallocx(p, 0));	/* as MALLOCX_ZERO does */
+				os_memset(p, 0, sallocx(p, 0));	/* as MALLOCX_ZERO does */
 		}
 		if (!p && ns->huge.on && want != POOL_NO_HUGETLB)
 			p = mallocx(size, ns->huge.flags | flags);
@@ -1104,13 +1119,14 @@ void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want)
 				COUNT(c, own, reused_bytes, usable);
 			}
 			note_live(usable);
-			note_last(p, ns);
+			note_last(last, p, nsets > 1 ? ns->node : -1);
 			mark_live(p);
 		}
 	}
 	if (!p) {
 		STAT_ADD(fallbacks, 1);
-		hmo_pool_last = (struct pool_last){ HMO_OUT_FALLBACK, HMO_BACK_NONE, -1 };
+		if (last)
+			*last = (struct pool_last){ HMO_OUT_FALLBACK, HMO_BACK_NONE, -1 };
 	}
 	hmo_guard_leave();
 	errno = saved_errno;
@@ -1339,7 +1355,7 @@ size_t pool_usable_size(const void *p)
 	return sallocx((void *)p, 0);
 }
 
-void *pool_realloc(void *p, size_t size)
+void *pool_realloc(void *p, size_t size, struct pool_last *last)
 {
 	int saved_errno = errno;
 	size_t old, now;
@@ -1373,9 +1389,7 @@ void *pool_realloc(void *p, size_t size)
 		COUNT(c, own, reallocs, 1);	/* one block in, one out: as many live */
 		if (!grew)
 			COUNT(c, own, reused, 1);
-		note_last(q, &sets[0]);
-		if (nsets > 1)
-			hmo_pool_last.node = -1;
+		note_last(last, q, -1);	/* a block keeps its set's arena: no node to name */
 	}
 	hmo_guard_leave();
 	errno = q ? saved_errno : ENOMEM;
@@ -1410,11 +1424,11 @@ void pool_get_stats(struct pool_stats *out)
 	*out = st;
 	/* Frees before allocations: a block freed while the slots are read was
 	 * allocated before, so the derived live count is never below the truth's. */
-	hmo_stats_each(add_slot_counts, &sum);
+	hmo_counters_each(add_slot_counts, &sum);
 	sum_counts(&sum, &shared_counts);
 	uint64_t allocs = 0;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	hmo_stats_each(add_slot_allocs, &allocs);
+	hmo_counters_each(add_slot_allocs, &allocs);
 	allocs += __atomic_load_n(&shared_counts.allocs, __ATOMIC_RELAXED);
 	sum.allocs = allocs;
 	out->allocs = sum.allocs;

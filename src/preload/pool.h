@@ -79,18 +79,23 @@ bool pool_give_back(size_t need);
  * reads them again before its next frame. */
 void pool_rlimits_changed(void);
 
-/* The program's own munmap, mremap and MAP_FIXED mmap calls on pool memory
- * (mmap.c): turned into page releases or refused, never let through to unmap or
- * replace what the pool hands out. */
-extern uint64_t hmo_pool_intrusions;
+
+/* What serving a block did, for the caller's trace event: outcome and backing
+ * (trace.h's enum hmo_outcome and enum hmo_backing) and the node of its set (-1
+ * with one set). */
+struct pool_last {
+	uint8_t outcome, backing;
+	int8_t node;
+};
 
 /* A block of `size` bytes aligned to `align` (a power of two, or 0), zeroed when
  * `zero`. NULL when the pool cannot serve it (not set up, range exhausted): the
- * caller then forwards to the next allocator and the pool counts a fallback. */
-void *pool_alloc(size_t size, size_t align, bool zero);
+ * caller then forwards to the next allocator and the pool counts a fallback.
+ * `last` (may be NULL) says how it was served, or HMO_OUT_FALLBACK. */
+void *pool_alloc(size_t size, size_t align, bool zero, struct pool_last *last);
 /* The same, from the backings `want` allows: hmo_alloc's backing flags. */
 enum pool_want { POOL_ANY, POOL_HUGETLB_ONLY, POOL_NO_HUGETLB };
-void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want);
+void *pool_alloc_from(size_t size, size_t align, bool zero, enum pool_want want, struct pool_last *last);
 /* pool_free and pool_realloc abort with one hmo: line when p is not a live block
  * (double free, a pointer inside a block, a block realloc moved); pool_check_live
  * makes the same check for `fn` before a caller reads the block. */
@@ -103,7 +108,10 @@ void pool_restore_placement(void *p, size_t len);
 size_t pool_usable_size(const void *p);
 /* realloc of a pool block to `size` (at least the threshold), in place where
  * jemalloc can. NULL with the block untouched on failure. */
-void *pool_realloc(void *p, size_t size);
+void *pool_realloc(void *p, size_t size, struct pool_last *last);
+/* fn hears of the pool's choice of pages, once, when the pool starts (hmo_init
+ * passes the trace writer's hmo_trace_pool: the pool knows nothing of the trace). */
+void pool_on_pages_chosen(void (*fn)(const struct hmo_rec_pool *));
 
 struct pool_stats {
 	uint64_t allocs, reused, fallbacks;
@@ -132,13 +140,6 @@ bool pool_advise_thp(void);
 /* Free memory the pool holds resident for reuse (jemalloc's dirty pages). */
 uint64_t pool_cached_bytes(void);
 
-/* What the calling thread's last pool_alloc or pool_realloc did, for the trace:
- * outcome, backing (trace.h) and the node of its set (-1 with one set). */
-struct pool_last {
-	uint8_t outcome, backing;
-	int8_t node;
-};
-extern __thread struct pool_last hmo_pool_last __attribute__((tls_model("initial-exec")));
 /* Where the pool's memory is resident now, by NUMA node, from move_pages on pages
  * sampled evenly over every extent mapped so far (at most 1024 per backing): each
  * resident sample stands for its share of the bytes. `bytes` has 64 entries.

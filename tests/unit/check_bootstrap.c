@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preload/internal.h"
+#include "preload/bootstrap.h"
 
 START_TEST(blocks_are_zeroed_aligned_and_owned)
 {

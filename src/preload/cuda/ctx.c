@@ -27,7 +27,7 @@
 #include <pthread.h>
 
 #include "cuda.h"
-#include "../internal.h"
+#include "../os.h"
 
 static bool gone(const struct hmo_cu_ctx_ref *c)
 {
@@ -70,7 +70,7 @@ static CUcontext primary[MAX_DEVICES];
 CUresult cu_wrap_primary_retain(CUcontext *c, CUdevice d)
 {
 	CUresult (*real)(CUcontext *, CUdevice) = hmo_cu_next(HMO_CUOP_PRIMARY_RETAIN, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
@@ -130,7 +130,7 @@ static void after(CUcontext c, CUdevice dev, bool reset)
 static CUresult destroy(enum hmo_cu_op op, CUcontext c)
 {
 	CUresult (*real)(CUcontext) = hmo_cu_next(op, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
@@ -149,7 +149,7 @@ static CUresult destroy(enum hmo_cu_op op, CUcontext c)
 static CUresult primary_call(enum hmo_cu_op op, CUdevice dev, bool reset)
 {
 	CUresult (*real)(CUdevice) = hmo_cu_next(op, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;

@@ -173,7 +173,7 @@ void hmo_cu_stage_stats(struct hmo_cu_stage_stats *out);
 	CUresult name params                                                 \
 	{                                                                    \
 		CUresult (*real) params = hmo_cu_next(op, v);                \
-		uint64_t t0 = hmo_now_ns();                                  \
+		uint64_t t0 = os_now_ns();                                  \
 		if (!real)                                                   \
 			return CUDA_ERROR_NOT_INITIALIZED;                   \
 		CUresult rc = real args;                                     \

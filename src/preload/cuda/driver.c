@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cuda.h"
-#include "../internal.h"
+
 
 /* Two tables: a new one is filled while threads may still read the one in use, then
  * published. */

@@ -39,7 +39,9 @@
 #include <string.h>
 
 #include "cuda.h"
-#include "../internal.h"
+#include "../counters.h"
+#include "../os.h"
+#include "../real.h"
 
 struct hmo_cu_stat hmo_cu_stats[HMO_CUOP_COUNT];
 unsigned hmo_cu_generation;
@@ -311,7 +313,7 @@ void hmo_cu_hooks_child(void)
 {
 	pthread_mutex_init(&real_mu, NULL);
 	/* The child's summary counts its own calls, as for the other functions. */
-	hmo_raw_memset(hmo_cu_stats, 0, sizeof hmo_cu_stats);
+	os_memset(hmo_cu_stats, 0, sizeof hmo_cu_stats);
 }
 
 /* After a dlclose: if the driver library hmo holds pointers into is gone (not in the

@@ -45,8 +45,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../common/fmt.h"
 #include "cuda.h"
-#include "../internal.h"
+#include "../base.h"
+#include "../counters.h"
+#include "../os.h"
+#include "../process.h"
+#include "../real.h"
+#include "../tracer.h"
 
 enum { BLOCK_FREE, BLOCK_LIVE, BLOCK_CACHED, BLOCK_BUSY };
 
@@ -78,7 +84,7 @@ void hmo_cu_note(enum hmo_cu_op op, uint64_t bytes, uint64_t t0, CUresult rc, ui
 
 	__atomic_fetch_add(&s->calls, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->ns, hmo_now_ns() - t0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->ns, os_now_ns() - t0, __ATOMIC_RELAXED);
 	if (rc != CUDA_SUCCESS)
 		__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
 	if (HMO_UNLIKELY(hmo_tracing))
@@ -503,7 +509,7 @@ static void start_cupti(void)
 	if (!hmo_opt.cupti || __atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
 		return;
 	if (!dladdr((void *)&start_cupti, &info) || !info.dli_fname) {
-		hmo_warn("hmo: CUPTI unavailable: cannot tell where libhmo is");
+		os_warn("hmo: CUPTI unavailable: cannot tell where libhmo is");
 		return;
 	}
 	const char *slash = strrchr(info.dli_fname, '/');
@@ -523,7 +529,7 @@ static void start_cupti(void)
 		fmt_str(&w, " (");
 		fmt_str(&w, dlerror() ? "see dlerror" : "no hmo_cupti_start");
 		fmt_str(&w, "); the GPU is not traced");
-		hmo_warn(w.p);
+		os_warn(w.p);
 		return;
 	}
 	(void)start();	/* it says itself why it could not start */
@@ -532,7 +538,7 @@ static void start_cupti(void)
 CUresult cu_wrap_init(unsigned flags)
 {
 	CUresult (*real)(unsigned) = hmo_cu_next(HMO_CUOP_INIT, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
@@ -553,7 +559,7 @@ static CUresult pool_alloc(enum hmo_cu_op op, bool host, unsigned flags, size_t 
 			   CUresult (*fresh)(void *arg, size_t size, uintptr_t *p), void *arg)
 {
 	const struct hmo_cu_driver *d = hmo_cu_drv();
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	struct hmo_cu_ctx_ref ctx;
 	size_t size = round_size(n);
 	CUdevice dev = 0;
@@ -630,7 +636,7 @@ static CUresult fresh_dev(void *arg, size_t size, uintptr_t *p)
 CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
 {
 	CUresult (*real)(CUdeviceptr *, size_t) = hmo_cu_next(HMO_CUOP_MEM_ALLOC, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;
@@ -649,7 +655,7 @@ CUresult cu_wrap_mem_alloc(CUdeviceptr *p, size_t n)
 CUresult cu_wrap_mem_free(CUdeviceptr p)
 {
 	CUresult (*real)(CUdeviceptr) = hmo_cu_next(HMO_CUOP_MEM_FREE, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	CUresult rc;
 
 	if (!real)
@@ -685,7 +691,7 @@ static CUresult fresh_host(void *arg, size_t size, uintptr_t *p)
 static CUresult host_alloc(enum hmo_cu_op op, void **p, size_t n, unsigned flags)
 {
 	struct host_call c = { op, flags };
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	uintptr_t out = 0;
 	CUresult rc;
 
@@ -717,7 +723,7 @@ CUresult cu_wrap_mem_host_alloc(void **p, size_t n, unsigned flags)
 CUresult cu_wrap_mem_free_host(void *p)
 {
 	CUresult (*real)(void *) = hmo_cu_next(HMO_CUOP_MEM_FREE_HOST, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	CUresult rc;
 
 	if (!real)
@@ -772,7 +778,7 @@ ALLOC(cu_wrap_array3d_create, HMO_CUOP_ARRAY3D_CREATE, 0, (CUarray *a, const voi
 static CUresult free_async(int v, CUdeviceptr p, CUstream s)
 {
 	CUresult (*real)(CUdeviceptr, CUstream) = hmo_cu_next(HMO_CUOP_MEM_FREE_ASYNC, v);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	CUresult rc;
 
 	if (!real)
@@ -847,7 +853,7 @@ bool hmo_cu_device_range_ok(CUdeviceptr p, size_t n)
 CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p)
 {
 	CUresult (*real)(unsigned, int *, void **, CUdeviceptr) = hmo_cu_next(HMO_CUOP_PTR_ATTRS, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	CUdeviceptr base;
 	size_t size;
 
@@ -871,7 +877,7 @@ CUresult cu_wrap_ptr_attrs(unsigned n, int *attrs, void **data, CUdeviceptr p)
 CUresult cu_wrap_range(CUdeviceptr *base, size_t *size, CUdeviceptr p)
 {
 	CUresult (*real)(CUdeviceptr *, size_t *, CUdeviceptr) = hmo_cu_next(HMO_CUOP_RANGE, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	CUdeviceptr b;
 	size_t n;
 
@@ -894,7 +900,7 @@ CUresult cu_wrap_range(CUdeviceptr *base, size_t *size, CUdeviceptr p)
 CUresult cu_wrap_ptr_attr(void *out, int attr, CUdeviceptr p)
 {
 	CUresult (*real)(void *, int, CUdeviceptr) = hmo_cu_next(HMO_CUOP_PTR_ATTR, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	CUdeviceptr b;
 	size_t n;
 	int r = pooled(p, &b, &n);
@@ -925,7 +931,7 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
 {
 	CUresult (*real)(size_t *, size_t *) = hmo_cu_next(HMO_CUOP_MEM_INFO, 0);
 	const struct hmo_cu_driver *d = hmo_cu_drv();
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	CUdevice dev = 0;
 
 	if (!real)
@@ -957,7 +963,7 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
 		fmt_str(&w, " free of ");
 		fmt_bytes(&w, *total);
 		fmt_str(&w, ")");
-		hmo_warn(w.p);
+		os_warn(w.p);
 	}
 	return rc;
 }
@@ -967,7 +973,7 @@ CUresult cu_wrap_mem_info(size_t *free_, size_t *total)
 CUresult cu_wrap_ipc_get(void *handle, CUdeviceptr p)
 {
 	CUresult (*real)(void *, CUdeviceptr) = hmo_cu_next(HMO_CUOP_IPC_GET, 0);
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 
 	if (!real)
 		return CUDA_ERROR_NOT_INITIALIZED;

@@ -41,7 +41,9 @@
 #include <string.h>
 
 #include "cuda.h"
-#include "../internal.h"
+#include "../os.h"
+#include "../process.h"
+#include "../real.h"
 
 struct slot {
 	void *mem;
@@ -443,7 +445,7 @@ static void note_staged(enum hmo_cu_op op, uint64_t bytes, uint64_t t0, CUresult
 
 	__atomic_fetch_add(&s->staged, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->staged_bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->staged_ns, hmo_now_ns() - t0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->staged_ns, os_now_ns() - t0, __ATOMIC_RELAXED);
 	hmo_cu_note(op, bytes, t0, rc, dev, HMO_CUDA_STAGED);
 }
 
@@ -451,7 +453,7 @@ static void note_staged(enum hmo_cu_op op, uint64_t bytes, uint64_t t0, CUresult
  * asked the pool for is refused as the driver refuses one past an allocation. */
 static CUresult copy1d(enum hmo_cu_op op, int v, bool up, CUdeviceptr d, void *h, size_t n, CUstream s)
 {
-	uint64_t t0 = hmo_now_ns();
+	uint64_t t0 = os_now_ns();
 	struct job j = { .up = up, .sync = op == HMO_CUOP_HTOD || op == HMO_CUOP_DTOH, .v = v, .s = s, .d = d, .h = h, .n = n };
 	CUresult rc;
 
@@ -512,7 +514,7 @@ static size_t span2d(size_t pitch, size_t w, size_t h)
  * blocks of whole rows, when the driver would accept the copy as given. */
 static CUresult copy2d(enum hmo_cu_op op, int v, const CUDA_MEMCPY2D *c, CUstream s)
 {
-	uint64_t t0 = hmo_now_ns(), n = 0;
+	uint64_t t0 = os_now_ns(), n = 0;
 	CUresult rc;
 
 	if (c && c->Height && c->WidthInBytes <= SIZE_MAX / c->Height)

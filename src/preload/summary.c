@@ -1,253 +1,33 @@
-/* stats.c: per-thread counters, and the exit summary.
+/* summary.c: the exit summary, the one reader of every subsystem's figures.
  *
- * Each thread claims a slot the first time it is counted, and only that thread
- * writes it. Slots are never freed: when a thread exits its slot is marked free with
- * its counts kept, and the next new thread goes on adding to it, so the totals are
- * always the plain sum of every slot and nothing is merged or lost at thread exit.
- * Slots live in chunks: the first in .bss, more mapped on demand and pushed on a
- * lock-free list. There is no lock anywhere here, so fork from any thread, or from a
- * signal handler, finds nothing held. */
+ * Written once per process (HMO_STATS), from the destructor or from _exit, so it
+ * uses no malloc and no stdio: each line is formatted into a stack buffer and
+ * written with write(2). It reads the counters, the frame pool, the copy engine,
+ * the mmap hooks' advice and the CUDA layer; none of them reads it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cuda/cuda.h"
+#include "../common/hist.h"
+#include "../common/fmt.h"
 #include "../common/pages.h"
-#include "internal.h"
+#include "../common/path.h"
+#include "copyeng.h"
+#include "counters.h"
+#include "cuda/cuda.h"
+#include "mmap.h"
+#include "os.h"
 #include "pool.h"
+#include "process.h"
+#include "summary.h"
 
-#define SLOTS_PER_CHUNK 32
-
-struct chunk {
-	struct chunk *next;
-	struct hmo_slot slots[SLOTS_PER_CHUNK];
-};
-
-enum { SLOT_FREE = 0, SLOT_USED = 1 };
-
-static struct chunk first_chunk;
-static struct chunk *chunks = &first_chunk;
-/* Calls from threads whose key destructor has run (their own exit path, other TLS
- * destructors): rare, so counted with atomic adds into one shared slot. */
-static struct hmo_slot exiting_slot = { .sample_left = UINT64_MAX };
-static pthread_key_t slot_key;
-static bool slot_key_ok;
 static int summary_done;
 
-uint64_t hmo_large_threshold = UINT64_MAX;
-
-__thread struct hmo_tls hmo_tls __attribute__((tls_model("initial-exec")));
-
-const char *const hmo_fn_name[FN_COUNT] = {
-	[FN_MALLOC] = "malloc", [FN_CALLOC] = "calloc", [FN_REALLOC] = "realloc",
-	[FN_REALLOCARRAY] = "reallocarray", [FN_FREE] = "free", [FN_FREE_SIZED] = "free_sized",
-	[FN_FREE_ALIGNED_SIZED] = "free_aligned_sized", [FN_POSIX_MEMALIGN] = "posix_memalign",
-	[FN_ALIGNED_ALLOC] = "aligned_alloc", [FN_MEMALIGN] = "memalign", [FN_VALLOC] = "valloc",
-	[FN_PVALLOC] = "pvalloc", [FN_MALLOC_USABLE_SIZE] = "malloc_usable_size",
-	[FN_MMAP] = "mmap", [FN_MMAP64] = "mmap64", [FN_MUNMAP] = "munmap", [FN_MREMAP] = "mremap",
-	[FN_MEMCPY] = "memcpy", [FN_MEMMOVE] = "memmove", [FN_MEMSET] = "memset",
-	[FN_MEMCPY_CHK] = "__memcpy_chk", [FN_MEMMOVE_CHK] = "__memmove_chk",
-	[FN_MEMSET_CHK] = "__memset_chk",
-};
-
-const bool hmo_fn_has_bytes[FN_COUNT] = {
-	[FN_MALLOC] = true, [FN_CALLOC] = true, [FN_REALLOC] = true, [FN_REALLOCARRAY] = true,
-	[FN_FREE_SIZED] = true, [FN_FREE_ALIGNED_SIZED] = true, [FN_POSIX_MEMALIGN] = true,
-	[FN_ALIGNED_ALLOC] = true, [FN_MEMALIGN] = true, [FN_VALLOC] = true, [FN_PVALLOC] = true,
-	[FN_MMAP] = true, [FN_MMAP64] = true, [FN_MUNMAP] = true, [FN_MREMAP] = true,
-	[FN_MEMCPY] = true, [FN_MEMMOVE] = true, [FN_MEMSET] = true, [FN_MEMCPY_CHK] = true,
-	[FN_MEMMOVE_CHK] = true, [FN_MEMSET_CHK] = true,
-};
-
-/* pthread key destructor: the thread is exiting. Its later calls go to exiting_slot. */
-static void slot_release(void *p)
+/* A forked child writes its own summary. */
+void hmo_summary_child(void)
 {
-	struct hmo_slot *s = p;
-
-	hmo_trace_thread_exit(s);
-	hmo_tls.slot = NULL;
-	hmo_tls.saved = NULL;
-	hmo_tls.exiting = 1;
-	__atomic_store_n(&s->state, SLOT_FREE, __ATOMIC_RELEASE);
-}
-
-void hmo_stats_init(void)
-{
-	hmo_large_threshold = hmo_opt.threshold;
-	hmo_copy_timing();
-	slot_key_ok = pthread_key_create(&slot_key, slot_release) == 0;
-}
-
-static struct hmo_slot *try_claim(void)
-{
-	for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next) {
-		for (int i = 0; i < SLOTS_PER_CHUNK; i++) {
-			struct hmo_slot *s = &c->slots[i];
-			uint32_t expect = SLOT_FREE;
-			if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) == SLOT_FREE &&
-			    __atomic_compare_exchange_n(&s->state, &expect, SLOT_USED, false,
-							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				return s;
-		}
-	}
-	return NULL;
-}
-
-struct hmo_slot *hmo_slot_claim(void)
-{
-	struct hmo_slot *s;
-
-	while ((s = try_claim()) == NULL) {
-		struct chunk *c = hmo_raw_mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
-					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (c == MAP_FAILED)
-			return NULL;
-		c->next = __atomic_load_n(&chunks, __ATOMIC_RELAXED);
-		while (!__atomic_compare_exchange_n(&chunks, &c->next, c, false,
-						    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-			;
-	}
-	__atomic_store_n(&s->ever, 1, __ATOMIC_RELAXED);
-	s->tid = (uint32_t)gettid();
-	s->sample_left = hmo_sample_every;
-	if (slot_key_ok)
-		(void)pthread_setspecific(slot_key, s);
-	return s;
-}
-
-void hmo_count_slow(enum hmo_fn fn, uint64_t n, bool sized)
-{
-	struct hmo_slot *s = hmo_tls.slot;
-
-	if (hmo_tls.guard || !hmo_ready())
-		return;
-	/* A slow path taken for another reason (a pool block, say) with the slot in hand,
-	 * or a thread's first call, which claims one. */
-	if (!s && !hmo_tls.exiting) {
-		int saved_errno = errno;
-		hmo_guard_enter();
-		s = hmo_slot_claim();
-		hmo_tls.saved = s;	/* becomes hmo_tls.slot when the guard is left */
-		hmo_guard_leave();
-		errno = saved_errno;
-	}
-	if (s) {
-		if (sized)
-			hmo_count(s, fn, n);
-		else
-			hmo_count_call(s, fn);
-		return;
-	}
-	struct hmo_fn_stats *f = &exiting_slot.fn[fn];
-	__atomic_fetch_add(&f->hist[sized ? hmo_hist_bucket(n) : 0], 1, __ATOMIC_RELAXED);
-	if (sized) {
-		__atomic_fetch_add(&f->bytes, n, __ATOMIC_RELAXED);
-		if (n >= hmo_large_threshold) {
-			__atomic_fetch_add(&f->large_calls, 1, __ATOMIC_RELAXED);
-			__atomic_fetch_add(&f->large_bytes, n, __ATOMIC_RELAXED);
-		}
-	}
-}
-
-__attribute__((noinline, cold)) bool hmo_count_or_init(enum hmo_fn fn, uint64_t n, bool sized)
-{
-	if (!hmo_tls.guard && !hmo_ready())
-		hmo_init();
-	if (!hmo_ready())
-		return false;
-	hmo_count_slow(fn, n, sized);
-	return true;
-}
-
-static void add_slot(struct hmo_fn_stats out[FN_COUNT], struct hmo_slot *s)
-{
-	for (int f = 0; f < FN_COUNT; f++) {
-		struct hmo_fn_stats *src = &s->fn[f];
-		out[f].bytes += __atomic_load_n(&src->bytes, __ATOMIC_RELAXED);
-		out[f].large_calls += __atomic_load_n(&src->large_calls, __ATOMIC_RELAXED);
-		out[f].large_bytes += __atomic_load_n(&src->large_bytes, __ATOMIC_RELAXED);
-		out[f].large_ns += __atomic_load_n(&src->large_ns, __ATOMIC_RELAXED);
-		out[f].timed_bytes += __atomic_load_n(&src->timed_bytes, __ATOMIC_RELAXED);
-		for (int i = 0; i < HMO_HIST_BUCKETS; i++)
-			out[f].hist[i] += __atomic_load_n(&src->hist[i], __ATOMIC_RELAXED);
-	}
-}
-
-void hmo_stats_sum(struct hmo_fn_stats out[FN_COUNT])
-{
-	hmo_raw_memset(out, 0, sizeof(struct hmo_fn_stats) * FN_COUNT);
-	for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
-		for (int i = 0; i < SLOTS_PER_CHUNK; i++)
-			if (__atomic_load_n(&c->slots[i].ever, __ATOMIC_RELAXED))
-				add_slot(out, &c->slots[i]);
-	add_slot(out, &exiting_slot);
-}
-
-void hmo_stats_each(void (*fn)(struct hmo_slot *, void *), void *arg)
-{
-	for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
-		for (int i = 0; i < SLOTS_PER_CHUNK; i++)
-			if (__atomic_load_n(&c->slots[i].ever, __ATOMIC_RELAXED))
-				fn(&c->slots[i], arg);
-	fn(&exiting_slot, arg);
-}
-
-/* In the child of fork: only the forking thread exists. Its counts start again from
- * zero (each process reports its own calls) and every other slot becomes free. */
-void hmo_stats_reset_child(void)
-{
-	struct hmo_slot *mine = hmo_tls.guard ? hmo_tls.saved : hmo_tls.slot;
-
-	for (struct chunk *c = chunks; c; c = c->next) {
-		for (int i = 0; i < SLOTS_PER_CHUNK; i++) {
-			struct hmo_slot *s = &c->slots[i];
-			if (!s->ever)
-				continue;
-			hmo_raw_memset(s->fn, 0, sizeof s->fn);
-			hmo_raw_memset(s->lat, 0, sizeof s->lat);
-			s->state = (s == mine) ? SLOT_USED : SLOT_FREE;
-			if (s == mine)
-				s->tid = (uint32_t)gettid();
-		}
-	}
-	hmo_raw_memset(&exiting_slot, 0, sizeof exiting_slot);
 	summary_done = 0;
-}
-
-/* ---- summary ------------------------------------------------------------- */
-
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-void hmo_expand_path(struct fmt_buf *b, const char *pat)
-{
-	for (const char *p = pat; *p; p++) {
-		if (*p != '%') {
-			fmt_char(b, *p);
-			continue;
-		}
-		switch (*++p) {
-		case 'p': fmt_u64(b, (uint64_t)getpid()); break;
-		case 'e': fmt_str(b, program_invocation_short_name); break;
-		case 't': fmt_u64(b, (uint64_t)time(NULL)); break;
-		default: fmt_char(b, '%'); break;	/* "%%"; others were refused at parse time */
-		}
-	}
 }
 
 /* Opens the summary file exclusively. When the name is taken (a path without %p
@@ -277,7 +57,7 @@ static int open_summary(void)
 		fmt_str(&w, ": ");
 		fmt_errno(&w, errno);
 		fmt_str(&w, "; writing the summary to stderr");
-		hmo_warn(w.p);
+		os_warn(w.p);
 		return 2;
 	}
 	return fd;
@@ -310,7 +90,7 @@ static void cell_str(struct fmt_buf *b, const char *s, size_t width, bool right)
 static void emit_line(int fd, struct fmt_buf *b)
 {
 	fmt_char(b, '\n');
-	write_all(fd, b->p, b->len);
+	os_write_all(fd, b->p, b->len);
 	b->len = 0;
 	b->p[0] = '\0';
 }
@@ -353,16 +133,6 @@ static void emit_count(int fd, struct fmt_buf *b, const char *prefix, uint64_t n
 	emit_line(fd, b);
 }
 
-bool hmo_fn_is_copy(int fn)
-{
-	switch (fn) {
-	case FN_MEMCPY: case FN_MEMMOVE: case FN_MEMSET: case FN_MEMCPY_CHK: case FN_MEMMOVE_CHK:
-	case FN_MEMSET_CHK:
-		return true;
-	default:
-		return false;
-	}
-}
 
 /* The bandwidth of the large copies, timed by the copy hooks. */
 static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot[FN_COUNT])
@@ -461,7 +231,7 @@ static void emit_pool(int fd, struct fmt_buf *b)
 	}
 	/* Resident memory by node, sampled (live frames and the cache alike). */
 	static uint64_t node_bytes[64];
-	hmo_raw_memset(node_bytes, 0, sizeof node_bytes);
+	os_memset(node_bytes, 0, sizeof node_bytes);
 	if (pool_residency(node_bytes) > 0) {
 		fmt_str(b, "hmo: frame pool: resident at exit by NUMA node (sampled):");
 		bool any = false;
@@ -643,7 +413,6 @@ void hmo_summary_emit(void)
 	static struct hmo_fn_stats tot[FN_COUNT];
 	char mem[512];
 	struct fmt_buf b;
-	struct rusage ru;
 	int fd, saved_errno = errno;
 
 	if (hmo_opt.stats.kind == HMO_DEST_OFF || !hmo_ready())
@@ -652,11 +421,12 @@ void hmo_summary_emit(void)
 		return;
 	hmo_guard_enter();
 	fd = hmo_opt.stats.kind == HMO_DEST_FILE ? open_summary() : 2;
-	hmo_stats_sum(tot);
+	hmo_counters_sum(tot);
 	fmt_init(&b, mem, sizeof mem);
 
-	uint64_t ns = hmo_now_ns() - hmo_start_ns;
-	getrusage(RUSAGE_SELF, &ru);
+	uint64_t ns = os_now_ns() - hmo_start_ns;
+	uint64_t peak_rss, minflt, majflt;
+	os_rusage(&peak_rss, &minflt, &majflt);
 	fmt_str(&b, "hmo: pid ");
 	fmt_u64(&b, (uint64_t)getpid());
 	fmt_char(&b, ' ');
@@ -664,11 +434,11 @@ void hmo_summary_emit(void)
 	fmt_str(&b, ", ");
 	fmt_fixed(&b, ns, 1000000000, 2);
 	fmt_str(&b, " s, peak RSS ");
-	fmt_bytes(&b, (uint64_t)ru.ru_maxrss * 1024);
+	fmt_bytes(&b, peak_rss);
 	fmt_str(&b, ", ");
-	fmt_u64_grouped(&b, (uint64_t)ru.ru_minflt);
+	fmt_u64_grouped(&b, minflt);
 	fmt_str(&b, " minor and ");
-	fmt_u64_grouped(&b, (uint64_t)ru.ru_majflt);
+	fmt_u64_grouped(&b, majflt);
 	fmt_str(&b, " major faults");
 	emit_line(fd, &b);
 

@@ -1,6 +1,6 @@
-/* trace.c: the trace writer (HMO_TRACE), in the format of src/common/trace.h.
+/* tracer.c: the trace writer (HMO_TRACE), in the format of src/common/trace.h.
  *
- * Each slot (one per live thread, stats.c) gets a buffer the first time its thread
+ * Each slot (one per live thread, counters.c) gets a buffer the first time its thread
  * records something; records are appended under the buffer's lock, which only its
  * thread takes on the hot path, and the buffer goes to the file with one write(2)
  * when it is full, when its thread exits, every HMO_INTERVAL (the sampler thread
@@ -29,7 +29,15 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "internal.h"
+#include "../common/hist.h"
+#include "arch.h"
+#include "../common/path.h"
+#include "../common/fmt.h"
+#include "tracer.h"
+#include "base.h"
+#include "counters.h"
+#include "os.h"
+#include "process.h"
 #include "pool.h"
 
 #define TBUF_DATA (64 * 1024 - 64 * 16 - 64)
@@ -49,8 +57,15 @@ struct hmo_tbuf {
 
 uint64_t hmo_trace_copy_min = UINT64_MAX;
 bool hmo_tracing;
-uint64_t hmo_sample_every = UINT64_MAX;
 static uint64_t clock_cost;	/* ns that reading the clock twice adds to a timed call */
+
+uint64_t hmo_copy_timed_min = UINT64_MAX;
+
+void hmo_copy_timing(void)
+{
+	uint64_t t = hmo_trace_copy_min < hmo_large_threshold ? hmo_trace_copy_min : hmo_large_threshold;
+	__atomic_store_n(&hmo_copy_timed_min, t, __ATOMIC_RELAXED);
+}
 
 static int trace_fd = -1;
 static int finished;
@@ -90,7 +105,7 @@ static void lock(struct hmo_tbuf *b)
 {
 	while (__atomic_exchange_n(&b->lock, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&b->lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+			arch_cpu_relax();
 }
 
 static bool trylock(struct hmo_tbuf *b)
@@ -127,28 +142,18 @@ static void give_up(int err)
 	fmt_str(&w, "hmo: writing the trace failed (");
 	fmt_errno(&w, err);
 	fmt_str(&w, "); tracing stops, the program goes on");
-	hmo_warn(w.p);
+	os_warn(w.p);
 }
 
 /* Writes out a locked buffer. */
 static void flush_locked(struct hmo_tbuf *b)
 {
-	const char *p = b->data;
-	size_t n = b->len;
 	int fd = __atomic_load_n(&trace_fd, __ATOMIC_ACQUIRE);
+	int err = fd < 0 ? EBADF : os_write_all(fd, b->data, b->len);
 
-	while (n && fd >= 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			give_up(w < 0 ? errno : ENOSPC);
-			break;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	if (n)
+	if (err && fd >= 0)
+		give_up(err);
+	if (err && b->len)
 		__atomic_fetch_add(&dropped, b->nrec, __ATOMIC_RELAXED);
 	b->len = 0;
 	b->nrec = 0;
@@ -166,11 +171,11 @@ static void put(struct hmo_tbuf *buf, uint16_t type, const void *a, uint32_t ale
 	if (buf->len + total > TBUF_DATA)
 		flush_locked(buf);
 	char *p = buf->data + buf->len;
-	hmo_raw_memmove(p, &h, sizeof h);
-	hmo_raw_memmove(p + sizeof h, a, alen);
+	os_memmove(p, &h, sizeof h);
+	os_memmove(p + sizeof h, a, alen);
 	if (blen)
-		hmo_raw_memmove(p + sizeof h + alen, b, blen);
-	hmo_raw_memset(p + sizeof h + alen + blen, 0, total - sizeof h - alen - blen);
+		os_memmove(p + sizeof h + alen, b, blen);
+	os_memset(p + sizeof h + alen + blen, 0, total - sizeof h - alen - blen);
 	buf->len += total;
 	buf->nrec++;
 }
@@ -183,7 +188,7 @@ static struct hmo_tbuf *my_buf(void)
 	struct hmo_tbuf *b = s ? s->tb : NULL;
 
 	if (s && !b) {
-		b = hmo_raw_mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		b = os_raw_mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (b == MAP_FAILED) {
 			b = NULL;
 		} else {
@@ -280,7 +285,7 @@ static uint32_t stack_id(void **ips, int n, struct hmo_tbuf *buf)
 			continue;
 		/* Someone else is interning this one: its id appears at once. */
 		while ((id = __atomic_load_n(&stacks[e].id, __ATOMIC_ACQUIRE)) == 0)
-			__builtin_ia32_pause();
+			arch_cpu_relax();
 		buf->cache[c].hash = h;
 		buf->cache[c].id = id;
 		return id;
@@ -324,7 +329,7 @@ static bool recording(void)
 void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *addr, const void *old,
 		     unsigned outcome, unsigned backing, int node)
 {
-	uint64_t t1 = hmo_now_ns();
+	uint64_t t1 = os_now_ns();
 
 	if (!recording())
 		return;
@@ -340,7 +345,7 @@ void hmo_trace_event(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *add
 
 void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst, const void *src)
 {
-	uint64_t t1 = hmo_now_ns();
+	uint64_t t1 = os_now_ns();
 
 	if (!recording())
 		return;
@@ -353,7 +358,7 @@ void hmo_trace_copy(enum hmo_fn fn, uint64_t t0, uint64_t size, const void *dst,
 
 void hmo_trace_cuda(unsigned op, uint64_t t0, uint64_t size, uint64_t ptr, unsigned flags, int result)
 {
-	uint64_t t1 = hmo_now_ns();
+	uint64_t t1 = os_now_ns();
 
 	if (!recording() || hmo_tls.guard)
 		return;
@@ -446,60 +451,18 @@ void hmo_trace_modules(void)
 	errno = saved_errno;
 }
 
-/* Field `idx` (1-based, after the command name's closing parenthesis is field 2)
- * of /proc/self/stat. */
-static uint64_t stat_field(const char *s, int idx)
-{
-	const char *p = strrchr(s, ')');
-	int f = 2;
-	uint64_t v = 0;
-
-	if (!p)
-		return 0;
-	for (p++; *p && f < idx; p++)
-		if (*p == ' ')
-			f++;
-	while (*p >= '0' && *p <= '9')
-		v = v * 10 + (uint64_t)(*p++ - '0');
-	return v;
-}
-
-static ssize_t read_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = 0, r;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)n < cap - 1 && (r = read(fd, buf + n, cap - 1 - (size_t)n)) > 0)
-		n += r;
-	close(fd);
-	buf[n] = '\0';
-	return n;
-}
-
 /* `full`: also the pool's cached bytes, through jemalloc's mallctl, which a signal
  * handler must not call. */
 static void take_sample(struct hmo_tbuf *b, bool full)
 {
-	char buf[4096];
-	struct hmo_rec_sample s = { .t = hmo_now_ns() };
+	struct hmo_rec_sample s = { .t = os_now_ns() };
+	struct os_figures f;
 
-	if (read_file("/proc/self/stat", buf, sizeof buf) > 0) {
-		s.minflt = stat_field(buf, 10);
-		s.majflt = stat_field(buf, 12);
-		s.rss = stat_field(buf, 24) * (uint64_t)sysconf(_SC_PAGESIZE);
-	}
-	if (read_file("/proc/self/smaps_rollup", buf, sizeof buf) > 0) {
-		const char *p = strstr(buf, "AnonHugePages:");
-		if (p) {
-			for (p += 14; *p == ' '; p++)
-				;
-			while (*p >= '0' && *p <= '9')
-				s.anon_huge = s.anon_huge * 10 + (uint64_t)(*p++ - '0');
-			s.anon_huge *= 1024;
-		}
-	}
+	os_proc_figures(&f);
+	s.minflt = f.minflt;
+	s.majflt = f.majflt;
+	s.rss = f.rss;
+	s.anon_huge = f.anon_huge;
 	struct pool_stats ps;
 	pool_get_stats(&ps);
 	s.pool_live = ps.live_bytes;
@@ -580,7 +543,7 @@ static int open_trace(char *name, size_t cap)
 			goto pattern;
 		fmt_str(&b, "/hmo-%e-%p.trace");
 		char pat[HMO_PATH_MAX + 64];
-		hmo_raw_memmove(pat, name, b.len + 1);
+		os_memmove(pat, name, b.len + 1);
 		fmt_init(&b, name, cap);
 		hmo_expand_path(&b, pat);
 	} else {
@@ -620,7 +583,7 @@ static void start_failed(const char *name, int fd, int err)
 	fmt_str(&w, ": ");
 	fmt_errno(&w, err);
 	fmt_str(&w, "; tracing off");
-	hmo_warn(w.p);
+	os_warn(w.p);
 }
 
 /* The header and the process record go out in one write: when that fails (a full
@@ -647,7 +610,7 @@ static void write_start(void)
 		.pid = (uint32_t)getpid(), .ppid = (uint32_t)getppid(), .start_ns = hmo_start_ns,
 		.start_real_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec,
 	};
-	cn = read_file("/proc/self/cmdline", cmd, sizeof cmd);
+	cn = os_read_small("/proc/self/cmdline", cmd, sizeof cmd);
 	en = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[en > 0 ? en : 0] = '\0';
 	struct fmt_buf o;
@@ -667,24 +630,18 @@ static void write_start(void)
 	/* the header, then the record as put() lays it out: padded to 8 */
 	r.size = (uint32_t)sizeof p + p.exe_len + p.cmdline_len + p.options_len;
 	len = sizeof h + sizeof r + ((r.size + 7) & ~7u);
-	hmo_raw_memset(first, 0, len);
+	os_memset(first, 0, len);
 	char *q = first;
-	hmo_raw_memmove(q, &h, sizeof h), q += sizeof h;
-	hmo_raw_memmove(q, &r, sizeof r), q += sizeof r;
-	hmo_raw_memmove(q, &p, sizeof p), q += sizeof p;
-	hmo_raw_memmove(q, exe, p.exe_len), q += p.exe_len;
-	hmo_raw_memmove(q, cmd, p.cmdline_len), q += p.cmdline_len;
-	hmo_raw_memmove(q, opts, p.options_len);
-	for (q = first; len;) {
-		ssize_t w = write(fd, q, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			start_failed(name, fd, w < 0 ? errno : ENOSPC);
-			return;
-		}
-		q += w;
-		len -= (size_t)w;
+	os_memmove(q, &h, sizeof h), q += sizeof h;
+	os_memmove(q, &r, sizeof r), q += sizeof r;
+	os_memmove(q, &p, sizeof p), q += sizeof p;
+	os_memmove(q, exe, p.exe_len), q += p.exe_len;
+	os_memmove(q, cmd, p.cmdline_len), q += p.cmdline_len;
+	os_memmove(q, opts, p.options_len);
+	int err = os_write_all(fd, first, len);
+	if (err) {
+		start_failed(name, fd, err);
+		return;
 	}
 	trace_fd = fd;
 }
@@ -698,7 +655,7 @@ static void restart_countdown(struct hmo_slot *s, void *arg)
 
 void hmo_lat_note(struct hmo_slot *s, enum hmo_fn fn, uint64_t t0)
 {
-	uint64_t d = hmo_now_ns() - t0;
+	uint64_t d = os_now_ns() - t0;
 
 	d = d > clock_cost ? d - clock_cost : 0;
 	HMO_ADD(s->lat[fn].samples, 1);
@@ -711,7 +668,7 @@ void hmo_trace_init(void)
 	if (hmo_opt.trace.kind == HMO_DEST_OFF)
 		return;
 	depth = (int)hmo_opt.backtrace;
-	stacks = hmo_raw_mmap(NULL, sizeof *stacks * STACK_TABLE, PROT_READ | PROT_WRITE,
+	stacks = os_raw_mmap(NULL, sizeof *stacks * STACK_TABLE, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (stacks == MAP_FAILED)
 		stacks = NULL;
@@ -731,14 +688,14 @@ void hmo_trace_init(void)
 	/* The least that two clock reads add, taken off every timed call. */
 	clock_cost = UINT64_MAX;
 	for (int i = 0; i < 64; i++) {
-		uint64_t a = hmo_now_ns(), b = hmo_now_ns();
+		uint64_t a = os_now_ns(), b = os_now_ns();
 		if (b - a < clock_cost)
 			clock_cost = b - a;
 	}
 	if (hmo_opt.sample) {
 		hmo_sample_every = hmo_opt.sample;
 		/* Threads already counted start their countdowns now. */
-		hmo_stats_each(restart_countdown, NULL);
+		hmo_counters_each(restart_countdown, NULL);
 	}
 }
 
@@ -752,10 +709,10 @@ void hmo_trace_child(void)
 		b->lock = 0;
 		b->len = 0;
 		b->nrec = 0;
-		hmo_raw_memset(b->cache, 0, sizeof b->cache);
+		os_memset(b->cache, 0, sizeof b->cache);
 	}
 	if (stacks)
-		hmo_raw_memset(stacks, 0, sizeof *stacks * STACK_TABLE);
+		os_memset(stacks, 0, sizeof *stacks * STACK_TABLE);
 	next_stack = 0;
 	my_tid = 0;
 	finished = 0;
@@ -793,7 +750,7 @@ static void put_counters(struct hmo_slot *s, void *arg)
 			calls += __atomic_load_n(&src->hist[k], __ATOMIC_RELAXED);
 		if (!calls)
 			continue;
-		hmo_raw_memset(d, 0, sizeof *d);
+		os_memset(d, 0, sizeof *d);
 		d->fn = (uint32_t)i;
 		d->calls = calls;
 		d->bytes = __atomic_load_n(&src->bytes, __ATOMIC_RELAXED);
@@ -824,13 +781,13 @@ void hmo_trace_finish(unsigned how, int status)
 	bool sig = how == HMO_END_SIGNAL;
 	if (sig ? trylock(&spare) : (lock(&spare), true)) {
 		if (!sig)
-			hmo_stats_each(put_counters, &spare);
+			hmo_counters_each(put_counters, &spare);
 		take_sample(&spare, !sig);
 		unlock(&spare);
 	}
 	flush_all(sig);
 	if (sig ? trylock(&spare) : (lock(&spare), true)) {
-		struct hmo_rec_end e = { hmo_now_ns(), how, status,
+		struct hmo_rec_end e = { os_now_ns(), how, status,
 					 __atomic_load_n(&dropped, __ATOMIC_RELAXED) };
 		put(&spare, HMO_REC_END, &e, sizeof e, NULL, 0);
 		flush_locked(&spare);
@@ -873,7 +830,7 @@ void hmo_trace_signals(void)
 
 	if (!hmo_tracing)
 		return;
-	hmo_raw_memset(&sa, 0, sizeof sa);
+	os_memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
