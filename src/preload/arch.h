@@ -1,9 +1,10 @@
 /* arch.h: the CPU's own instructions, in one place.
  *
  * hmo is built for x86-64 (configure refuses other CPUs). What is x86-specific sits
- * here behind a name that says what it is for, with the fallback a port would start
- * from: a spin-wait hint, the cache-line flush of hmo_flush, the relocation types
- * that dlopen.c patches, and the dlsym trampoline of dlsym.c. */
+ * here and in arch.c behind a name that says what it is for, with the fallback a
+ * port would start from: a spin-wait hint, the cache-line flush of hmo_flush, the
+ * non-temporal copies of hmo_copy_stream, the relocation types that dlopen.c
+ * patches, and the dlsym trampoline of dlsym.c. */
 #ifndef HMO_PRELOAD_ARCH_H
 #define HMO_PRELOAD_ARCH_H
 
@@ -48,6 +49,18 @@ static inline bool arch_flush_lines(const void *addr, size_t len)
 	return false;
 #endif
 }
+
+#pragma GCC visibility push(hidden)
+
+/* Copies the leading whole blocks (64 to 256 bytes, by the widest vector unit the
+ * CPU has) of [src, src+n) to dst, which is 64-byte aligned, with stores that
+ * bypass the cache; returns the bytes copied (0 where there is no such copy). The
+ * caller copies the rest, then calls arch_store_fence before the data is read
+ * elsewhere. */
+size_t arch_stream_copy(char *dst, const char *src, size_t n);
+void arch_store_fence(void);
+
+#pragma GCC visibility pop
 
 /* The relocations through which a library calls a function of another: dlopen.c
  * points those of RTLD_DEEPBIND libraries back at hmo's hooks. */

@@ -1,7 +1,7 @@
 /* copyeng.c: hmo_copy_stream and the asynchronous copy engine of hmo.h.
  *
- * hmo_copy_stream copies with non-temporal stores (AVX-512, AVX2 or SSE2, chosen at
- * run time from the CPU), so that a copy larger than the last-level cache does not
+ * hmo_copy_stream copies with non-temporal stores (arch.c: AVX-512, AVX2 or SSE2,
+ * chosen at run time from the CPU), so that a copy larger than the last-level cache does not
  * evict everything else; below HMO_STREAM_MIN it is glibc's memcpy, which wins there
  * (bench/copy measures both).
  *
@@ -19,12 +19,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include "copyeng.h"
 #include "../../include/hmo.h"
+#include "arch.h"
 #include "instance.h"
 #include "base.h"
 #include "process.h"
@@ -35,75 +33,22 @@
 #define SPLIT_MIN ((size_t)8 << 20)
 #define INLINE_MAX ((size_t)256 << 10)	/* up to this, hmo_copy_async copies at once */
 
-/* ---- non-temporal copies ----------------------------------------------------------- */
-
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) static void nt_avx512(char *d, const char *s, size_t n)
-{
-	for (; n >= 256; n -= 256, d += 256, s += 256) {
-		__m512i a = _mm512_loadu_si512((const void *)s), b = _mm512_loadu_si512((const void *)(s + 64));
-		__m512i c = _mm512_loadu_si512((const void *)(s + 128)), e = _mm512_loadu_si512((const void *)(s + 192));
-		_mm512_stream_si512((void *)d, a);
-		_mm512_stream_si512((void *)(d + 64), b);
-		_mm512_stream_si512((void *)(d + 128), c);
-		_mm512_stream_si512((void *)(d + 192), e);
-	}
-	if (n)
-		hmo_real.memcpy(d, s, n);
-}
-
-__attribute__((target("avx2"))) static void nt_avx2(char *d, const char *s, size_t n)
-{
-	for (; n >= 128; n -= 128, d += 128, s += 128) {
-		__m256i a = _mm256_loadu_si256((const __m256i *)s), b = _mm256_loadu_si256((const __m256i *)(s + 32));
-		__m256i c = _mm256_loadu_si256((const __m256i *)(s + 64)), e = _mm256_loadu_si256((const __m256i *)(s + 96));
-		_mm256_stream_si256((__m256i *)d, a);
-		_mm256_stream_si256((__m256i *)(d + 32), b);
-		_mm256_stream_si256((__m256i *)(d + 64), c);
-		_mm256_stream_si256((__m256i *)(d + 96), e);
-	}
-	if (n)
-		hmo_real.memcpy(d, s, n);
-}
-
-static void nt_sse2(char *d, const char *s, size_t n)
-{
-	for (; n >= 64; n -= 64, d += 64, s += 64) {
-		__m128i a = _mm_loadu_si128((const __m128i *)s), b = _mm_loadu_si128((const __m128i *)(s + 16));
-		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32)), e = _mm_loadu_si128((const __m128i *)(s + 48));
-		_mm_stream_si128((__m128i *)d, a);
-		_mm_stream_si128((__m128i *)(d + 16), b);
-		_mm_stream_si128((__m128i *)(d + 32), c);
-		_mm_stream_si128((__m128i *)(d + 48), e);
-	}
-	if (n)
-		hmo_real.memcpy(d, s, n);
-}
-
-static void (*nt_copy)(char *, const char *, size_t);
-
-static void pick(void)
-{
-	__builtin_cpu_init();
-	nt_copy = __builtin_cpu_supports("avx512f") ? nt_avx512 : __builtin_cpu_supports("avx2") ? nt_avx2 : nt_sse2;
-}
-#endif
-
 /* The copy itself: memcpy below STREAM_MIN, else the destination aligned to 64 bytes
- * with memcpy and the rest streamed, then a fence so the stores are visible. */
+ * with memcpy, the bulk streamed (arch.c), the rest with memcpy, then a fence so the
+ * stores are visible. */
 static void stream_copy(void *dst, const void *src, size_t n)
 {
-#if defined(__x86_64__)
 	if (n >= STREAM_MIN) {
-		static pthread_once_t once = PTHREAD_ONCE_INIT;
-		pthread_once(&once, pick);
 		size_t head = (64 - (uintptr_t)dst % 64) % 64;
+		char *d = (char *)dst + head;
+		const char *s = (const char *)src + head;
 		hmo_real.memcpy(dst, src, head);
-		nt_copy((char *)dst + head, (const char *)src + head, n - head);
-		_mm_sfence();
+		size_t done = arch_stream_copy(d, s, n - head);
+		if (done < n - head)
+			hmo_real.memcpy(d + done, s + done, n - head - done);
+		arch_store_fence();
 		return;
 	}
-#endif
 	hmo_real.memcpy(dst, src, n);
 }
 
