@@ -17,6 +17,7 @@
 
 #include "../common/fmt.h"
 #include "../common/hist.h"
+#include "../common/names.h"
 #include "../common/options.h"
 #include "../common/trace.h"
 
@@ -27,7 +28,6 @@
 /* ---- the functions hmo counts (stats.c) ---------------------------------- */
 
 /* Whether a function's byte column means anything (free does not know its size). */
-extern const char *const hmo_fn_name[FN_COUNT];
 extern const bool hmo_fn_has_bytes[FN_COUNT];
 
 /* One thread's counters. Calls are the sum of the histogram. */

@@ -76,7 +76,7 @@ static void pf_event(struct pf *p, struct report *r, uint32_t pi, const struct h
 	char sz[32], name[64];
 	const char *at = label(r, pi, e->stack);
 
-	snprintf(name, sizeof name, "%s %s", report_fn_name(e->fn), report_bytes(sz, e->size));
+	snprintf(name, sizeof name, "%s %s", hmo_fn_name(e->fn), report_bytes(sz, e->size));
 	pf_begin(p);
 	fprintf(p->o, "{\"name\":");
 	report_json_str(p->o, name);
@@ -105,7 +105,7 @@ static void pf_copy(struct pf *p, struct report *r, uint32_t pi, const struct hm
 	const char *at = label(r, pi, c->stack);
 	double gbs = c->dur ? (double)c->size / (double)c->dur : 0;
 
-	snprintf(name, sizeof name, "%s %s", report_fn_name(c->fn), report_bytes(sz, c->size));
+	snprintf(name, sizeof name, "%s %s", hmo_fn_name(c->fn), report_bytes(sz, c->size));
 	pf_begin(p);
 	fputs("{\"name\":", p->o);
 	report_json_str(p->o, name);
@@ -268,7 +268,7 @@ int export_perfetto(struct report *r, const char *path)
 					continue;
 				pf_begin(&p);
 				fputs("{\"name\":", o);
-				report_json_str(o, report_cu_name(c.op));
+				report_json_str(o, hmo_cu_name(c.op));
 				fprintf(o, ",\"cat\":\"cuda\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
 					"\"args\":{\"size\":%llu,\"ptr\":\"0x%llx\",\"result\":%d%s%s}}",
 					us(&p, c.t), (double)c.dur / 1e3, pr->pid, c.tid, (unsigned long long)c.size,
@@ -333,7 +333,7 @@ int export_flamegraph(struct report *r, const char *path, const char *cost)
 			fputc(';', o);
 			folded_frame(o, buf);
 		}
-		fprintf(o, ";%s %llu\n", report_fn_name(s->fn), (unsigned long long)c);
+		fprintf(o, ";%s %llu\n", hmo_fn_name(s->fn), (unsigned long long)c);
 	}
 	free(v);
 	if (fclose(o) != 0) {
@@ -423,7 +423,7 @@ int export_csv(struct report *r, const char *dir)
 	for (unsigned f = 0; f < FN_COUNT; f++) {
 		const struct hmo_rec_fn *x = &r->calls[f];
 		if (x->calls)
-			fprintf(o, "%s,%llu,%llu,%llu,%llu,%llu\n", report_fn_name(f), (unsigned long long)x->calls,
+			fprintf(o, "%s,%llu,%llu,%llu,%llu,%llu\n", hmo_fn_name(f), (unsigned long long)x->calls,
 				(unsigned long long)x->bytes, (unsigned long long)x->large_calls,
 				(unsigned long long)x->large_bytes, (unsigned long long)x->lat_samples);
 	}
@@ -437,7 +437,7 @@ int export_csv(struct report *r, const char *dir)
 		if (!e->count)
 			continue;
 		fprintf(o, "%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
-			report_fn_name(f), (unsigned long long)e->count, (unsigned long long)e->bytes,
+			hmo_fn_name(f), (unsigned long long)e->count, (unsigned long long)e->bytes,
 			(unsigned long long)e->outcome[HMO_OUT_POOL_HIT], (unsigned long long)e->outcome[HMO_OUT_POOL_MISS],
 			(unsigned long long)e->outcome[HMO_OUT_FALLBACK], (unsigned long long)e->outcome[HMO_OUT_FAILED],
 			(unsigned long long)e->backing_bytes[HMO_BACK_HUGETLB],
@@ -475,7 +475,7 @@ int export_csv(struct report *r, const char *dir)
 		/* the stack, its frames joined by " <- ", is always quoted: it is built
 		 * frame by frame */
 		fprintf(o, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,\"", m->procs[s->proc].pid,
-			report_fn_name(s->fn), (unsigned long long)s->allocs, (unsigned long long)s->alloc_bytes,
+			hmo_fn_name(s->fn), (unsigned long long)s->allocs, (unsigned long long)s->alloc_bytes,
 			(unsigned long long)s->pool_hits, (unsigned long long)s->pool_new,
 			(unsigned long long)s->faults, (unsigned long long)s->copies,
 			(unsigned long long)s->copy_bytes, (unsigned long long)s->copy_ns,

@@ -9,31 +9,6 @@
 #include "../common/pages.h"
 #include "symbols.h"
 
-static const char *const fn_names[FN_COUNT] = {
-	"malloc", "calloc", "realloc", "reallocarray", "free", "free_sized", "free_aligned_sized",
-	"posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size",
-	"mmap", "mmap64", "munmap", "mremap", "memcpy", "memmove", "memset", "__memcpy_chk",
-	"__memmove_chk", "__memset_chk",
-};
-
-const char *report_fn_name(unsigned fn)
-{
-	return fn < FN_COUNT ? fn_names[fn] : "?";
-}
-
-static const char *const cu_names[HMO_CUOP_COUNT] = {
-	"cuInit", "cuMemAlloc_v2", "cuMemFree_v2", "cuMemAllocHost_v2", "cuMemHostAlloc", "cuMemFreeHost",
-	"cuMemcpyHtoD_v2", "cuMemcpyDtoH_v2", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuMemcpy2D_v2",
-	"cuMemcpy2DAsync_v2", "cuMemGetAddressRange_v2", "cuPointerGetAttribute", "cuMemGetInfo_v2",
-	"cuIpcGetMemHandle", "cuStreamCreate", "cuStreamCreateWithPriority", "cuCtxDestroy_v2",
-	"cuDevicePrimaryCtxReset_v2", "cuDevicePrimaryCtxRelease_v2", "cuPointerGetAttributes",
-	"cuMemAllocAsync", "cuMemFreeAsync", "cuMemAllocManaged", "cuMemCreate", "cuMemMap",
-	"cuGetProcAddress", "cuGetProcAddress_v2", "cuMemAllocPitch_v2", "cuArrayCreate_v2", "cuArray3DCreate_v2",
-	"cuCtxDestroy", "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxRelease",
-	"cuStreamBeginCapture_v2", "cuStreamBeginCaptureToGraph", "cuStreamEndCapture",
-	"cuDevicePrimaryCtxRetain", "cuStreamBeginCapture", "cuMemAllocFromPoolAsync",
-};
-
 const char *report_gpu_dir(unsigned dir)
 {
 	static const char *const n[GPU_DIRS] = { "?", "HtoD", "DtoH", "DtoD", "HtoH", "PtoP", "other" };
@@ -44,11 +19,6 @@ const char *report_gpu_mem(unsigned mem)
 {
 	static const char *const n[GPU_MEMS] = { "unknown", "pageable", "pinned", "device", "managed", "array" };
 	return mem < GPU_MEMS ? n[mem] : "?";
-}
-
-const char *report_cu_name(unsigned op)
-{
-	return op < HMO_CUOP_COUNT ? cu_names[op] : "?";
 }
 
 bool is_free_fn(unsigned f)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "common/fmt.h"
+#include "common/names.h"
 #include "model.h"
 
 enum site_order { BY_BYTES, BY_CALLS, BY_FAULTS, BY_COPY, BY_LEAK, NORDERS };
@@ -35,7 +36,6 @@ void report_frame(struct report *r, const struct site *s, unsigned i, char *buf,
 /* Sum of the keys of the sites past the first `top` in an order, and how many. */
 uint64_t report_rest(const struct report *r, enum site_order o, size_t *count);
 
-const char *report_fn_name(unsigned fn);
 /* How a process ended: exit, _exit, signal, exec or none (killed, or still running). */
 const char *report_end(const struct proc *p);
 /* The pool's choice of pages for the process, as libhmo's summary says it
@@ -47,8 +47,6 @@ const char *report_pages_why(unsigned why);
 /* GPU copy directions and memory kinds (trace.h enums), as the report writes them. */
 const char *report_gpu_dir(unsigned dir);
 const char *report_gpu_mem(unsigned mem);
-/* The exported name of a CUDA driver function (enum hmo_cu_op). */
-const char *report_cu_name(unsigned op);
 bool is_free_fn(unsigned fn);
 bool is_map_fn(unsigned fn);
 

@@ -240,7 +240,7 @@ static void allocations(FILE *o, const struct report *r)
 		for (unsigned f = 0; f < FN_COUNT; f++) {
 			const struct hmo_rec_fn *x = &r->calls[f];
 			if (x->calls)
-				fprintf(o, "%-20s %16s %16s %14s %16s\n", report_fn_name(f), fmt_grouped(a, x->calls),
+				fprintf(o, "%-20s %16s %16s %14s %16s\n", hmo_fn_name(f), fmt_grouped(a, x->calls),
 					is_free_fn(f) ? "" : report_bytes(b, x->bytes), fmt_grouped(c, x->large_calls),
 					report_bytes(d, x->large_bytes));
 		}
@@ -263,7 +263,7 @@ static void allocations(FILE *o, const struct report *r)
 		if (backed)
 			snprintf(huge, sizeof huge, "%.0f%%",
 				 report_pct(backed - e->backing_bytes[HMO_BACK_4K], backed));
-		fprintf(o, "%-20s %10s %12s %9s %9s %9llu %9llu %15s\n", report_fn_name(f),
+		fprintf(o, "%-20s %10s %12s %9s %9s %9llu %9llu %15s\n", hmo_fn_name(f),
 			fmt_grouped(a, e->count), is_free_fn(f) ? "" : report_bytes(b, e->bytes), hit,
 			pooled ? fmt_grouped(c, e->outcome[HMO_OUT_POOL_MISS]) : "",
 			(unsigned long long)e->outcome[HMO_OUT_FALLBACK],
@@ -313,7 +313,7 @@ static void latency(FILE *o, const struct report *r)
 		if (!h->n)
 			continue;
 		any = true;
-		fprintf(o, "%-20s %12s %12s %12s %12s %12s\n", report_fn_name(f), fmt_grouped(a, h->n),
+		fprintf(o, "%-20s %12s %12s %12s %12s %12s\n", hmo_fn_name(f), fmt_grouped(a, h->n),
 			report_ns(b, lh_quantile(h, 0.5)), report_ns(c, lh_quantile(h, 0.9)),
 			report_ns(d, lh_quantile(h, 0.99)), report_ns(e, h->max));
 	}
@@ -328,7 +328,7 @@ static void latency(FILE *o, const struct report *r)
 	for (unsigned f = 0; f < FN_COUNT; f++) {
 		const struct hmo_rec_fn *x = &r->calls[f];
 		if (x->lat_samples)
-			fprintf(o, "%-20s %12s %12s %12s %12s\n", report_fn_name(f), fmt_grouped(a, x->lat_samples),
+			fprintf(o, "%-20s %12s %12s %12s %12s\n", hmo_fn_name(f), fmt_grouped(a, x->lat_samples),
 				report_ns(b, log2_quantile(x->lat_hist, x->lat_samples, 0.5)),
 				report_ns(c, log2_quantile(x->lat_hist, x->lat_samples, 0.9)),
 				report_ns(d, log2_quantile(x->lat_hist, x->lat_samples, 0.99)));
@@ -380,7 +380,7 @@ static void cuda(FILE *o, const struct model *m)
 			snprintf(rate, sizeof rate, "%.2f", (double)x->bytes / (double)x->ns);
 		if (x->pool_hits + x->pool_new)
 			snprintf(hit, sizeof hit, "%.1f%%", report_pct(x->pool_hits, x->pool_hits + x->pool_new));
-		fprintf(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", report_cu_name(i), fmt_grouped(a, x->count),
+		fprintf(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", hmo_cu_name(i), fmt_grouped(a, x->count),
 			report_bytes(b, x->bytes), report_ns(c, lh_quantile(&x->lat, 0.5)),
 			report_ns(d, lh_quantile(&x->lat, 0.99)), rate, x->staged ? fmt_grouped(e, x->staged) : "",
 			hit);
@@ -474,7 +474,7 @@ static void sites(FILE *o, struct report *r, enum site_order by, const char *tit
 	for (size_t i = 0; i < r->norder[by] && i < r->top; i++) {
 		const struct site *s = r->order[by][i];
 		unsigned pid = r->m->procs[s->proc].pid;
-		const char *fn = report_fn_name(s->fn);
+		const char *fn = hmo_fn_name(s->fn);
 		switch (by) {
 		case BY_BYTES:
 			say(o, "%s in %s %s to %s, pid %u:", report_bytes(a, s->alloc_bytes),
