@@ -38,20 +38,6 @@ static void folded_frame(FILE *o, const char *s)
 }
 static const char *const backing_name[] = { "", "hugetlb", "THP", "4 KiB" };
 
-static const char *label(struct report *r, uint32_t proc, uint32_t stack)
-{
-	struct site *s = model_site(r->m, proc, stack);
-	char buf[512];
-
-	if (!s || !s->pcs || !s->depth)
-		return NULL;
-	if (!s->label) {
-		report_frame(r, s, 0, buf, sizeof buf);
-		s->label = strdup(buf);
-	}
-	return s->label;
-}
-
 /* ---- Perfetto / Chrome trace events ------------------------------------------------- */
 
 /* The export's state: its file, and the process whose trace is being read. */
@@ -66,7 +52,24 @@ struct pf {
 	 * events and the GPU's are aligned only as well as the two clocks agree. */
 	uint64_t gpu_base;
 	int64_t gpu_allocated;	/* device memory the driver handed out, for the counter */
+	char **labels;		/* by site index: its top frame symbolized, once needed */
 };
+
+/* The top frame of a process's stack, symbolized once per site; NULL when the
+ * stack is not in the trace. */
+static const char *label(struct pf *p, uint32_t stack)
+{
+	const struct site *s = model_site(p->r->m, p->pi, stack);
+	char buf[512];
+
+	if (!s || !s->pcs || !s->depth)
+		return NULL;
+	if (!p->labels[s->index]) {
+		report_frame(p->r, s, 0, buf, sizeof buf);
+		p->labels[s->index] = strdup(buf);
+	}
+	return p->labels[s->index];
+}
 
 static void pf_begin(struct pf *p)
 {
@@ -91,7 +94,7 @@ static void pf_call_name(struct pf *p, unsigned fn, uint64_t size)
 static void pf_event(void *ctx, const struct hmo_rec_event *e)
 {
 	struct pf *p = ctx;
-	const char *at = label(p->r, p->pi, e->stack);
+	const char *at = label(p, e->stack);
 
 	pf_begin(p);
 	fprintf(p->o, "{\"name\":");
@@ -118,7 +121,7 @@ static void pf_event(void *ctx, const struct hmo_rec_event *e)
 static void pf_copy(void *ctx, const struct hmo_rec_copy *c)
 {
 	struct pf *p = ctx;
-	const char *at = label(p->r, p->pi, c->stack);
+	const char *at = label(p, c->stack);
 	double gbs = c->dur ? (double)c->size / (double)c->dur : 0;
 
 	pf_begin(p);
@@ -295,6 +298,10 @@ int export_perfetto(struct report *r, const char *path)
 		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
+	if (!(p.labels = calloc(m->nsites + 1, sizeof *p.labels))) {
+		fputs("hmo-report: out of memory\n", stderr);
+		exit(1);
+	}
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (m->procs[i].start_ns < p.base)
 			p.base = m->procs[i].start_ns;
@@ -302,6 +309,9 @@ int export_perfetto(struct report *r, const char *path)
 	for (uint32_t pi = 0; pi < m->nprocs; pi++)
 		pf_process(&p, pi);
 	fputs("\n]}\n", p.o);
+	for (size_t i = 0; i < m->nsites; i++)
+		free(p.labels[i]);
+	free(p.labels);
 	if (fclose(p.o) != 0) {
 		fprintf(stderr, "hmo-report: writing %s failed: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
@@ -325,7 +335,7 @@ static uint64_t cost_of(const struct site *s, const char *cost)
 int export_flamegraph(struct report *r, const char *path, const char *cost)
 {
 	size_t n;
-	struct site **v = model_sites(r->m, &n);
+	const struct site **v = model_sites(r->m, &n);
 	FILE *o = fopen(path, "w");
 	char buf[512], shown[REPORT_SHOWN];
 
@@ -481,7 +491,7 @@ int export_csv(struct report *r, const char *dir)
 				"copy_bytes,copy_ns,never_freed,never_freed_bytes,stack")))
 		return -1;
 	size_t n;
-	struct site **v = model_sites(r->m, &n);
+	const struct site **v = model_sites(r->m, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct site *s = v[i];
 		if (!s->allocs && !s->copies && !s->leaked)

@@ -111,6 +111,18 @@ void model_init(struct model *m)
 
 /* ---- call sites ----------------------------------------------------------------- */
 
+/* The slot of a process's stack id in the table of sites: where the site is, or the
+ * empty slot where it would go. */
+static size_t site_slot(const struct model *m, uint32_t proc, uint32_t id)
+{
+	size_t j = mix(((uint64_t)proc << 32) | id) & (m->capsites - 1);
+
+	for (; m->sites[j]; j = (j + 1) & (m->capsites - 1))
+		if (m->sites[j]->proc == proc && m->sites[j]->id == id)
+			break;
+	return j;
+}
+
 static struct site *site_get(struct model *m, uint32_t proc, uint32_t id, bool create)
 {
 	if (id == 0)
@@ -133,28 +145,26 @@ static struct site *site_get(struct model *m, uint32_t proc, uint32_t id, bool c
 	}
 	if (!m->capsites)
 		return NULL;
-	size_t j = mix(((uint64_t)proc << 32) | id) & (m->capsites - 1);
-	for (; m->sites[j]; j = (j + 1) & (m->capsites - 1))
-		if (m->sites[j]->proc == proc && m->sites[j]->id == id)
-			return m->sites[j];
-	if (!create)
-		return NULL;
+	size_t j = site_slot(m, proc, id);
+	if (m->sites[j] || !create)
+		return m->sites[j];
 	struct site *s = xcalloc(1, sizeof *s);
 	s->proc = proc;
 	s->id = id;
+	s->index = (uint32_t)m->nsites;
 	m->sites[j] = s;
 	m->nsites++;
 	return s;
 }
 
-struct site *model_site(struct model *m, uint32_t proc, uint32_t id)
+const struct site *model_site(const struct model *m, uint32_t proc, uint32_t id)
 {
-	return site_get(m, proc, id, false);
+	return id && m->capsites ? m->sites[site_slot(m, proc, id)] : NULL;
 }
 
-struct site **model_sites(struct model *m, size_t *n)
+const struct site **model_sites(const struct model *m, size_t *n)
 {
-	struct site **out = xcalloc(m->nsites + 1, sizeof *out);
+	const struct site **out = xcalloc(m->nsites + 1, sizeof *out);
 	size_t k = 0;
 
 	for (size_t i = 0; i < m->capsites; i++)
@@ -865,7 +875,6 @@ void model_free(struct model *m)
 		if (m->sites[i]) {
 			free(m->sites[i]->pcs);
 			free(m->sites[i]->copy_rate);
-			free(m->sites[i]->label);
 			free(m->sites[i]);
 		}
 	}

@@ -402,10 +402,10 @@ static void advise(struct report *r)
 	}
 }
 
-void report_init(struct report *r, struct model *m, unsigned top)
+void report_init(struct report *r, const struct model *m, unsigned top)
 {
 	size_t n;
-	struct site **all = model_sites(m, &n);
+	const struct site **all = model_sites(m, &n);
 
 	memset(r, 0, sizeof *r);
 	r->m = m;

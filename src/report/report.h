@@ -15,10 +15,10 @@ enum site_order { BY_BYTES, BY_CALLS, BY_FAULTS, BY_COPY, BY_LEAK, NORDERS };
 #define ADVICE_MAX 16
 
 struct report {
-	struct model *m;
+	const struct model *m;			/* read only: outputs never change it */
 	unsigned top;
 	struct symbolizer **syms;	/* per process, made when first needed */
-	struct site **order[NORDERS];	/* sites with a nonzero key, largest first */
+	const struct site **order[NORDERS];	/* sites with a nonzero key, largest first */
 	size_t norder[NORDERS];
 	char advice[ADVICE_MAX][400];
 	unsigned nadvice;
@@ -27,7 +27,7 @@ struct report {
 };
 
 /* After model_finish: orders the sites and works out the advice. */
-void report_init(struct report *r, struct model *m, unsigned top);
+void report_init(struct report *r, const struct model *m, unsigned top);
 void report_done(struct report *r);
 
 uint64_t site_key(const struct site *s, enum site_order o);
