@@ -33,17 +33,12 @@ bool is_map_fn(unsigned f)
 
 /* ---- number formats --------------------------------------------------------------- */
 
-const char *fmt_grouped(char *buf, uint64_t v)
+const char *report_grouped(char *buf, uint64_t v)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v), k = 0;
+	struct fmt_buf b;
 
-	for (int i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[k++] = ',';
-		buf[k++] = tmp[i];
-	}
-	buf[k] = '\0';
+	fmt_init(&b, buf, 32);
+	fmt_u64_grouped(&b, v);
 	return buf;
 }
 
@@ -77,13 +72,13 @@ const char *report_ns(char *buf, uint64_t ns)
 	return buf;
 }
 
-const char *fmt_gbs(char *buf, uint64_t mbs)
+const char *report_gbs(char *buf, uint64_t mbs)
 {
 	snprintf(buf, 32, "%.1f", (double)mbs / 1000.0);
 	return buf;
 }
 
-const char *fmt_opt_size(char *buf, uint64_t v)
+const char *report_opt_size(char *buf, uint64_t v)
 {
 	static const char suffix[] = "KMGT";
 	int u = -1;
@@ -282,13 +277,13 @@ static void top_site(struct report *r)
 	uint64_t each = s->alloc_bytes / s->allocs;
 	if (s->pool_hits + s->pool_new)
 		say(r, "%s blocks from %.80s, %s times: pool hit rate %.0f%%, ~%s page faults avoided",
-		    report_bytes(a, each), frame, fmt_grouped(b, s->allocs),
+		    report_bytes(a, each), frame, report_grouped(b, s->allocs),
 		    report_pct(s->pool_hits, s->pool_hits + s->pool_new),
-		    fmt_grouped(c, s->pool_hits * ((each + 4095) / 4096)));
+		    report_grouped(c, s->pool_hits * ((each + 4095) / 4096)));
 	else
 		say(r, "%s blocks from %.80s, %s times, all fresh memory: ~%s page faults that the "
-		    "pool would avoid", report_bytes(a, each), frame, fmt_grouped(b, s->allocs),
-		    fmt_grouped(c, s->faults));
+		    "pool would avoid", report_bytes(a, each), frame, report_grouped(b, s->allocs),
+		    report_grouped(c, s->faults));
 }
 
 /* Many blocks in the two log2 buckets below the process's threshold: the pool never
@@ -309,8 +304,8 @@ static void unpooled_sizes(struct report *r, const struct proc *p)
 	}
 	if (under > UNPOOLED_RATIO * over && under >= UNPOOLED_MIN)
 		say(r, "pid %u: %s allocations from %s up to HMO_THRESHOLD=%s were not pooled: "
-		    "try HMO_THRESHOLD=%s", p->pid, fmt_grouped(a, under), report_bytes(b, low),
-		    fmt_opt_size(c, thr), fmt_opt_size(d, low));
+		    "try HMO_THRESHOLD=%s", p->pid, report_grouped(a, under), report_bytes(b, low),
+		    report_opt_size(c, thr), report_opt_size(d, low));
 }
 
 static void pool_off(struct report *r, const struct proc *p)
@@ -359,7 +354,7 @@ static void lost_records(struct report *r, const struct proc *p)
 
 	if (p->end.dropped)
 		say(r, "pid %u lost %s trace records (a failed write: a full disk?)", p->pid,
-		    fmt_grouped(a, p->end.dropped));
+		    report_grouped(a, p->end.dropped));
 }
 
 /* The rules about one process, in the order they are said for each. */
@@ -383,7 +378,7 @@ static void fallbacks(struct report *r)
 		fb += r->m->fn[f].outcome[HMO_OUT_FALLBACK];
 	if (fb)
 		say(r, "%s large blocks fell back to the program's allocator: the pool's range was full "
-		    "(HMO_STATS shows why)", fmt_grouped(a, fb));
+		    "(HMO_STATS shows why)", report_grouped(a, fb));
 }
 
 /* Slow large copies: the first size class whose median is slow. */
@@ -396,7 +391,7 @@ static void slow_copies(struct report *r)
 		if (x->count >= SLOW_COPY_MIN && lh_quantile(&x->rate, 0.5) < SLOW_COPY_MBPS) {
 			say(r, "copies of %s and more ran at a median %s GB/s: first touch of fresh pages "
 			    "(page faults inside the copy) or a remote NUMA node",
-			    report_bytes(a, (uint64_t)1 << (k - 1)), fmt_gbs(b, lh_quantile(&x->rate, 0.5)));
+			    report_bytes(a, (uint64_t)1 << (k - 1)), report_gbs(b, lh_quantile(&x->rate, 0.5)));
 			return;
 		}
 	}
@@ -454,7 +449,7 @@ static void small_gpu_copies(struct report *r)
 			}
 	if (small >= SMALL_COPY_MIN && small * 2 > copies)
 		say(r, "%s of %s GPU copies were under 64 KiB: each costs a launch; coalesce them into larger ones",
-		    fmt_grouped(a, small), fmt_grouped(b, copies));
+		    report_grouped(a, small), report_grouped(b, copies));
 }
 
 /* GPU: synchronous host<->device copies, which stall the host and the stream. */
@@ -466,7 +461,7 @@ static void sync_copies(struct report *r)
 	if (g->sync_copies >= SYNC_COPY_MIN)
 		say(r, "%s host<->device copies (%s) were synchronous (cudaMemcpy): each waits for the GPU; "
 		    "cudaMemcpyAsync on a stream of its own lets copies overlap compute",
-		    fmt_grouped(a, g->sync_copies), report_bytes(b, g->sync_bytes));
+		    report_grouped(a, g->sync_copies), report_bytes(b, g->sync_bytes));
 }
 
 /* GPU: device memory allocated over and over, with no pool in between. */
@@ -478,7 +473,7 @@ static void device_allocs(struct report *r)
 	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= DEVICE_ALLOC_MIN && !m->cuda[HMO_CUOP_MEM_ALLOC].pool_hits)
 		say(r, "device memory was allocated %s times: a caching allocator (HMO_CUDA_POOL=on, or the "
 		    "program's own) avoids the driver call and its implicit synchronisation",
-		    fmt_grouped(a, m->gpu.allocs[HMO_GPU_MEM_DEVICE]));
+		    report_grouped(a, m->gpu.allocs[HMO_GPU_MEM_DEVICE]));
 }
 
 static void leaks(struct report *r)

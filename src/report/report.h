@@ -50,12 +50,15 @@ const char *report_gpu_mem(unsigned mem);
 bool is_free_fn(unsigned fn);
 bool is_map_fn(unsigned fn);
 
-/* Formats into a buffer of at least 32 bytes. */
-const char *fmt_grouped(char *buf, uint64_t v);	/* 1,234,567 */
+/* Formats into a buffer of at least 32 bytes, for printf's %s (fmt_add has %G for
+ * grouped numbers). Bytes, times and rates are printf's rounding of a double, which
+ * fmt's integer conversions do not repeat digit for digit: they stay here. */
+const char *report_grouped(char *buf, uint64_t v);	/* 1,234,567 */
 const char *report_bytes(char *buf, uint64_t v);	/* 49.8 MiB */
 const char *report_ns(char *buf, uint64_t ns);		/* 12.0 ms */
-const char *fmt_gbs(char *buf, uint64_t mbs);		/* MB/s as GB/s: 11.7 */
-const char *fmt_opt_size(char *buf, uint64_t v);	/* as an HMO_* size: 256K */
+const char *report_gbs(char *buf, uint64_t mbs);		/* MB/s as GB/s: 11.7 */
+/* As an HMO_* size: 256K; at most T (fmt_size_option goes on to P and E). */
+const char *report_opt_size(char *buf, uint64_t v);
 double report_pct(uint64_t a, uint64_t b);
 /* S as a line on stderr shows it: control characters as C escapes, cut after
  * FMT_SHOWN_MAX bytes (fmt_shown); BUF holds REPORT_SHOWN bytes. A path or an
