@@ -204,3 +204,99 @@ void fmt_pad(struct fmt_buf *b, size_t start, size_t width, bool right)
 	b->len += pad;
 	b->p[b->len] = '\0';
 }
+
+/* One conversion of fmt_add: CONV, with PREC for %F. */
+static void add_one(struct fmt_buf *b, char conv, unsigned prec, va_list *ap)
+{
+	switch (conv) {
+	case 's': {
+		const char *s = va_arg(*ap, const char *);
+		fmt_str(b, s ? s : "");
+		break;
+	}
+	case 'c':
+		fmt_char(b, (char)va_arg(*ap, int));
+		break;
+	case 'd': {
+		int v = va_arg(*ap, int);
+		if (v < 0)
+			fmt_char(b, '-');
+		fmt_u64(b, v < 0 ? -(uint64_t)(int64_t)v : (uint64_t)v);
+		break;
+	}
+	case 'u':
+		fmt_u64(b, va_arg(*ap, unsigned));
+		break;
+	case 'U':
+		fmt_u64(b, va_arg(*ap, uint64_t));
+		break;
+	case 'X':
+		fmt_hex(b, va_arg(*ap, uint64_t));
+		break;
+	case 'G':
+		fmt_u64_grouped(b, va_arg(*ap, uint64_t));
+		break;
+	case 'B':
+		fmt_bytes(b, va_arg(*ap, uint64_t));
+		break;
+	case 'F': {
+		uint64_t v = va_arg(*ap, uint64_t), scale = va_arg(*ap, uint64_t);
+		fmt_fixed(b, v, scale, prec);
+		break;
+	}
+	case '%':
+		fmt_char(b, '%');
+		break;
+	default:
+		fmt_char(b, '%');
+		if (conv)
+			fmt_char(b, conv);
+		break;
+	}
+}
+
+static unsigned read_number(const char **s)
+{
+	unsigned n = 0;
+
+	while (**s >= '0' && **s <= '9')
+		n = n * 10 + (unsigned)(*(*s)++ - '0');
+	return n;
+}
+
+void fmt_vadd(struct fmt_buf *b, const char *spec, va_list ap)
+{
+	va_list aq;
+
+	/* a copy, so that add_one can take it by pointer whatever va_list is */
+	va_copy(aq, ap);
+	while (*spec) {
+		if (*spec != '%') {
+			fmt_char(b, *spec++);
+			continue;
+		}
+		spec++;
+		bool left = *spec == '-';
+		spec += left;
+		unsigned width = read_number(&spec), prec = 0;
+		if (*spec == '.') {
+			spec++;
+			prec = read_number(&spec);
+		}
+		size_t start = b->len;
+		char conv = *spec;
+		spec += conv != '\0';
+		add_one(b, conv, prec, &aq);
+		fmt_pad(b, start, width, !left);
+	}
+	va_end(aq);
+}
+
+void fmt_add(struct fmt_buf *b, const char *spec, ...)
+{
+	va_list ap;
+
+	va_start(ap, spec);
+	fmt_vadd(b, spec, ap);
+	va_end(ap);
+}

@@ -7,6 +7,7 @@
 #ifndef HMO_FMT_H
 #define HMO_FMT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,5 +50,20 @@ void fmt_fixed(struct fmt_buf *b, uint64_t v, uint64_t scale, unsigned decimals)
 /* Pad what was written since `start` with spaces to `width` columns; `right` aligns
  * it to the right. Only ASCII is assumed. */
 void fmt_pad(struct fmt_buf *b, size_t start, size_t width, bool right);
+
+/* Pieces in printf's shape, so that a line of many reads the way it prints:
+ *   %s  a string (NULL: nothing)       %c  a char
+ *   %d  an int                         %u  an unsigned
+ *   %U  a uint64_t                     %X  a uint64_t in hex with 0x (fmt_hex)
+ *   %G  a uint64_t grouped (fmt_u64_grouped): 1,234,567
+ *   %B  a uint64_t byte count (fmt_bytes): 1.50 KiB
+ *   %F  two uint64_t, value and scale, with the precision's decimals (fmt_fixed):
+ *       %.2F of (1234, 1000) is 1.23
+ *   %%  a percent sign
+ * A width pads with spaces on the left, or after a '-' on the right: %-20s, %14G.
+ * Any other conversion is written as it stands. No floating point, no malloc, no
+ * stdio: libhmo may use it. */
+void fmt_add(struct fmt_buf *b, const char *spec, ...);
+void fmt_vadd(struct fmt_buf *b, const char *spec, va_list ap);
 
 #endif

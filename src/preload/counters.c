@@ -39,18 +39,6 @@ uint64_t hmo_large_threshold = UINT64_MAX;
 
 __thread struct hmo_tls hmo_tls __attribute__((tls_model("initial-exec")));
 
-const char *const hmo_fn_name[FN_COUNT] = {
-	[FN_MALLOC] = "malloc", [FN_CALLOC] = "calloc", [FN_REALLOC] = "realloc",
-	[FN_REALLOCARRAY] = "reallocarray", [FN_FREE] = "free", [FN_FREE_SIZED] = "free_sized",
-	[FN_FREE_ALIGNED_SIZED] = "free_aligned_sized", [FN_POSIX_MEMALIGN] = "posix_memalign",
-	[FN_ALIGNED_ALLOC] = "aligned_alloc", [FN_MEMALIGN] = "memalign", [FN_VALLOC] = "valloc",
-	[FN_PVALLOC] = "pvalloc", [FN_MALLOC_USABLE_SIZE] = "malloc_usable_size",
-	[FN_MMAP] = "mmap", [FN_MMAP64] = "mmap64", [FN_MUNMAP] = "munmap", [FN_MREMAP] = "mremap",
-	[FN_MEMCPY] = "memcpy", [FN_MEMMOVE] = "memmove", [FN_MEMSET] = "memset",
-	[FN_MEMCPY_CHK] = "__memcpy_chk", [FN_MEMMOVE_CHK] = "__memmove_chk",
-	[FN_MEMSET_CHK] = "__memset_chk",
-};
-
 const bool hmo_fn_has_bytes[FN_COUNT] = {
 	[FN_MALLOC] = true, [FN_CALLOC] = true, [FN_REALLOC] = true, [FN_REALLOCARRAY] = true,
 	[FN_FREE_SIZED] = true, [FN_FREE_ALIGNED_SIZED] = true, [FN_POSIX_MEMALIGN] = true,

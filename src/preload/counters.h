@@ -16,9 +16,8 @@
 
 #pragma GCC visibility push(hidden)
 
-/* The functions' names, and whether a function's byte column means anything (free
- * does not know its size). */
-extern const char *const hmo_fn_name[FN_COUNT];
+/* Whether a function's byte column means anything (free does not know its size).
+ * The functions' names are ../common/names.h's. */
 extern const bool hmo_fn_has_bytes[FN_COUNT];
 /* Whether a hook is one of the copies (memcpy, memmove, memset and their _chk forms). */
 bool hmo_fn_is_copy(int fn);

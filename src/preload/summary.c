@@ -11,6 +11,7 @@
 
 #include "../common/hist.h"
 #include "../common/fmt.h"
+#include "../common/names.h"
 #include "../common/pages.h"
 #include "../common/path.h"
 #include "copyeng.h"
@@ -468,7 +469,7 @@ void hmo_summary_emit(void)
 		if (!calls)
 			continue;
 		fmt_str(&b, "hmo: ");
-		cell_str(&b, hmo_fn_name[i], W_NAME - 5, false);
+		cell_str(&b, hmo_fn_name((unsigned)i), W_NAME - 5, false);
 		cell_u64(&b, calls, W_CALLS);
 		if (hmo_fn_has_bytes[i]) {
 			cell_u64(&b, f->bytes, W_BYTES);

@@ -3,7 +3,7 @@
  *   --perfetto FILE   Chrome trace event JSON (ui.perfetto.dev, chrome://tracing): an X
  *                     event per traced call and copy, C counters for memory, page
  *                     faults and copy bandwidth, M events naming processes and threads.
- *                     The traces are streamed a second time, event by event.
+ *                     The traces are read a second time, event by event.
  *   --flamegraph FILE folded stacks ("outer;...;inner value"), for flamegraph.pl or
  *                     speedscope, weighted by bytes, calls, faults or bytes copied. A
  *                     frame is the program's name or a symbolized frame: in one, ';'
@@ -38,27 +38,38 @@ static void folded_frame(FILE *o, const char *s)
 }
 static const char *const backing_name[] = { "", "hugetlb", "THP", "4 KiB" };
 
-static const char *label(struct report *r, uint32_t proc, uint32_t stack)
+/* ---- Perfetto / Chrome trace events ------------------------------------------------- */
+
+/* The export's state: its file, and the process whose trace is being read. */
+struct pf {
+	FILE *o;
+	struct report *r;
+	uint64_t base;		/* ns of the earliest start: ts 0 */
+	bool first;
+	uint32_t pi, pid;	/* the process: its index in the model, its pid */
+	uint64_t last_flt;	/* minor faults at its previous sample; 0 before the first */
+	/* CUPTI's clock is used as it is, from its first timestamp in any trace: hmo's host
+	 * events and the GPU's are aligned only as well as the two clocks agree. */
+	uint64_t gpu_base;
+	int64_t gpu_allocated;	/* device memory the driver handed out, for the counter */
+	char **labels;		/* by site index: its top frame symbolized, once needed */
+};
+
+/* The top frame of a process's stack, symbolized once per site; NULL when the
+ * stack is not in the trace. */
+static const char *label(struct pf *p, uint32_t stack)
 {
-	struct site *s = model_site(r->m, proc, stack);
+	const struct site *s = model_site(p->r->m, p->pi, stack);
 	char buf[512];
 
 	if (!s || !s->pcs || !s->depth)
 		return NULL;
-	if (!s->label) {
-		report_frame(r, s, 0, buf, sizeof buf);
-		s->label = strdup(buf);
+	if (!p->labels[s->index]) {
+		report_frame(p->r, s, 0, buf, sizeof buf);
+		p->labels[s->index] = strdup(buf);
 	}
-	return s->label;
+	return p->labels[s->index];
 }
-
-/* ---- Perfetto / Chrome trace events ------------------------------------------------- */
-
-struct pf {
-	FILE *o;
-	uint64_t base;		/* ns of the earliest start: ts 0 */
-	bool first;
-};
 
 static void pf_begin(struct pf *p)
 {
@@ -71,18 +82,26 @@ static double us(const struct pf *p, uint64_t ns)
 	return ns > p->base ? (double)(ns - p->base) / 1e3 : 0.0;
 }
 
-static void pf_event(struct pf *p, struct report *r, uint32_t pi, const struct hmo_rec_event *e)
+/* "malloc 48.0 MiB": a call's name and size, as a JSON string. */
+static void pf_call_name(struct pf *p, unsigned fn, uint64_t size)
 {
 	char sz[32], name[64];
-	const char *at = label(r, pi, e->stack);
 
-	snprintf(name, sizeof name, "%s %s", report_fn_name(e->fn), report_bytes(sz, e->size));
+	snprintf(name, sizeof name, "%s %s", hmo_fn_name(fn), report_bytes(sz, size));
+	report_json_str(p->o, name);
+}
+
+static void pf_event(void *ctx, const struct hmo_rec_event *e)
+{
+	struct pf *p = ctx;
+	const char *at = label(p, e->stack);
+
 	pf_begin(p);
 	fprintf(p->o, "{\"name\":");
-	report_json_str(p->o, name);
+	pf_call_name(p, e->fn, e->size);
 	fprintf(p->o, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
 		"\"args\":{\"size\":%llu,\"addr\":\"0x%llx\"", is_map_fn(e->fn) ? "map" : "alloc",
-		us(p, e->t), (double)e->dur / 1e3, r->m->procs[pi].pid, e->tid, (unsigned long long)e->size,
+		us(p, e->t), (double)e->dur / 1e3, p->pid, e->tid, (unsigned long long)e->size,
 		(unsigned long long)e->addr);
 	if (e->old)
 		fprintf(p->o, ",\"old\":\"0x%llx\"", (unsigned long long)e->old);
@@ -99,19 +118,18 @@ static void pf_event(struct pf *p, struct report *r, uint32_t pi, const struct h
 	fputs("}}", p->o);
 }
 
-static void pf_copy(struct pf *p, struct report *r, uint32_t pi, const struct hmo_rec_copy *c)
+static void pf_copy(void *ctx, const struct hmo_rec_copy *c)
 {
-	char sz[32], name[64];
-	const char *at = label(r, pi, c->stack);
+	struct pf *p = ctx;
+	const char *at = label(p, c->stack);
 	double gbs = c->dur ? (double)c->size / (double)c->dur : 0;
 
-	snprintf(name, sizeof name, "%s %s", report_fn_name(c->fn), report_bytes(sz, c->size));
 	pf_begin(p);
 	fputs("{\"name\":", p->o);
-	report_json_str(p->o, name);
+	pf_call_name(p, c->fn, c->size);
 	fprintf(p->o, ",\"cat\":\"copy\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
 		"\"args\":{\"size\":%llu,\"GB/s\":%.2f", us(p, c->t), (double)c->dur / 1e3,
-		r->m->procs[pi].pid, c->tid, (unsigned long long)c->size, gbs);
+		p->pid, c->tid, (unsigned long long)c->size, gbs);
 	if (at) {
 		fputs(",\"site\":", p->o);
 		report_json_str(p->o, at);
@@ -119,176 +137,182 @@ static void pf_copy(struct pf *p, struct report *r, uint32_t pi, const struct hm
 	fputs("}}", p->o);
 	pf_begin(p);
 	fprintf(p->o, "{\"name\":\"copy bandwidth (GB/s)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,"
-		"\"args\":{\"GB/s\":%.2f}}", us(p, c->t), r->m->procs[pi].pid, gbs);
+		"\"args\":{\"GB/s\":%.2f}}", us(p, c->t), p->pid, gbs);
 }
 
-static void pf_sample(struct pf *p, uint32_t pid, const struct hmo_rec_sample *s, uint64_t *last_flt)
+/* Memory counters, and the minor faults since the previous sample (none before the
+ * first). */
+static void pf_sample(void *ctx, const struct hmo_rec_sample *s)
 {
+	struct pf *p = ctx;
+
+	if (!p->last_flt)
+		p->last_flt = s->minflt;
 	pf_begin(p);
 	fprintf(p->o, "{\"name\":\"memory (MiB)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,\"args\":{"
 		"\"RSS\":%.1f,\"AnonHugePages\":%.1f,\"pool live\":%.1f,\"pool cached\":%.1f}}",
-		us(p, s->t), pid, (double)s->rss / 1048576, (double)s->anon_huge / 1048576,
+		us(p, s->t), p->pid, (double)s->rss / 1048576, (double)s->anon_huge / 1048576,
 		(double)s->pool_live / 1048576, (double)s->pool_cached / 1048576);
 	pf_begin(p);
 	fprintf(p->o, "{\"name\":\"page faults (per sample)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,"
-		"\"args\":{\"minor\":%llu}}", us(p, s->t), pid,
-		(unsigned long long)(s->minflt >= *last_flt ? s->minflt - *last_flt : 0));
-	*last_flt = s->minflt;
+		"\"args\":{\"minor\":%llu}}", us(p, s->t), p->pid,
+		(unsigned long long)(s->minflt >= p->last_flt ? s->minflt - p->last_flt : 0));
+	p->last_flt = s->minflt;
 }
 
-/* GPU tracks: device work on a track per stream (tid 1,000,000 + stream), API calls
- * on their thread, and a flow arrow from each call to the work it launched. CUPTI's
- * clock is used as it is: hmo's host events and the GPU's are aligned only as well as
- * the two clocks agree. */
-static uint64_t gpu_base;
-static int64_t gpu_allocated;	/* device memory the driver handed out, for the counter */
-
-static void pf_gpu(struct pf *p, uint32_t pid, unsigned type, const void *pl, uint32_t size)
+static void pf_cuda(void *ctx, const struct hmo_rec_cuda *c)
 {
-	char sz[32], name[96];
-	uint64_t start = 0, end = 0;
-	uint32_t corr = 0, tid = 0;
-	const char *cat = "gpu";
+	struct pf *p = ctx;
 
-	switch (type) {
-	case HMO_REC_GPU_COPY: {
-		struct hmo_rec_gpu_copy c;
-		tr_get(&c, sizeof c, pl, size);
-		snprintf(name, sizeof name, "%s %s %s", report_gpu_dir(c.dir), report_gpu_mem(c.dir == HMO_GPU_DTOH ? c.dst : c.src),
-			 report_bytes(sz, c.bytes));
-		start = c.start, end = c.end, corr = c.correlation, tid = 1000000 + c.stream;
-		cat = "gpu copy";
-		break;
-	}
-	case HMO_REC_GPU_MEMSET: {
-		struct hmo_rec_gpu_memset s;
-		tr_get(&s, sizeof s, pl, size);
-		snprintf(name, sizeof name, "memset %s", report_bytes(sz, s.bytes));
-		start = s.start, end = s.end, corr = s.correlation, tid = 1000000 + s.stream;
-		break;
-	}
-	case HMO_REC_GPU_KERNEL: {
-		struct hmo_rec_gpu_kernel k;
-		tr_get(&k, sizeof k, pl, size);
-		uint32_t n = size > sizeof k && k.name_len <= size - sizeof k ? k.name_len : 0;
-		snprintf(name, sizeof name, "%.*s", (int)(n < 90 ? n : 90), (const char *)pl + sizeof k);
-		start = k.start, end = k.end, corr = k.correlation, tid = 1000000 + k.stream;
-		cat = "gpu kernel";
-		break;
-	}
-	case HMO_REC_GPU_MEMORY: {
-		/* the allocation timeline: a counter of device memory allocated */
-		struct hmo_rec_gpu_memory a;
-		tr_get(&a, sizeof a, pl, size);
-		if (a.mem != HMO_GPU_MEM_DEVICE)
-			return;
-		gpu_allocated += a.op == HMO_GPU_ALLOC ? (int64_t)a.bytes : -(int64_t)a.bytes;
-		if (!gpu_base)
-			gpu_base = a.t;
-		pf_begin(p);
-		fprintf(p->o, "{\"name\":\"GPU memory allocated (MiB)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,"
-			"\"args\":{\"device\":%.1f}}", a.t >= gpu_base ? (double)(a.t - gpu_base) / 1e3 : 0, pid,
-			(double)gpu_allocated / 1048576);
+	if (c->op >= HMO_CUOP_COUNT)
 		return;
-	}
-	case HMO_REC_GPU_API: {
-		struct hmo_rec_gpu_api a;
-		tr_get(&a, sizeof a, pl, size);
-		snprintf(name, sizeof name, "%s API %u", a.domain == HMO_GPU_API_RUNTIME ? "runtime" : "driver", a.cbid);
-		start = a.start, end = a.end, corr = a.correlation, tid = a.tid;
-		cat = "cuda api";
-		break;
-	}
-	default:
-		return;
-	}
-	if (!gpu_base)
-		gpu_base = start;
-	double ts = start >= gpu_base ? (double)(start - gpu_base) / 1e3 : 0;
+	pf_begin(p);
+	fputs("{\"name\":", p->o);
+	report_json_str(p->o, hmo_cu_name(c->op));
+	fprintf(p->o, ",\"cat\":\"cuda\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
+		"\"args\":{\"size\":%llu,\"ptr\":\"0x%llx\",\"result\":%d%s%s}}",
+		us(p, c->t), (double)c->dur / 1e3, p->pid, c->tid, (unsigned long long)c->size,
+		(unsigned long long)c->ptr, c->result,
+		c->flags & HMO_CUDA_STAGED ? ",\"staged\":true" : "",
+		c->flags & HMO_CUDA_POOL_HIT ? ",\"pool\":\"hit\"" : c->flags & HMO_CUDA_POOL_NEW ? ",\"pool\":\"new\"" : "");
+}
+
+/* GPU tracks: device work on a track per stream (tid GPU_TRACK + stream), API calls
+ * on their thread, and a flow arrow from each call to the work it launched. */
+#define GPU_TRACK 1000000
+
+/* One span of GPU work or of an API call: an X event, and its end of a flow. */
+static void pf_gpu_span(struct pf *p, const char *name, const char *cat, uint64_t start, uint64_t end,
+			uint32_t corr, uint32_t tid, bool api)
+{
+	if (!p->gpu_base)
+		p->gpu_base = start;
+	double ts = start >= p->gpu_base ? (double)(start - p->gpu_base) / 1e3 : 0;
 	pf_begin(p);
 	fputs("{\"name\":", p->o);
 	report_json_str(p->o, name);
 	fprintf(p->o, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
-		"\"args\":{\"correlation\":%u}}", cat, ts, end > start ? (double)(end - start) / 1e3 : 0, pid, tid, corr);
-	if (corr && type != HMO_REC_GPU_MEMORY) {
+		"\"args\":{\"correlation\":%u}}", cat, ts, end > start ? (double)(end - start) / 1e3 : 0,
+		p->pid, tid, corr);
+	if (corr) {
 		/* the flow: starts at the API call, ends at its device work */
 		pf_begin(p);
 		fprintf(p->o, "{\"name\":\"launch\",\"cat\":\"flow\",\"ph\":\"%s\",\"id\":%u,\"ts\":%.3f,"
-			"\"pid\":%u,\"tid\":%u%s}", type == HMO_REC_GPU_API ? "s" : "f", corr, ts, pid, tid,
-			type == HMO_REC_GPU_API ? "" : ",\"bp\":\"e\"");
+			"\"pid\":%u,\"tid\":%u%s}", api ? "s" : "f", corr, ts, p->pid, tid,
+			api ? "" : ",\"bp\":\"e\"");
 	}
+}
+
+static void pf_gpu_copy(void *ctx, const struct hmo_rec_gpu_copy *c)
+{
+	char sz[32], name[96];
+
+	snprintf(name, sizeof name, "%s %s %s", report_gpu_dir(c->dir),
+		 report_gpu_mem(c->dir == HMO_GPU_DTOH ? c->dst : c->src), report_bytes(sz, c->bytes));
+	pf_gpu_span(ctx, name, "gpu copy", c->start, c->end, c->correlation, GPU_TRACK + c->stream, false);
+}
+
+static void pf_gpu_memset(void *ctx, const struct hmo_rec_gpu_memset *s)
+{
+	char sz[32], name[96];
+
+	snprintf(name, sizeof name, "memset %s", report_bytes(sz, s->bytes));
+	pf_gpu_span(ctx, name, "gpu", s->start, s->end, s->correlation, GPU_TRACK + s->stream, false);
+}
+
+static void pf_gpu_kernel(void *ctx, const struct hmo_rec_gpu_kernel *k, const char *kname, uint32_t n)
+{
+	char name[96];
+
+	snprintf(name, sizeof name, "%.*s", (int)(n < 90 ? n : 90), kname);
+	pf_gpu_span(ctx, name, "gpu kernel", k->start, k->end, k->correlation, GPU_TRACK + k->stream, false);
+}
+
+static void pf_gpu_api(void *ctx, const struct hmo_rec_gpu_api *a)
+{
+	char name[96];
+
+	snprintf(name, sizeof name, "%s API %u", a->domain == HMO_GPU_API_RUNTIME ? "runtime" : "driver", a->cbid);
+	pf_gpu_span(ctx, name, "cuda api", a->start, a->end, a->correlation, a->tid, true);
+}
+
+/* The allocation timeline: a counter of the device memory allocated. */
+static void pf_gpu_memory(void *ctx, const struct hmo_rec_gpu_memory *a)
+{
+	struct pf *p = ctx;
+
+	if (a->mem != HMO_GPU_MEM_DEVICE)
+		return;
+	p->gpu_allocated += a->op == HMO_GPU_ALLOC ? (int64_t)a->bytes : -(int64_t)a->bytes;
+	if (!p->gpu_base)
+		p->gpu_base = a->t;
+	pf_begin(p);
+	fprintf(p->o, "{\"name\":\"GPU memory allocated (MiB)\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,"
+		"\"args\":{\"device\":%.1f}}", a->t >= p->gpu_base ? (double)(a->t - p->gpu_base) / 1e3 : 0,
+		p->pid, (double)p->gpu_allocated / 1048576);
+}
+
+/* The export reads the traces a second time, through the same decoder as the model:
+ * it needs every process's start first (for ts 0), and the model keeps no events. */
+static const struct tr_visitor pf_visitor = {
+	.event = pf_event,
+	.copy = pf_copy,
+	.sample = pf_sample,
+	.cuda = pf_cuda,
+	.gpu_copy = pf_gpu_copy,
+	.gpu_memset = pf_gpu_memset,
+	.gpu_kernel = pf_gpu_kernel,
+	.gpu_memory = pf_gpu_memory,
+	.gpu_api = pf_gpu_api,
+};
+
+/* A process: its name on its track, then its trace's events. */
+static void pf_process(struct pf *p, uint32_t pi)
+{
+	const struct proc *pr = &p->r->m->procs[pi];
+	const char *base = strrchr(pr->exe, '/');
+	char name[256];
+	struct tr_reader t;
+
+	snprintf(name, sizeof name, "%s %u", base ? base + 1 : pr->exe, pr->pid);
+	pf_begin(p);
+	fprintf(p->o, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":", pr->pid);
+	report_json_str(p->o, name);
+	fputs("}}", p->o);
+	if (tr_open(&t, pr->source) != 0)
+		return;	/* said in the first pass */
+	p->pi = pi;
+	p->pid = pr->pid;
+	p->last_flt = 0;
+	tr_walk(&t, &pf_visitor, p);
+	tr_close(&t);
 }
 
 int export_perfetto(struct report *r, const char *path)
 {
-	struct model *m = r->m;
-	struct pf p = { NULL, UINT64_MAX, true };
-	FILE *o = fopen(path, "w");
+	const struct model *m = r->m;
+	struct pf p = { .r = r, .base = UINT64_MAX, .first = true };
 	char shown[REPORT_SHOWN];
 
-	if (!o) {
+	if (!(p.o = fopen(path, "w"))) {
 		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
-	p.o = o;
+	if (!(p.labels = calloc(m->nsites + 1, sizeof *p.labels))) {
+		fputs("hmo-report: out of memory\n", stderr);
+		exit(1);
+	}
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (m->procs[i].start_ns < p.base)
 			p.base = m->procs[i].start_ns;
-	fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", o);
-	for (uint32_t pi = 0; pi < m->nprocs; pi++) {
-		const struct proc *pr = &m->procs[pi];
-		const char *base = strrchr(pr->exe, '/');
-		char name[256];
-		snprintf(name, sizeof name, "%s %u", base ? base + 1 : pr->exe, pr->pid);
-		pf_begin(&p);
-		fprintf(o, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":", pr->pid);
-		report_json_str(o, name);
-		fputs("}}", o);
-
-		struct tr_reader t;
-		unsigned type;
-		const void *pl;
-		uint32_t size;
-		uint64_t last_flt = 0;
-		if (tr_open(&t, pr->source) != 0)
-			continue;	/* said in the first pass */
-		while (tr_next(&t, &type, &pl, &size) == 1) {
-			if (type == HMO_REC_EVENT) {
-				struct hmo_rec_event e;
-				tr_get(&e, sizeof e, pl, size);
-				pf_event(&p, r, pi, &e);
-			} else if (type == HMO_REC_COPY) {
-				struct hmo_rec_copy c;
-				tr_get(&c, sizeof c, pl, size);
-				pf_copy(&p, r, pi, &c);
-			} else if (type == HMO_REC_CUDA) {
-				struct hmo_rec_cuda c;
-				tr_get(&c, sizeof c, pl, size);
-				if (c.op >= HMO_CUOP_COUNT)
-					continue;
-				pf_begin(&p);
-				fputs("{\"name\":", o);
-				report_json_str(o, report_cu_name(c.op));
-				fprintf(o, ",\"cat\":\"cuda\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,\"tid\":%u,"
-					"\"args\":{\"size\":%llu,\"ptr\":\"0x%llx\",\"result\":%d%s%s}}",
-					us(&p, c.t), (double)c.dur / 1e3, pr->pid, c.tid, (unsigned long long)c.size,
-					(unsigned long long)c.ptr, c.result,
-					c.flags & HMO_CUDA_STAGED ? ",\"staged\":true" : "",
-					c.flags & HMO_CUDA_POOL_HIT ? ",\"pool\":\"hit\"" : c.flags & HMO_CUDA_POOL_NEW ? ",\"pool\":\"new\"" : "");
-			} else if (type >= HMO_REC_GPU_COPY && type <= HMO_REC_GPU_API) {	/* incl. MEMORY */
-				pf_gpu(&p, pr->pid, type, pl, size);
-			} else if (type == HMO_REC_SAMPLE) {
-				struct hmo_rec_sample s;
-				tr_get(&s, sizeof s, pl, size);
-				if (!last_flt)
-					last_flt = s.minflt;
-				pf_sample(&p, pr->pid, &s, &last_flt);
-			}
-		}
-		tr_close(&t);
-	}
-	fputs("\n]}\n", o);
-	if (fclose(o) != 0) {
+	fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", p.o);
+	for (uint32_t pi = 0; pi < m->nprocs; pi++)
+		pf_process(&p, pi);
+	fputs("\n]}\n", p.o);
+	for (size_t i = 0; i < m->nsites; i++)
+		free(p.labels[i]);
+	free(p.labels);
+	if (fclose(p.o) != 0) {
 		fprintf(stderr, "hmo-report: writing %s failed: %s\n", report_shown(shown, path), strerror(errno));
 		return -1;
 	}
@@ -311,7 +335,7 @@ static uint64_t cost_of(const struct site *s, const char *cost)
 int export_flamegraph(struct report *r, const char *path, const char *cost)
 {
 	size_t n;
-	struct site **v = model_sites(r->m, &n);
+	const struct site **v = model_sites(r->m, &n);
 	FILE *o = fopen(path, "w");
 	char buf[512], shown[REPORT_SHOWN];
 
@@ -333,7 +357,7 @@ int export_flamegraph(struct report *r, const char *path, const char *cost)
 			fputc(';', o);
 			folded_frame(o, buf);
 		}
-		fprintf(o, ";%s %llu\n", report_fn_name(s->fn), (unsigned long long)c);
+		fprintf(o, ";%s %llu\n", hmo_fn_name(s->fn), (unsigned long long)c);
 	}
 	free(v);
 	if (fclose(o) != 0) {
@@ -423,7 +447,7 @@ int export_csv(struct report *r, const char *dir)
 	for (unsigned f = 0; f < FN_COUNT; f++) {
 		const struct hmo_rec_fn *x = &r->calls[f];
 		if (x->calls)
-			fprintf(o, "%s,%llu,%llu,%llu,%llu,%llu\n", report_fn_name(f), (unsigned long long)x->calls,
+			fprintf(o, "%s,%llu,%llu,%llu,%llu,%llu\n", hmo_fn_name(f), (unsigned long long)x->calls,
 				(unsigned long long)x->bytes, (unsigned long long)x->large_calls,
 				(unsigned long long)x->large_bytes, (unsigned long long)x->lat_samples);
 	}
@@ -437,7 +461,7 @@ int export_csv(struct report *r, const char *dir)
 		if (!e->count)
 			continue;
 		fprintf(o, "%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
-			report_fn_name(f), (unsigned long long)e->count, (unsigned long long)e->bytes,
+			hmo_fn_name(f), (unsigned long long)e->count, (unsigned long long)e->bytes,
 			(unsigned long long)e->outcome[HMO_OUT_POOL_HIT], (unsigned long long)e->outcome[HMO_OUT_POOL_MISS],
 			(unsigned long long)e->outcome[HMO_OUT_FALLBACK], (unsigned long long)e->outcome[HMO_OUT_FAILED],
 			(unsigned long long)e->backing_bytes[HMO_BACK_HUGETLB],
@@ -467,7 +491,7 @@ int export_csv(struct report *r, const char *dir)
 				"copy_bytes,copy_ns,never_freed,never_freed_bytes,stack")))
 		return -1;
 	size_t n;
-	struct site **v = model_sites(r->m, &n);
+	const struct site **v = model_sites(r->m, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct site *s = v[i];
 		if (!s->allocs && !s->copies && !s->leaked)
@@ -475,7 +499,7 @@ int export_csv(struct report *r, const char *dir)
 		/* the stack, its frames joined by " <- ", is always quoted: it is built
 		 * frame by frame */
 		fprintf(o, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,\"", m->procs[s->proc].pid,
-			report_fn_name(s->fn), (unsigned long long)s->allocs, (unsigned long long)s->alloc_bytes,
+			hmo_fn_name(s->fn), (unsigned long long)s->allocs, (unsigned long long)s->alloc_bytes,
 			(unsigned long long)s->pool_hits, (unsigned long long)s->pool_new,
 			(unsigned long long)s->faults, (unsigned long long)s->copies,
 			(unsigned long long)s->copy_bytes, (unsigned long long)s->copy_ns,

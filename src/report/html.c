@@ -239,7 +239,7 @@ int export_html(struct report *r, const char *path)
 		esc(o, cmd);
 		fprintf(o, "</td><td>%s</td><td>%s</td><td>%s</td><td>%.0f%%</td><td>%s</td></tr>",
 			report_ns(a, p->last_ns - p->start_ns), report_bytes(b, p->peak_rss),
-			fmt_grouped(c, p->minflt), report_pct(p->peak_anon_huge, p->peak_rss),
+			report_grouped(c, p->minflt), report_pct(p->peak_anon_huge, p->peak_rss),
 			strcmp(report_end(p), "none") ? report_end(p) : "killed?");
 	}
 	fputs("</table>\n", o);

@@ -130,7 +130,7 @@ static void calls(FILE *o, const struct report *r)
 			continue;
 		fputs(first ? "{" : ",{", o);
 		first = false;
-		jtext(o, &f, "function", report_fn_name(fn));
+		jtext(o, &f, "function", hmo_fn_name(fn));
 		jnum(o, &f, "calls", x->calls);
 		jnum(o, &f, "bytes", x->bytes);
 		jnum(o, &f, "large_calls", x->large_calls);
@@ -162,7 +162,7 @@ static void large(FILE *o, const struct model *m)
 			continue;
 		fputs(first ? "{" : ",{", o);
 		first = false;
-		jtext(o, &f, "function", report_fn_name(fn));
+		jtext(o, &f, "function", hmo_fn_name(fn));
 		jnum(o, &f, "count", e->count);
 		jnum(o, &f, "bytes", e->bytes);
 		jnum(o, &f, "pool_hits", e->outcome[HMO_OUT_POOL_HIT]);
@@ -230,7 +230,7 @@ static void cuda(FILE *o, const struct model *m)
 			continue;
 		fputs(first ? "{" : ",{", o);
 		first = false;
-		jtext(o, &f, "function", report_cu_name(i));
+		jtext(o, &f, "function", hmo_cu_name(i));
 		jnum(o, &f, "count", x->count);
 		jnum(o, &f, "bytes", x->bytes);
 		jnum(o, &f, "ns", x->ns);
@@ -301,7 +301,7 @@ static void sites(FILE *o, struct report *r)
 			bool f = true;
 			fputs(i ? ",{" : "{", o);
 			jnum(o, &f, "pid", r->m->procs[s->proc].pid);
-			jtext(o, &f, "function", report_fn_name(s->fn));
+			jtext(o, &f, "function", hmo_fn_name(s->fn));
 			jnum(o, &f, "calls", s->allocs);
 			jnum(o, &f, "bytes", s->alloc_bytes);
 			jnum(o, &f, "pool_hits", s->pool_hits);

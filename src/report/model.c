@@ -111,6 +111,18 @@ void model_init(struct model *m)
 
 /* ---- call sites ----------------------------------------------------------------- */
 
+/* The slot of a process's stack id in the table of sites: where the site is, or the
+ * empty slot where it would go. */
+static size_t site_slot(const struct model *m, uint32_t proc, uint32_t id)
+{
+	size_t j = mix(((uint64_t)proc << 32) | id) & (m->capsites - 1);
+
+	for (; m->sites[j]; j = (j + 1) & (m->capsites - 1))
+		if (m->sites[j]->proc == proc && m->sites[j]->id == id)
+			break;
+	return j;
+}
+
 static struct site *site_get(struct model *m, uint32_t proc, uint32_t id, bool create)
 {
 	if (id == 0)
@@ -133,28 +145,26 @@ static struct site *site_get(struct model *m, uint32_t proc, uint32_t id, bool c
 	}
 	if (!m->capsites)
 		return NULL;
-	size_t j = mix(((uint64_t)proc << 32) | id) & (m->capsites - 1);
-	for (; m->sites[j]; j = (j + 1) & (m->capsites - 1))
-		if (m->sites[j]->proc == proc && m->sites[j]->id == id)
-			return m->sites[j];
-	if (!create)
-		return NULL;
+	size_t j = site_slot(m, proc, id);
+	if (m->sites[j] || !create)
+		return m->sites[j];
 	struct site *s = xcalloc(1, sizeof *s);
 	s->proc = proc;
 	s->id = id;
+	s->index = (uint32_t)m->nsites;
 	m->sites[j] = s;
 	m->nsites++;
 	return s;
 }
 
-struct site *model_site(struct model *m, uint32_t proc, uint32_t id)
+const struct site *model_site(const struct model *m, uint32_t proc, uint32_t id)
 {
-	return site_get(m, proc, id, false);
+	return id && m->capsites ? m->sites[site_slot(m, proc, id)] : NULL;
 }
 
-struct site **model_sites(struct model *m, size_t *n)
+const struct site **model_sites(const struct model *m, size_t *n)
 {
-	struct site **out = xcalloc(m->nsites + 1, sizeof *out);
+	const struct site **out = xcalloc(m->nsites + 1, sizeof *out);
 	size_t k = 0;
 
 	for (size_t i = 0; i < m->capsites; i++)
@@ -216,6 +226,14 @@ static void live_del(struct model *m, uint32_t proc, uint64_t addr)
 
 /* ---- records ---------------------------------------------------------------------- */
 
+/* What the callbacks of one trace's reading share: the model, and the process the
+ * trace is of (its index, which call sites and live blocks are keyed on). */
+struct reading {
+	struct model *m;
+	struct proc *p;
+	uint32_t pi;
+};
+
 static bool is_alloc(unsigned fn)
 {
 	switch (fn) {
@@ -250,8 +268,11 @@ static uint64_t fresh_faults(const struct hmo_rec_event *e)
 	}
 }
 
-static void on_event(struct model *m, uint32_t pi, const struct hmo_rec_event *e)
+static void on_event(void *ctx, const struct hmo_rec_event *e)
 {
+	struct model *m = ((struct reading *)ctx)->m;
+	uint32_t pi = ((struct reading *)ctx)->pi;
+
 	if (e->fn >= FN_COUNT)
 		return;
 	struct fn_events *f = &m->fn[e->fn];
@@ -295,8 +316,10 @@ static void on_event(struct model *m, uint32_t pi, const struct hmo_rec_event *e
 	}
 }
 
-static void on_copy(struct model *m, uint32_t pi, const struct hmo_rec_copy *c)
+static void on_copy(void *ctx, const struct hmo_rec_copy *c)
 {
+	struct model *m = ((struct reading *)ctx)->m;
+	uint32_t pi = ((struct reading *)ctx)->pi;
 	uint64_t rate = c->dur ? c->size * 1000 / c->dur : 0;	/* MB/s */
 	unsigned cls = c->size ? 64u - (unsigned)__builtin_clzll(c->size) : 0;
 	struct copy_class *k = &m->copies[cls];
@@ -328,8 +351,10 @@ static void on_copy(struct model *m, uint32_t pi, const struct hmo_rec_copy *c)
 	}
 }
 
-static void on_cuda(struct model *m, const struct hmo_rec_cuda *c)
+static void on_cuda(void *ctx, const struct hmo_rec_cuda *c)
 {
+	struct model *m = ((struct reading *)ctx)->m;
+
 	if (c->op >= HMO_CUOP_COUNT)
 		return;
 	struct cuda_stats *x = &m->cuda[c->op];
@@ -442,101 +467,100 @@ static void overlap(struct gpu *g)
 	g->overlap = total ? (double)over / (double)total : 0;
 }
 
-static void on_gpu(struct model *m, unsigned type, const void *pl, uint32_t size)
+/* The GPU's records (CUPTI): each one counted, then what it adds. */
+static struct gpu *gpu_of(void *ctx)
 {
-	struct gpu *g = &m->gpu;
+	struct gpu *g = &((struct reading *)ctx)->m->gpu;
 
 	g->records++;
-	switch (type) {
-	case HMO_REC_GPU_COPY: {
-		struct hmo_rec_gpu_copy c;
-		tr_get(&c, sizeof c, pl, size);
-		uint64_t ns = c.end > c.start ? c.end - c.start : 0;
-		unsigned dir = c.dir < GPU_DIRS ? c.dir : 0, mem = host_side(&c);
-		unsigned cls = c.bytes ? 64u - (unsigned)__builtin_clzll(c.bytes) : 0;
-		struct gpu_copies **x = &g->copies[dir][mem][cls];
-		if (!*x)
-			*x = xcalloc(1, sizeof **x);
-		(*x)->count++;
-		(*x)->bytes += c.bytes;
-		(*x)->ns += ns;
-		lh_add(&(*x)->dur, ns);
-		if (!c.async && dir != HMO_GPU_DTOD && dir != HMO_GPU_PTOP) {
-			g->sync_copies++;
-			g->sync_bytes += c.bytes;
-		}
-		join(g, c.correlation, (int)dir, mem, 0, ns);
-		if (dir != HMO_GPU_DTOD && dir != HMO_GPU_PTOP)
-			keep_span(g, false, c.start, c.end);
-		break;
+	return g;
+}
+
+static void on_gpu_copy(void *ctx, const struct hmo_rec_gpu_copy *c)
+{
+	struct gpu *g = gpu_of(ctx);
+	uint64_t ns = c->end > c->start ? c->end - c->start : 0;
+	unsigned dir = c->dir < GPU_DIRS ? c->dir : 0, mem = host_side(c);
+	unsigned cls = c->bytes ? 64u - (unsigned)__builtin_clzll(c->bytes) : 0;
+	struct gpu_copies **x = &g->copies[dir][mem][cls];
+
+	if (!*x)
+		*x = xcalloc(1, sizeof **x);
+	(*x)->count++;
+	(*x)->bytes += c->bytes;
+	(*x)->ns += ns;
+	lh_add(&(*x)->dur, ns);
+	if (!c->async && dir != HMO_GPU_DTOD && dir != HMO_GPU_PTOP) {
+		g->sync_copies++;
+		g->sync_bytes += c->bytes;
 	}
-	case HMO_REC_GPU_MEMSET: {
-		struct hmo_rec_gpu_memset s;
-		tr_get(&s, sizeof s, pl, size);
-		g->memsets++;
-		g->memset_bytes += s.bytes;
-		g->memset_ns += s.end > s.start ? s.end - s.start : 0;
-		break;
-	}
-	case HMO_REC_GPU_KERNEL: {
-		struct hmo_rec_gpu_kernel k;
-		tr_get(&k, sizeof k, pl, size);
-		g->kernels++;
-		g->kernel_ns += k.end > k.start ? k.end - k.start : 0;
-		keep_span(g, true, k.start, k.end);
-		break;
-	}
-	case HMO_REC_GPU_MEMORY: {
-		struct hmo_rec_gpu_memory a;
-		tr_get(&a, sizeof a, pl, size);
-		unsigned mem = a.mem < GPU_MEMS ? a.mem : 0;
-		if (a.op == HMO_GPU_ALLOC) {
-			g->allocs[mem]++;
-			g->alloc_bytes[mem] += a.bytes;
-		} else {
-			g->frees[mem]++;
-		}
-		break;
-	}
-	case HMO_REC_GPU_API: {
-		struct hmo_rec_gpu_api a;
-		tr_get(&a, sizeof a, pl, size);
-		join(g, a.correlation, -1, 0, a.end > a.start ? a.end - a.start : 0, 0);
-		break;
-	}
-	case HMO_REC_GPU_INFO: {
-		struct hmo_rec_gpu_info i;
-		tr_get(&i, sizeof i, pl, size);
-		if (i.dropped > g->dropped)
-			g->dropped = i.dropped;
-		break;
-	}
-	default:
-		break;
+	join(g, c->correlation, (int)dir, mem, 0, ns);
+	if (dir != HMO_GPU_DTOD && dir != HMO_GPU_PTOP)
+		keep_span(g, false, c->start, c->end);
+}
+
+static void on_gpu_memset(void *ctx, const struct hmo_rec_gpu_memset *s)
+{
+	struct gpu *g = gpu_of(ctx);
+
+	g->memsets++;
+	g->memset_bytes += s->bytes;
+	g->memset_ns += s->end > s->start ? s->end - s->start : 0;
+}
+
+static void on_gpu_kernel(void *ctx, const struct hmo_rec_gpu_kernel *k, const char *name, uint32_t name_len)
+{
+	struct gpu *g = gpu_of(ctx);
+
+	(void)name, (void)name_len;
+	g->kernels++;
+	g->kernel_ns += k->end > k->start ? k->end - k->start : 0;
+	keep_span(g, true, k->start, k->end);
+}
+
+static void on_gpu_memory(void *ctx, const struct hmo_rec_gpu_memory *a)
+{
+	struct gpu *g = gpu_of(ctx);
+	unsigned mem = a->mem < GPU_MEMS ? a->mem : 0;
+
+	if (a->op == HMO_GPU_ALLOC) {
+		g->allocs[mem]++;
+		g->alloc_bytes[mem] += a->bytes;
+	} else {
+		g->frees[mem]++;
 	}
 }
 
-static void on_process(struct proc *p, const void *pl, uint32_t size)
+static void on_gpu_api(void *ctx, const struct hmo_rec_gpu_api *a)
 {
-	struct hmo_rec_process r;
-	const char *s = (const char *)pl + sizeof r;
-	uint64_t avail = size > sizeof r ? size - sizeof r : 0;
+	join(gpu_of(ctx), a->correlation, -1, 0, a->end > a->start ? a->end - a->start : 0, 0);
+}
 
-	tr_get(&r, sizeof r, pl, size);
-	if ((uint64_t)r.exe_len + r.cmdline_len + r.options_len > avail)
-		return;
-	p->threshold = r.threshold;
-	p->copy_min = r.copy_min;
-	p->depth = r.backtrace_depth;
+static void on_gpu_info(void *ctx, const struct hmo_rec_gpu_info *i)
+{
+	struct gpu *g = gpu_of(ctx);
+
+	if (i->dropped > g->dropped)
+		g->dropped = i->dropped;
+}
+
+static void on_process(void *ctx, const struct hmo_rec_process *r, const char *exe, const char *cmdline,
+		       const char *options)
+{
+	struct proc *p = ((struct reading *)ctx)->p;
+
+	p->threshold = r->threshold;
+	p->copy_min = r->copy_min;
+	p->depth = r->backtrace_depth;
 	free(p->exe);
 	free(p->cmdline);
 	free(p->options);
-	p->exe = xstrndup(s, r.exe_len);
-	p->cmdline = xstrndup(s + r.exe_len, r.cmdline_len);
-	for (uint32_t i = 0; i + 1 < r.cmdline_len; i++)
+	p->exe = xstrndup(exe, r->exe_len);
+	p->cmdline = xstrndup(cmdline, r->cmdline_len);
+	for (uint32_t i = 0; i + 1 < r->cmdline_len; i++)
 		if (p->cmdline[i] == '\0')
 			p->cmdline[i] = ' ';
-	p->options = xstrndup(s + r.exe_len + r.cmdline_len, r.options_len);
+	p->options = xstrndup(options, r->options_len);
 }
 
 static uint64_t hash_bytes(const char *s, size_t n)
@@ -586,14 +610,14 @@ static size_t mod_slot(const struct proc *p, uint64_t start, const char *path)
 /* Every generation (a dlopen, a dlclose) lists every object again: a record seen
  * before, same address and path, is found in the process's set and dropped, so that
  * reading takes time in proportion to the records and memory to the distinct ones. */
-static void on_module(struct model *m, struct proc *p, const void *pl, uint32_t size)
+static void on_module(void *ctx, const struct hmo_rec_module *r, const char *name)
 {
-	struct hmo_rec_module r;
+	struct model *m = ((struct reading *)ctx)->m;
+	struct proc *p = ((struct reading *)ctx)->p;
 
-	tr_get(&r, sizeof r, pl, size);
-	if (size < sizeof r || r.path_len > size - sizeof r || r.start >= r.end)
+	if (r->start >= r->end)
 		return;
-	const char *path = intern_path(m, (const char *)pl + sizeof r, r.path_len);
+	const char *path = intern_path(m, name, r->path_len);
 	if ((p->nmods + 1) * 2 > p->capmodset) {
 		free(p->modset);
 		p->capmodset = p->capmodset ? p->capmodset * 2 : 64;
@@ -605,10 +629,10 @@ static void on_module(struct model *m, struct proc *p, const void *pl, uint32_t 
 			p->modset[j] = (uint32_t)i + 1;
 		}
 	}
-	size_t j = mod_slot(p, r.start, path);
+	size_t j = mod_slot(p, r->start, path);
 	for (; p->modset[j]; j = (j + 1) & (p->capmodset - 1)) {
 		const struct module *x = &p->mods[p->modset[j] - 1];
-		if (x->start == r.start && x->path == path)
+		if (x->start == r->start && x->path == path)
 			return;
 	}
 	if (p->nmods == UINT32_MAX - 1)
@@ -618,22 +642,21 @@ static void on_module(struct model *m, struct proc *p, const void *pl, uint32_t 
 		p->mods = xrealloc(p->mods, p->capmods * sizeof *p->mods);
 	}
 	p->modset[j] = (uint32_t)p->nmods + 1;
-	p->mods[p->nmods++] = (struct module){ r.start, r.end, r.bias, path };
+	p->mods[p->nmods++] = (struct module){ r->start, r->end, r->bias, path };
 }
 
-static void on_stack(struct model *m, uint32_t pi, const void *pl, uint32_t size)
+static void on_stack(void *ctx, const struct hmo_rec_stack *r, const void *pcs)
 {
-	struct hmo_rec_stack r;
+	struct reading *x = ctx;
 
-	tr_get(&r, sizeof r, pl, size);
-	if (size < sizeof r || r.depth > 256 || (uint64_t)r.depth * 8 > size - sizeof r)
+	if (r->depth > 256)
 		return;
-	struct site *s = site_get(m, pi, r.id, true);
+	struct site *s = site_get(x->m, x->pi, r->id, true);
 	if (!s || s->pcs)
 		return;
-	s->depth = r.depth;
-	s->pcs = xcalloc(r.depth ? r.depth : 1, sizeof *s->pcs);
-	memcpy(s->pcs, (const char *)pl + sizeof r, (size_t)r.depth * 8);
+	s->depth = r->depth;
+	s->pcs = xcalloc(r->depth ? r->depth : 1, sizeof *s->pcs);
+	memcpy(s->pcs, pcs, (size_t)r->depth * 8);
 }
 
 /* Keeps every stride-th sample; when the series is full, every other point goes
@@ -659,8 +682,11 @@ static void keep_point(struct proc *p, const struct hmo_rec_sample *s)
 						  s->minflt };
 }
 
-static void on_sample(struct proc *p, const struct hmo_rec_sample *s)
+static void on_sample(void *ctx, const struct hmo_rec_sample *s)
 {
+	struct proc *p = ((struct reading *)ctx)->p;
+
+	((struct reading *)ctx)->m->time_series++;
 	keep_point(p, s);
 	if (!p->samples++)
 		p->min_minflt = s->minflt;
@@ -678,18 +704,14 @@ static void on_sample(struct proc *p, const struct hmo_rec_sample *s)
 		p->peak_pool_cached = s->pool_cached;
 }
 
-static void on_counters(struct proc *p, const void *pl, uint32_t size)
+static void on_counters(void *ctx, const struct hmo_rec_counters *c, const void *fns)
 {
-	struct hmo_rec_counters c;
-	const char *q = (const char *)pl + sizeof c;
+	struct proc *p = ((struct reading *)ctx)->p;
 
-	tr_get(&c, sizeof c, pl, size);
-	if (size < sizeof c || (uint64_t)c.nfn * sizeof(struct hmo_rec_fn) > size - sizeof c)
-		return;
 	p->counted = true;
-	for (uint32_t i = 0; i < c.nfn; i++) {
+	for (uint32_t i = 0; i < c->nfn; i++) {
 		struct hmo_rec_fn f;
-		memcpy(&f, q + (size_t)i * sizeof f, sizeof f);
+		memcpy(&f, (const char *)fns + (size_t)i * sizeof f, sizeof f);
 		if (f.fn >= FN_COUNT)
 			continue;
 		struct hmo_rec_fn *d = &p->fn[f.fn];
@@ -706,23 +728,69 @@ static void on_counters(struct proc *p, const void *pl, uint32_t size)
 	}
 }
 
-static uint64_t rec_time(unsigned type, const void *pl, uint32_t size)
+/* The latest time a record of the process carries; a time far beyond its start (a
+ * damaged record) is not believed. */
+static void on_time(void *ctx, uint64_t t)
 {
-	uint64_t t = 0;
+	struct proc *p = ((struct reading *)ctx)->p;
 
-	if ((type == HMO_REC_EVENT || type == HMO_REC_COPY || type == HMO_REC_SAMPLE ||
-	     type == HMO_REC_END || type == HMO_REC_CUDA || type == HMO_REC_POOL) && size >= 8)
-		memcpy(&t, pl, 8);
-	return t;
+	if (t > p->last_ns && t - p->start_ns < (uint64_t)1e15)
+		p->last_ns = t;
+}
+
+static void on_end(void *ctx, const struct hmo_rec_end *e)
+{
+	struct proc *p = ((struct reading *)ctx)->p;
+
+	p->end = *e;
+	p->ended = true;
+}
+
+static void on_pool(void *ctx, const struct hmo_rec_pool *pool)
+{
+	((struct reading *)ctx)->p->pool = *pool;
+}
+
+static const struct tr_visitor model_visitor = {
+	.time = on_time,
+	.process = on_process,
+	.module = on_module,
+	.stack = on_stack,
+	.event = on_event,
+	.copy = on_copy,
+	.sample = on_sample,
+	.counters = on_counters,
+	.end = on_end,
+	.cuda = on_cuda,
+	.gpu_copy = on_gpu_copy,
+	.gpu_memset = on_gpu_memset,
+	.gpu_kernel = on_gpu_kernel,
+	.gpu_memory = on_gpu_memory,
+	.gpu_api = on_gpu_api,
+	.gpu_info = on_gpu_info,
+	.pool = on_pool,
+};
+
+/* A new process in the model, for the trace R has open. */
+static struct proc *new_proc(struct model *m, const struct tr_reader *r, const char *path)
+{
+	if (m->nprocs == m->capprocs) {
+		m->capprocs = m->capprocs ? m->capprocs * 2 : 16;
+		m->procs = xrealloc(m->procs, m->capprocs * sizeof *m->procs);
+	}
+	struct proc *p = &m->procs[m->nprocs++];
+	memset(p, 0, sizeof *p);
+	p->pid = r->hdr.pid;
+	p->ppid = r->hdr.ppid;
+	p->start_ns = p->last_ns = r->hdr.start_ns;
+	p->start_real_ns = r->hdr.start_real_ns;
+	p->source = xstrndup(path, strlen(path));
+	return p;
 }
 
 int model_read(struct model *m, const char *path)
 {
 	struct tr_reader r;
-	unsigned type;
-	const void *pl;
-	uint32_t size;
-	int rc;
 
 	m->files++;
 	if (tr_open(&r, path) != 0) {
@@ -730,80 +798,9 @@ int model_read(struct model *m, const char *path)
 		m->files_failed++;
 		return -1;
 	}
-	if (m->nprocs == m->capprocs) {
-		m->capprocs = m->capprocs ? m->capprocs * 2 : 16;
-		m->procs = xrealloc(m->procs, m->capprocs * sizeof *m->procs);
-	}
-	uint32_t pi = (uint32_t)m->nprocs++;
-	struct proc *p = &m->procs[pi];
-	memset(p, 0, sizeof *p);
-	p->pid = r.hdr.pid;
-	p->ppid = r.hdr.ppid;
-	p->start_ns = p->last_ns = r.hdr.start_ns;
-	p->start_real_ns = r.hdr.start_real_ns;
-	p->source = xstrndup(path, strlen(path));
-
-	while ((rc = tr_next(&r, &type, &pl, &size)) == 1) {
-		uint64_t t = rec_time(type, pl, size);
-		if (t > p->last_ns && t - p->start_ns < (uint64_t)1e15)
-			p->last_ns = t;
-		switch (type) {
-		case HMO_REC_PROCESS:
-			on_process(p, pl, size);
-			break;
-		case HMO_REC_MODULE:
-			on_module(m, p, pl, size);
-			break;
-		case HMO_REC_STACK:
-			on_stack(m, pi, pl, size);
-			break;
-		case HMO_REC_EVENT: {
-			struct hmo_rec_event e;
-			tr_get(&e, sizeof e, pl, size);
-			on_event(m, pi, &e);
-			break;
-		}
-		case HMO_REC_COPY: {
-			struct hmo_rec_copy c;
-			tr_get(&c, sizeof c, pl, size);
-			on_copy(m, pi, &c);
-			break;
-		}
-		case HMO_REC_SAMPLE: {
-			struct hmo_rec_sample s;
-			tr_get(&s, sizeof s, pl, size);
-			on_sample(p, &s);
-			m->time_series++;
-			break;
-		}
-		case HMO_REC_COUNTERS:
-			on_counters(p, pl, size);
-			break;
-		case HMO_REC_GPU_COPY:
-		case HMO_REC_GPU_MEMSET:
-		case HMO_REC_GPU_KERNEL:
-		case HMO_REC_GPU_MEMORY:
-		case HMO_REC_GPU_API:
-		case HMO_REC_GPU_INFO:
-			on_gpu(m, type, pl, size);
-			break;
-		case HMO_REC_CUDA: {
-			struct hmo_rec_cuda c;
-			tr_get(&c, sizeof c, pl, size);
-			on_cuda(m, &c);
-			break;
-		}
-		case HMO_REC_END:
-			tr_get(&p->end, sizeof p->end, pl, size);
-			p->ended = true;
-			break;
-		case HMO_REC_POOL:
-			tr_get(&p->pool, sizeof p->pool, pl, size);
-			break;
-		default:
-			break;	/* a newer writer's record: skipped */
-		}
-	}
+	struct reading x = { m, new_proc(m, &r, path), (uint32_t)m->nprocs - 1 };
+	struct proc *p = x.p;
+	int rc = tr_walk(&r, &model_visitor, &x);
 	p->records = r.records;
 	if (rc < 0) {
 		fprintf(stderr, "hmo-report: warning: %s\n", r.msg);
@@ -878,7 +875,6 @@ void model_free(struct model *m)
 		if (m->sites[i]) {
 			free(m->sites[i]->pcs);
 			free(m->sites[i]->copy_rate);
-			free(m->sites[i]->label);
 			free(m->sites[i]);
 		}
 	}

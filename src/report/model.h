@@ -36,6 +36,7 @@ struct module {
 /* One call site: an interned stack of one process, and what happened there. */
 struct site {
 	uint32_t proc, id;
+	uint32_t index;				/* 0 to nsites - 1, in the order first seen */
 	uint32_t depth;
 	uint64_t *pcs;
 	uint64_t allocs, alloc_bytes, faults;	/* large allocations; estimated page faults */
@@ -44,7 +45,6 @@ struct site {
 	uint64_t leaked, leaked_bytes;		/* pool blocks from here still live at the end */
 	struct lhist *copy_rate;		/* MB/s of its copies, made on demand */
 	uint8_t fn;				/* the function most of its events called */
-	char *label;				/* its top frame symbolized, once needed */
 };
 
 /* Per function, from the events (large allocations, frees, maps) and copies. */
@@ -164,8 +164,8 @@ int model_read(struct model *m, const char *path);
 /* After the last file: live blocks become leaks by call site. */
 void model_finish(struct model *m);
 /* The site of a process's stack id, or NULL. */
-struct site *model_site(struct model *m, uint32_t proc, uint32_t id);
+const struct site *model_site(const struct model *m, uint32_t proc, uint32_t id);
 /* Every site, for sorting. */
-struct site **model_sites(struct model *m, size_t *n);
+const struct site **model_sites(const struct model *m, size_t *n);
 
 #endif

@@ -167,3 +167,116 @@ void tr_close(struct tr_reader *r)
 	r->fd = -1;
 	r->buf = NULL;
 }
+
+/* ---- the decoder ---------------------------------------------------------------- */
+
+/* The time at the start of the records that have one; 0 for the others, and for a
+ * record too short to hold one. */
+static bool timed(unsigned type, uint32_t size, const void *pl, uint64_t *t)
+{
+	switch (type) {
+	case HMO_REC_EVENT: case HMO_REC_COPY: case HMO_REC_SAMPLE: case HMO_REC_END:
+	case HMO_REC_CUDA: case HMO_REC_POOL:
+		*t = 0;
+		if (size >= 8)
+			memcpy(t, pl, 8);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The records with a tail: what the tail holds must fit in the record. */
+static void process(const struct tr_visitor *v, void *ctx, const void *pl, uint32_t size)
+{
+	struct hmo_rec_process r;
+	const char *s = (const char *)pl + sizeof r;
+	uint64_t avail = size > sizeof r ? size - sizeof r : 0;
+
+	tr_get(&r, sizeof r, pl, size);
+	if ((uint64_t)r.exe_len + r.cmdline_len + r.options_len <= avail)
+		v->process(ctx, &r, s, s + r.exe_len, s + r.exe_len + r.cmdline_len);
+}
+
+static void module(const struct tr_visitor *v, void *ctx, const void *pl, uint32_t size)
+{
+	struct hmo_rec_module r;
+
+	tr_get(&r, sizeof r, pl, size);
+	if (size >= sizeof r && r.path_len <= size - sizeof r)
+		v->module(ctx, &r, (const char *)pl + sizeof r);
+}
+
+static void stack(const struct tr_visitor *v, void *ctx, const void *pl, uint32_t size)
+{
+	struct hmo_rec_stack r;
+
+	tr_get(&r, sizeof r, pl, size);
+	if (size >= sizeof r && (uint64_t)r.depth * 8 <= size - sizeof r)
+		v->stack(ctx, &r, (const char *)pl + sizeof r);
+}
+
+static void counters(const struct tr_visitor *v, void *ctx, const void *pl, uint32_t size)
+{
+	struct hmo_rec_counters c;
+
+	tr_get(&c, sizeof c, pl, size);
+	if (size >= sizeof c && (uint64_t)c.nfn * sizeof(struct hmo_rec_fn) <= size - sizeof c)
+		v->counters(ctx, &c, (const char *)pl + sizeof c);
+}
+
+static void kernel(const struct tr_visitor *v, void *ctx, const void *pl, uint32_t size)
+{
+	struct hmo_rec_gpu_kernel k;
+
+	tr_get(&k, sizeof k, pl, size);
+	uint32_t n = size > sizeof k && k.name_len <= size - sizeof k ? k.name_len : 0;
+	v->gpu_kernel(ctx, &k, (const char *)pl + sizeof k, n);
+}
+
+/* A record that is its struct alone: copied out and handed to its callback. */
+#define FIXED(cb, type)                                   \
+	do {                                              \
+		struct type x_;                           \
+		tr_get(&x_, sizeof x_, pl, size);         \
+		v->cb(ctx, &x_);                          \
+	} while (0)
+
+static void dispatch(const struct tr_visitor *v, void *ctx, unsigned type, const void *pl, uint32_t size)
+{
+	switch (type) {
+	case HMO_REC_PROCESS: if (v->process) process(v, ctx, pl, size); break;
+	case HMO_REC_MODULE: if (v->module) module(v, ctx, pl, size); break;
+	case HMO_REC_STACK: if (v->stack) stack(v, ctx, pl, size); break;
+	case HMO_REC_COUNTERS: if (v->counters) counters(v, ctx, pl, size); break;
+	case HMO_REC_GPU_KERNEL: if (v->gpu_kernel) kernel(v, ctx, pl, size); break;
+	case HMO_REC_EVENT: if (v->event) FIXED(event, hmo_rec_event); break;
+	case HMO_REC_COPY: if (v->copy) FIXED(copy, hmo_rec_copy); break;
+	case HMO_REC_SAMPLE: if (v->sample) FIXED(sample, hmo_rec_sample); break;
+	case HMO_REC_END: if (v->end) FIXED(end, hmo_rec_end); break;
+	case HMO_REC_CUDA: if (v->cuda) FIXED(cuda, hmo_rec_cuda); break;
+	case HMO_REC_GPU_COPY: if (v->gpu_copy) FIXED(gpu_copy, hmo_rec_gpu_copy); break;
+	case HMO_REC_GPU_MEMSET: if (v->gpu_memset) FIXED(gpu_memset, hmo_rec_gpu_memset); break;
+	case HMO_REC_GPU_MEMORY: if (v->gpu_memory) FIXED(gpu_memory, hmo_rec_gpu_memory); break;
+	case HMO_REC_GPU_API: if (v->gpu_api) FIXED(gpu_api, hmo_rec_gpu_api); break;
+	case HMO_REC_GPU_INFO: if (v->gpu_info) FIXED(gpu_info, hmo_rec_gpu_info); break;
+	case HMO_REC_POOL: if (v->pool) FIXED(pool, hmo_rec_pool); break;
+	default: break;	/* a newer writer's record */
+	}
+}
+
+int tr_walk(struct tr_reader *r, const struct tr_visitor *v, void *ctx)
+{
+	unsigned type;
+	const void *pl;
+	uint32_t size;
+	uint64_t t;
+	int rc;
+
+	while ((rc = tr_next(r, &type, &pl, &size)) == 1) {
+		if (v->time && timed(type, size, pl, &t))
+			v->time(ctx, t);
+		dispatch(v, ctx, type, pl, size);
+	}
+	return rc;
+}

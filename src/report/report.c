@@ -9,31 +9,6 @@
 #include "../common/pages.h"
 #include "symbols.h"
 
-static const char *const fn_names[FN_COUNT] = {
-	"malloc", "calloc", "realloc", "reallocarray", "free", "free_sized", "free_aligned_sized",
-	"posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size",
-	"mmap", "mmap64", "munmap", "mremap", "memcpy", "memmove", "memset", "__memcpy_chk",
-	"__memmove_chk", "__memset_chk",
-};
-
-const char *report_fn_name(unsigned fn)
-{
-	return fn < FN_COUNT ? fn_names[fn] : "?";
-}
-
-static const char *const cu_names[HMO_CUOP_COUNT] = {
-	"cuInit", "cuMemAlloc_v2", "cuMemFree_v2", "cuMemAllocHost_v2", "cuMemHostAlloc", "cuMemFreeHost",
-	"cuMemcpyHtoD_v2", "cuMemcpyDtoH_v2", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuMemcpy2D_v2",
-	"cuMemcpy2DAsync_v2", "cuMemGetAddressRange_v2", "cuPointerGetAttribute", "cuMemGetInfo_v2",
-	"cuIpcGetMemHandle", "cuStreamCreate", "cuStreamCreateWithPriority", "cuCtxDestroy_v2",
-	"cuDevicePrimaryCtxReset_v2", "cuDevicePrimaryCtxRelease_v2", "cuPointerGetAttributes",
-	"cuMemAllocAsync", "cuMemFreeAsync", "cuMemAllocManaged", "cuMemCreate", "cuMemMap",
-	"cuGetProcAddress", "cuGetProcAddress_v2", "cuMemAllocPitch_v2", "cuArrayCreate_v2", "cuArray3DCreate_v2",
-	"cuCtxDestroy", "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxRelease",
-	"cuStreamBeginCapture_v2", "cuStreamBeginCaptureToGraph", "cuStreamEndCapture",
-	"cuDevicePrimaryCtxRetain", "cuStreamBeginCapture", "cuMemAllocFromPoolAsync",
-};
-
 const char *report_gpu_dir(unsigned dir)
 {
 	static const char *const n[GPU_DIRS] = { "?", "HtoD", "DtoH", "DtoD", "HtoH", "PtoP", "other" };
@@ -44,11 +19,6 @@ const char *report_gpu_mem(unsigned mem)
 {
 	static const char *const n[GPU_MEMS] = { "unknown", "pageable", "pinned", "device", "managed", "array" };
 	return mem < GPU_MEMS ? n[mem] : "?";
-}
-
-const char *report_cu_name(unsigned op)
-{
-	return op < HMO_CUOP_COUNT ? cu_names[op] : "?";
 }
 
 bool is_free_fn(unsigned f)
@@ -63,17 +33,12 @@ bool is_map_fn(unsigned f)
 
 /* ---- number formats --------------------------------------------------------------- */
 
-const char *fmt_grouped(char *buf, uint64_t v)
+const char *report_grouped(char *buf, uint64_t v)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v), k = 0;
+	struct fmt_buf b;
 
-	for (int i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[k++] = ',';
-		buf[k++] = tmp[i];
-	}
-	buf[k] = '\0';
+	fmt_init(&b, buf, 32);
+	fmt_u64_grouped(&b, v);
 	return buf;
 }
 
@@ -107,13 +72,13 @@ const char *report_ns(char *buf, uint64_t ns)
 	return buf;
 }
 
-const char *fmt_gbs(char *buf, uint64_t mbs)
+const char *report_gbs(char *buf, uint64_t mbs)
 {
 	snprintf(buf, 32, "%.1f", (double)mbs / 1000.0);
 	return buf;
 }
 
-const char *fmt_opt_size(char *buf, uint64_t v)
+const char *report_opt_size(char *buf, uint64_t v)
 {
 	static const char suffix[] = "KMGT";
 	int u = -1;
@@ -280,14 +245,83 @@ static void say(struct report *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The rules' thresholds. */
+#define TOP_SITE_MIN_ALLOCS 2		/* a site that allocated once has nothing to reuse */
+#define DEFAULT_THRESHOLD (1u << 20)	/* HMO_THRESHOLD's default, for a trace without one */
+#define UNPOOLED_MIN 100		/* allocations just under the threshold worth a word */
+#define UNPOOLED_RATIO 2		/* ... and how many times the pooled ones they must be */
+#define HUGETLB_MIN_LIVE (64u << 20)	/* a pool this small gains little from reserved pages */
+#define FEW_HUGE_MIN_RSS (256u << 20)	/* a smaller process gains little from huge pages */
+#define FEW_HUGE_PCT 20			/* "few": under this share of the peak RSS */
+#define SLOW_COPY_CLASS 22		/* copies of 2 MiB and more (log2 size classes) */
+#define SLOW_COPY_MIN 10		/* copies of a class before its median means anything */
+#define SLOW_COPY_MBPS 4000		/* a median under this is slow for a large copy */
+#define PAGEABLE_MIN_PCT 10		/* pageable bytes of one direction worth a word */
+#define SMALL_COPY_CLASS 16		/* GPU copies of this log2 class and under: < 64 KiB */
+#define SMALL_COPY_MIN 1000		/* small copies worth a word, if most copies are */
+#define SYNC_COPY_MIN 100		/* synchronous host<->device copies worth a word */
+#define DEVICE_ALLOC_MIN 100		/* device allocations worth a caching allocator */
+#define LEAK_MIN (64u << 20)		/* bytes never freed worth a word */
+
+/* The call site with the most bytes in large blocks: what the pool did there. */
+static void top_site(struct report *r)
+{
+	char a[32], b[32], c[32], frame[512];
+
+	if (!r->norder[BY_BYTES])
+		return;
+	const struct site *s = r->order[BY_BYTES][0];
+	if (s->allocs < TOP_SITE_MIN_ALLOCS || !s->pcs || !s->depth)
+		return;
+	report_frame(r, s, 0, frame, sizeof frame);
+	uint64_t each = s->alloc_bytes / s->allocs;
+	if (s->pool_hits + s->pool_new)
+		say(r, "%s blocks from %.80s, %s times: pool hit rate %.0f%%, ~%s page faults avoided",
+		    report_bytes(a, each), frame, report_grouped(b, s->allocs),
+		    report_pct(s->pool_hits, s->pool_hits + s->pool_new),
+		    report_grouped(c, s->pool_hits * ((each + 4095) / 4096)));
+	else
+		say(r, "%s blocks from %.80s, %s times, all fresh memory: ~%s page faults that the "
+		    "pool would avoid", report_bytes(a, each), frame, report_grouped(b, s->allocs),
+		    report_grouped(c, s->faults));
+}
+
+/* Many blocks in the two log2 buckets below the process's threshold: the pool never
+ * sees them, and a lower threshold would let it. */
+static void unpooled_sizes(struct report *r, const struct proc *p)
+{
+	char a[32], b[32], c[32], d[32];
+	uint64_t under = 0, over = 0, thr = p->threshold ? p->threshold : DEFAULT_THRESHOLD;
+	unsigned tb = 64u - (unsigned)__builtin_clzll(thr);	/* the threshold's log2 bucket */
+	uint64_t low = (uint64_t)1 << (tb >= 3 ? tb - 3 : 0);
+
+	for (unsigned f = 0; f < FN_MMAP; f++) {
+		if (is_free_fn(f) || f == FN_MALLOC_USABLE_SIZE)
+			continue;
+		for (unsigned k = tb >= 2 ? tb - 2 : 0; k < tb; k++)
+			under += p->fn[f].hist[k];
+		over += p->fn[f].large_calls;
+	}
+	if (under > UNPOOLED_RATIO * over && under >= UNPOOLED_MIN)
+		say(r, "pid %u: %s allocations from %s up to HMO_THRESHOLD=%s were not pooled: "
+		    "try HMO_THRESHOLD=%s", p->pid, report_grouped(a, under), report_bytes(b, low),
+		    report_opt_size(c, thr), report_opt_size(d, low));
+}
+
+static void pool_off(struct report *r, const struct proc *p)
+{
+	if (p->options && strstr(p->options, "HMO_POOL=off"))
+		say(r, "pid %u ran with HMO_POOL=off: its large blocks were fresh memory each time", p->pid);
+}
+
 /* Frames kept on 4 KiB pages because fresh huge pages are dear here (free page
  * reporting, slow THP faults): reserved hugetlb pages are huge and, never handed
  * back to the host, stay warm. Worth it where the pool held a good amount. */
-static void hugetlb_advice(struct report *r, const struct proc *p)
+static void hugetlb_pages(struct report *r, const struct proc *p)
 {
 	char a[32];
 
-	if (p->pool.hugetlb_page || p->pool.backing != HMO_BACK_4K || p->peak_pool_live < (64u << 20) ||
+	if (p->pool.hugetlb_page || p->pool.backing != HMO_BACK_4K || p->peak_pool_live < HUGETLB_MIN_LIVE ||
 	    (p->pool.why != HMO_WHY_REPORTING && p->pool.why != HMO_WHY_THP_COSTLY))
 		return;
 	/* The peak of live frames in 2 MiB pages, a quarter more: jemalloc's extents
@@ -302,140 +336,176 @@ static void hugetlb_advice(struct report *r, const struct proc *p)
 	    (unsigned long long)pages, report_bytes(a, pages << 21), (unsigned long long)pages);
 }
 
-static void advise(struct report *r)
+/* Few huge pages where the pool did not choose 4 KiB pages on purpose. */
+static void few_huge_pages(struct report *r, const struct proc *p)
 {
-	const struct model *m = r->m;
-	char a[32], b[32], c[32], d[32], frame[512];
+	bool chose_small = p->pool.why && p->pool.backing == HMO_BACK_4K && p->pool.why != HMO_WHY_NO_THP;
 
-	/* The call site with the most bytes in large blocks: what the pool did there. */
-	if (r->norder[BY_BYTES]) {
-		const struct site *s = r->order[BY_BYTES][0];
-		if (s->allocs >= 2 && s->pcs && s->depth) {
-			report_frame(r, s, 0, frame, sizeof frame);
-			uint64_t each = s->alloc_bytes / s->allocs;
-			if (s->pool_hits + s->pool_new)
-				say(r, "%s blocks from %.80s, %s times: pool hit rate %.0f%%, ~%s page faults avoided",
-				    report_bytes(a, each), frame, fmt_grouped(b, s->allocs),
-				    report_pct(s->pool_hits, s->pool_hits + s->pool_new),
-				    fmt_grouped(c, s->pool_hits * ((each + 4095) / 4096)));
-			else
-				say(r, "%s blocks from %.80s, %s times, all fresh memory: ~%s page faults that the "
-				    "pool would avoid", report_bytes(a, each), frame, fmt_grouped(b, s->allocs),
-				    fmt_grouped(c, s->faults));
-		}
-	}
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct proc *p = &m->procs[i];
-		uint64_t under = 0, over = 0, thr = p->threshold ? p->threshold : (1u << 20);
-		unsigned tb = 64u - (unsigned)__builtin_clzll(thr);	/* the threshold's log2 bucket */
-		uint64_t low = (uint64_t)1 << (tb >= 3 ? tb - 3 : 0);
-		/* Blocks of the two buckets below the threshold's: the pool never sees them. */
-		for (unsigned f = 0; f < FN_MMAP; f++) {
-			if (is_free_fn(f) || f == FN_MALLOC_USABLE_SIZE)
-				continue;
-			for (unsigned k = tb >= 2 ? tb - 2 : 0; k < tb; k++)
-				under += p->fn[f].hist[k];
-			over += p->fn[f].large_calls;
-		}
-		if (under > 2 * over && under >= 100)
-			say(r, "pid %u: %s allocations from %s up to HMO_THRESHOLD=%s were not pooled: "
-			    "try HMO_THRESHOLD=%s", p->pid, fmt_grouped(a, under), report_bytes(b, low),
-			    fmt_opt_size(c, thr), fmt_opt_size(d, low));
-		if (p->options && strstr(p->options, "HMO_POOL=off"))
-			say(r, "pid %u ran with HMO_POOL=off: its large blocks were fresh memory each time",
-			    p->pid);
-		hugetlb_advice(r, p);
-		/* Few huge pages where the pool did not choose 4 KiB pages on purpose. */
-		bool chose_small = p->pool.why && p->pool.backing == HMO_BACK_4K && p->pool.why != HMO_WHY_NO_THP;
-		if (!chose_small && p->samples && p->peak_rss >= (256u << 20) &&
-		    report_pct(p->peak_anon_huge, p->peak_rss) < 20)
-			say(r, "pid %u: only %.0f%% of its peak RSS was on huge pages: check "
-			    "/sys/kernel/mm/transparent_hugepage/enabled, or reserve hugetlb pages",
-			    p->pid, report_pct(p->peak_anon_huge, p->peak_rss));
-		if (p->end.dropped)
-			say(r, "pid %u lost %s trace records (a failed write: a full disk?)", p->pid,
-			    fmt_grouped(a, p->end.dropped));
-	}
+	if (!chose_small && p->samples && p->peak_rss >= FEW_HUGE_MIN_RSS &&
+	    report_pct(p->peak_anon_huge, p->peak_rss) < FEW_HUGE_PCT)
+		say(r, "pid %u: only %.0f%% of its peak RSS was on huge pages: check "
+		    "/sys/kernel/mm/transparent_hugepage/enabled, or reserve hugetlb pages",
+		    p->pid, report_pct(p->peak_anon_huge, p->peak_rss));
+}
+
+static void lost_records(struct report *r, const struct proc *p)
+{
+	char a[32];
+
+	if (p->end.dropped)
+		say(r, "pid %u lost %s trace records (a failed write: a full disk?)", p->pid,
+		    report_grouped(a, p->end.dropped));
+}
+
+/* The rules about one process, in the order they are said for each. */
+static void (*const process_rules[])(struct report *, const struct proc *) = {
+	unpooled_sizes, pool_off, hugetlb_pages, few_huge_pages, lost_records,
+};
+
+static void each_process(struct report *r)
+{
+	for (size_t i = 0; i < r->m->nprocs; i++)
+		for (size_t k = 0; k < sizeof process_rules / sizeof *process_rules; k++)
+			process_rules[k](r, &r->m->procs[i]);
+}
+
+static void fallbacks(struct report *r)
+{
+	char a[32];
 	uint64_t fb = 0;
+
 	for (unsigned f = 0; f < FN_MMAP; f++)
-		fb += m->fn[f].outcome[HMO_OUT_FALLBACK];
+		fb += r->m->fn[f].outcome[HMO_OUT_FALLBACK];
 	if (fb)
 		say(r, "%s large blocks fell back to the program's allocator: the pool's range was full "
-		    "(HMO_STATS shows why)", fmt_grouped(a, fb));
-	/* Slow large copies: a median under 4 GB/s for 2 MiB and more. */
-	for (int k = 22; k < 65; k++) {
-		const struct copy_class *x = &m->copies[k];
-		if (x->count >= 10 && lh_quantile(&x->rate, 0.5) < 4000) {
+		    "(HMO_STATS shows why)", report_grouped(a, fb));
+}
+
+/* Slow large copies: the first size class whose median is slow. */
+static void slow_copies(struct report *r)
+{
+	char a[32], b[32];
+
+	for (int k = SLOW_COPY_CLASS; k < 65; k++) {
+		const struct copy_class *x = &r->m->copies[k];
+		if (x->count >= SLOW_COPY_MIN && lh_quantile(&x->rate, 0.5) < SLOW_COPY_MBPS) {
 			say(r, "copies of %s and more ran at a median %s GB/s: first touch of fresh pages "
 			    "(page faults inside the copy) or a remote NUMA node",
-			    report_bytes(a, (uint64_t)1 << (k - 1)), fmt_gbs(b, lh_quantile(&x->rate, 0.5)));
-			break;
+			    report_bytes(a, (uint64_t)1 << (k - 1)), report_gbs(b, lh_quantile(&x->rate, 0.5)));
+			return;
 		}
-	}
-	/* GPU: pageable copies, with the pinned rate measured in the same run. */
-	for (unsigned dir = HMO_GPU_HTOD; dir <= HMO_GPU_DTOH; dir++) {
-		uint64_t pb = 0, pns = 0, qb = 0, qns = 0, all = 0;
-		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
-			for (int k = 0; k < 65; k++) {
-				const struct gpu_copies *x = m->gpu.copies[dir][mem][k];
-				if (!x)
-					continue;
-				all += x->bytes;
-				if (mem == HMO_GPU_MEM_PAGEABLE)
-					pb += x->bytes, pns += x->ns;
-				else if (mem == HMO_GPU_MEM_PINNED)
-					qb += x->bytes, qns += x->ns;
-			}
-		if (!pb || !pns || report_pct(pb, all) < 10)
-			continue;
-		if (qb && qns)
-			say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s; pinned copies here ran at %.1f GB/s: "
-			    "hmo stages such copies through pinned chunks (HMO_PIN=auto)", report_pct(pb, all), report_gpu_dir(dir),
-			    (double)pb / (double)pns, (double)qb / (double)qns);
-		else
-			say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s: pinned memory (hmo stages such copies "
-			    "through it, HMO_PIN=auto) usually runs about twice as fast", report_pct(pb, all), report_gpu_dir(dir),
-			    (double)pb / (double)pns);
-	}
-	/* GPU: many small copies. */
-	uint64_t small = 0, copies = 0;
-	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
-		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
-			for (int k = 0; k < 65; k++) {
-				const struct gpu_copies *x = m->gpu.copies[dir][mem][k];
-				if (!x)
-					continue;
-				copies += x->count;
-				if (k <= 16)	/* under 64 KiB */
-					small += x->count;
-			}
-	if (small >= 1000 && small * 2 > copies)
-		say(r, "%s of %s GPU copies were under 64 KiB: each costs a launch; coalesce them into larger ones",
-		    fmt_grouped(a, small), fmt_grouped(b, copies));
-	/* GPU: synchronous host<->device copies, which stall the host and the stream. */
-	if (m->gpu.sync_copies >= 100)
-		say(r, "%s host<->device copies (%s) were synchronous (cudaMemcpy): each waits for the GPU; "
-		    "cudaMemcpyAsync on a stream of its own lets copies overlap compute",
-		    fmt_grouped(a, m->gpu.sync_copies), report_bytes(b, m->gpu.sync_bytes));
-	/* GPU: device memory allocated over and over. */
-	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= 100 && !m->cuda[HMO_CUOP_MEM_ALLOC].pool_hits)
-		say(r, "device memory was allocated %s times: a caching allocator (HMO_CUDA_POOL=on, or the "
-		    "program's own) avoids the driver call and its implicit synchronisation",
-		    fmt_grouped(a, m->gpu.allocs[HMO_GPU_MEM_DEVICE]));
-	if (r->norder[BY_LEAK]) {
-		uint64_t leaked = 0;
-		for (size_t i = 0; i < r->norder[BY_LEAK]; i++)
-			leaked += r->order[BY_LEAK][i]->leaked_bytes;
-		if (leaked >= (64u << 20))
-			say(r, "%s of large blocks were never freed, from %zu call sites (listed above)",
-			    report_bytes(a, leaked), r->norder[BY_LEAK]);
 	}
 }
 
-void report_init(struct report *r, struct model *m, unsigned top)
+/* GPU: pageable copies of one direction, with the pinned rate measured in the same run. */
+static void pageable_dir(struct report *r, unsigned dir)
+{
+	uint64_t pb = 0, pns = 0, qb = 0, qns = 0, all = 0;
+
+	for (unsigned mem = 0; mem < GPU_MEMS; mem++)
+		for (int k = 0; k < 65; k++) {
+			const struct gpu_copies *x = r->m->gpu.copies[dir][mem][k];
+			if (!x)
+				continue;
+			all += x->bytes;
+			if (mem == HMO_GPU_MEM_PAGEABLE)
+				pb += x->bytes, pns += x->ns;
+			else if (mem == HMO_GPU_MEM_PINNED)
+				qb += x->bytes, qns += x->ns;
+		}
+	if (!pb || !pns || report_pct(pb, all) < PAGEABLE_MIN_PCT)
+		return;
+	if (qb && qns)
+		say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s; pinned copies here ran at %.1f GB/s: "
+		    "hmo stages such copies through pinned chunks (HMO_PIN=auto)", report_pct(pb, all), report_gpu_dir(dir),
+		    (double)pb / (double)pns, (double)qb / (double)qns);
+	else
+		say(r, "%.0f%% of %s bytes were pageable, at %.1f GB/s: pinned memory (hmo stages such copies "
+		    "through it, HMO_PIN=auto) usually runs about twice as fast", report_pct(pb, all), report_gpu_dir(dir),
+		    (double)pb / (double)pns);
+}
+
+static void pageable_copies(struct report *r)
+{
+	for (unsigned dir = HMO_GPU_HTOD; dir <= HMO_GPU_DTOH; dir++)
+		pageable_dir(r, dir);
+}
+
+/* GPU: many small copies, each a launch of its own. */
+static void small_gpu_copies(struct report *r)
+{
+	char a[32], b[32];
+	uint64_t small = 0, copies = 0;
+
+	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
+		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
+			for (int k = 0; k < 65; k++) {
+				const struct gpu_copies *x = r->m->gpu.copies[dir][mem][k];
+				if (!x)
+					continue;
+				copies += x->count;
+				if (k <= SMALL_COPY_CLASS)
+					small += x->count;
+			}
+	if (small >= SMALL_COPY_MIN && small * 2 > copies)
+		say(r, "%s of %s GPU copies were under 64 KiB: each costs a launch; coalesce them into larger ones",
+		    report_grouped(a, small), report_grouped(b, copies));
+}
+
+/* GPU: synchronous host<->device copies, which stall the host and the stream. */
+static void sync_copies(struct report *r)
+{
+	char a[32], b[32];
+	const struct gpu *g = &r->m->gpu;
+
+	if (g->sync_copies >= SYNC_COPY_MIN)
+		say(r, "%s host<->device copies (%s) were synchronous (cudaMemcpy): each waits for the GPU; "
+		    "cudaMemcpyAsync on a stream of its own lets copies overlap compute",
+		    report_grouped(a, g->sync_copies), report_bytes(b, g->sync_bytes));
+}
+
+/* GPU: device memory allocated over and over, with no pool in between. */
+static void device_allocs(struct report *r)
+{
+	char a[32];
+	const struct model *m = r->m;
+
+	if (m->gpu.allocs[HMO_GPU_MEM_DEVICE] >= DEVICE_ALLOC_MIN && !m->cuda[HMO_CUOP_MEM_ALLOC].pool_hits)
+		say(r, "device memory was allocated %s times: a caching allocator (HMO_CUDA_POOL=on, or the "
+		    "program's own) avoids the driver call and its implicit synchronisation",
+		    report_grouped(a, m->gpu.allocs[HMO_GPU_MEM_DEVICE]));
+}
+
+static void leaks(struct report *r)
+{
+	char a[32];
+	uint64_t leaked = 0;
+
+	if (!r->norder[BY_LEAK])
+		return;
+	for (size_t i = 0; i < r->norder[BY_LEAK]; i++)
+		leaked += r->order[BY_LEAK][i]->leaked_bytes;
+	if (leaked >= LEAK_MIN)
+		say(r, "%s of large blocks were never freed, from %zu call sites (listed above)",
+		    report_bytes(a, leaked), r->norder[BY_LEAK]);
+}
+
+/* Every rule, in the order its advice is printed. */
+static void (*const rules[])(struct report *) = {
+	top_site, each_process, fallbacks, slow_copies, pageable_copies, small_gpu_copies, sync_copies,
+	device_allocs, leaks,
+};
+
+static void advise(struct report *r)
+{
+	for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
+		rules[i](r);
+}
+
+void report_init(struct report *r, const struct model *m, unsigned top)
 {
 	size_t n;
-	struct site **all = model_sites(m, &n);
+	const struct site **all = model_sites(m, &n);
 
 	memset(r, 0, sizeof *r);
 	r->m = m;

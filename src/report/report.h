@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "common/fmt.h"
+#include "common/names.h"
 #include "model.h"
 
 enum site_order { BY_BYTES, BY_CALLS, BY_FAULTS, BY_COPY, BY_LEAK, NORDERS };
@@ -14,10 +15,10 @@ enum site_order { BY_BYTES, BY_CALLS, BY_FAULTS, BY_COPY, BY_LEAK, NORDERS };
 #define ADVICE_MAX 16
 
 struct report {
-	struct model *m;
+	const struct model *m;			/* read only: outputs never change it */
 	unsigned top;
 	struct symbolizer **syms;	/* per process, made when first needed */
-	struct site **order[NORDERS];	/* sites with a nonzero key, largest first */
+	const struct site **order[NORDERS];	/* sites with a nonzero key, largest first */
 	size_t norder[NORDERS];
 	char advice[ADVICE_MAX][400];
 	unsigned nadvice;
@@ -26,7 +27,7 @@ struct report {
 };
 
 /* After model_finish: orders the sites and works out the advice. */
-void report_init(struct report *r, struct model *m, unsigned top);
+void report_init(struct report *r, const struct model *m, unsigned top);
 void report_done(struct report *r);
 
 uint64_t site_key(const struct site *s, enum site_order o);
@@ -35,7 +36,6 @@ void report_frame(struct report *r, const struct site *s, unsigned i, char *buf,
 /* Sum of the keys of the sites past the first `top` in an order, and how many. */
 uint64_t report_rest(const struct report *r, enum site_order o, size_t *count);
 
-const char *report_fn_name(unsigned fn);
 /* How a process ended: exit, _exit, signal, exec or none (killed, or still running). */
 const char *report_end(const struct proc *p);
 /* The pool's choice of pages for the process, as libhmo's summary says it
@@ -47,17 +47,18 @@ const char *report_pages_why(unsigned why);
 /* GPU copy directions and memory kinds (trace.h enums), as the report writes them. */
 const char *report_gpu_dir(unsigned dir);
 const char *report_gpu_mem(unsigned mem);
-/* The exported name of a CUDA driver function (enum hmo_cu_op). */
-const char *report_cu_name(unsigned op);
 bool is_free_fn(unsigned fn);
 bool is_map_fn(unsigned fn);
 
-/* Formats into a buffer of at least 32 bytes. */
-const char *fmt_grouped(char *buf, uint64_t v);	/* 1,234,567 */
+/* Formats into a buffer of at least 32 bytes, for printf's %s (fmt_add has %G for
+ * grouped numbers). Bytes, times and rates are printf's rounding of a double, which
+ * fmt's integer conversions do not repeat digit for digit: they stay here. */
+const char *report_grouped(char *buf, uint64_t v);	/* 1,234,567 */
 const char *report_bytes(char *buf, uint64_t v);	/* 49.8 MiB */
 const char *report_ns(char *buf, uint64_t ns);		/* 12.0 ms */
-const char *fmt_gbs(char *buf, uint64_t mbs);		/* MB/s as GB/s: 11.7 */
-const char *fmt_opt_size(char *buf, uint64_t v);	/* as an HMO_* size: 256K */
+const char *report_gbs(char *buf, uint64_t mbs);		/* MB/s as GB/s: 11.7 */
+/* As an HMO_* size: 256K; at most T (fmt_size_option goes on to P and E). */
+const char *report_opt_size(char *buf, uint64_t v);
 double report_pct(uint64_t a, uint64_t b);
 /* S as a line on stderr shows it: control characters as C escapes, cut after
  * FMT_SHOWN_MAX bytes (fmt_shown); BUF holds REPORT_SHOWN bytes. A path or an

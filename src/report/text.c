@@ -80,6 +80,20 @@ __attribute__((format(printf, 2, 3))) static void say(FILE *o, const char *fmt, 
 	flow(o, buf, " ", 0, 2);
 }
 
+/* A line of a table, from fmt_add's pieces: the spec reads as the row prints. */
+static void put(FILE *o, const char *spec, ...)
+{
+	char mem[512];
+	struct fmt_buf b;
+	va_list ap;
+
+	fmt_init(&b, mem, sizeof mem);
+	va_start(ap, spec);
+	fmt_vadd(&b, spec, ap);
+	va_end(ap);
+	fputs(mem, o);
+}
+
 static const char *calls_word(uint64_t n)
 {
 	return n == 1 ? "call" : "calls";
@@ -96,7 +110,7 @@ static void heading(FILE *o, const char *title)
 static void one_process(FILE *o, const struct model *m, const struct proc *p)
 {
 	const char *cmd = p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "";
-	char a[32], b[32], c[32], line[WIDTH + 1];
+	char a[32], b[32], line[WIDTH + 1];
 	int col = fprintf(o, "process %u (parent %u): ", p->pid, p->ppid);
 
 	fprintf(o, "%s\n", fit(line, cmd, strlen(cmd), WIDTH - (size_t)col));
@@ -115,8 +129,8 @@ static void one_process(FILE *o, const struct model *m, const struct proc *p)
 	else
 		fprintf(o, "ended by exit\n");
 	if (p->samples) {
-		fprintf(o, "  peak RSS %s, %s minor and %s major page faults\n", report_bytes(a, p->peak_rss),
-			fmt_grouped(b, p->minflt), fmt_grouped(c, p->majflt));
+		put(o, "  peak RSS %s, %G minor and %G major page faults\n", report_bytes(a, p->peak_rss), p->minflt,
+		    p->majflt);
 		fprintf(o, "  huge pages: peak AnonHugePages %s, %.0f%% of peak RSS\n",
 			report_bytes(a, p->peak_anon_huge), report_pct(p->peak_anon_huge, p->peak_rss));
 		if (p->peak_pool_live || p->peak_pool_cached)
@@ -194,15 +208,15 @@ static void overview(FILE *o, const struct model *m)
 	char rest[32], e[5][32];
 	say(o, "and %s other processes, of lower peak RSS (--json lists every one): %s ended by exit, "
 	    "%s became another program by exec, %s died of a signal, %s have no end record; "
-	    "peak RSS at most %s, %s minor page faults in all", fmt_grouped(rest, m->nprocs - PROCS_SHOWN),
-	    fmt_grouped(e[0], exits), fmt_grouped(e[1], execs), fmt_grouped(e[2], signals),
-	    fmt_grouped(e[3], none), report_bytes(a, peak), fmt_grouped(e[4], minflt));
+	    "peak RSS at most %s, %s minor page faults in all", report_grouped(rest, m->nprocs - PROCS_SHOWN),
+	    report_grouped(e[0], exits), report_grouped(e[1], execs), report_grouped(e[2], signals),
+	    report_grouped(e[3], none), report_bytes(a, peak), report_grouped(e[4], minflt));
 }
 
 /* Calls of the malloc family by power-of-two size, from the counters. */
 static void size_classes(FILE *o, const struct report *r)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32];
 	uint64_t v[HMO_TRACE_BUCKETS] = { 0 }, total = 0;
 
 	for (unsigned f = 0; f < FN_MMAP; f++) {
@@ -225,31 +239,34 @@ static void size_classes(FILE *o, const struct report *r)
 		else
 			snprintf(range, sizeof range, "%s .. %s", report_bytes(a, (uint64_t)1 << (k - 1)),
 				 report_bytes(b, k < 64 ? ((uint64_t)1 << k) - 1 : UINT64_MAX));
-		fprintf(o, "%-24s %14s %7.1f%%\n", range, fmt_grouped(c, v[k]), report_pct(v[k], total));
+		char share[16];
+		snprintf(share, sizeof share, "%.1f%%", report_pct(v[k], total));
+		put(o, "%-24s %14G %8s\n", range, v[k], share);
 	}
 }
 
-static void allocations(FILE *o, const struct report *r)
+/* Every call of each function, from the counters. */
+static void every_call(FILE *o, const struct report *r)
 {
-	const struct model *m = r->m;
-	char a[32], b[32], c[32], d[32];
+	char b[32], d[32];
 
-	heading(o, "allocations");
-	if (r->counted) {
-		fprintf(o, "%-20s %16s %16s %14s %16s\n", "every call", "calls", "bytes", "large", "large bytes");
-		for (unsigned f = 0; f < FN_COUNT; f++) {
-			const struct hmo_rec_fn *x = &r->calls[f];
-			if (x->calls)
-				fprintf(o, "%-20s %16s %16s %14s %16s\n", report_fn_name(f), fmt_grouped(a, x->calls),
-					is_free_fn(f) ? "" : report_bytes(b, x->bytes), fmt_grouped(c, x->large_calls),
-					report_bytes(d, x->large_bytes));
-		}
-		size_classes(o, r);
-	} else {
-		fputs("no counters: no process reached exit\n", o);
+	put(o, "%-20s %16s %16s %14s %16s\n", "every call", "calls", "bytes", "large", "large bytes");
+	for (unsigned f = 0; f < FN_COUNT; f++) {
+		const struct hmo_rec_fn *x = &r->calls[f];
+		if (x->calls)
+			put(o, "%-20s %16G %16s %14G %16s\n", hmo_fn_name(f), x->calls,
+			    is_free_fn(f) ? "" : report_bytes(b, x->bytes), x->large_calls, report_bytes(d, x->large_bytes));
 	}
-	fprintf(o, "\n%-20s %10s %12s %9s %9s %9s %9s %15s\n", "large blocks", "count", "bytes", "pool hit",
-		"new", "fallback", "failed", "on huge pages");
+	size_classes(o, r);
+}
+
+/* The large blocks of each function: what the pool did with them, and their pages. */
+static void large_blocks(FILE *o, const struct model *m)
+{
+	char b[32], c[32];
+
+	put(o, "\n%-20s %10s %12s %9s %9s %9s %9s %15s\n", "large blocks", "count", "bytes", "pool hit", "new",
+	    "fallback", "failed", "on huge pages");
 	for (unsigned f = 0; f < FN_COUNT; f++) {
 		const struct fn_events *e = &m->fn[f];
 		if (!e->count || f >= FN_MEMCPY)
@@ -263,26 +280,43 @@ static void allocations(FILE *o, const struct report *r)
 		if (backed)
 			snprintf(huge, sizeof huge, "%.0f%%",
 				 report_pct(backed - e->backing_bytes[HMO_BACK_4K], backed));
-		fprintf(o, "%-20s %10s %12s %9s %9s %9llu %9llu %15s\n", report_fn_name(f),
-			fmt_grouped(a, e->count), is_free_fn(f) ? "" : report_bytes(b, e->bytes), hit,
-			pooled ? fmt_grouped(c, e->outcome[HMO_OUT_POOL_MISS]) : "",
-			(unsigned long long)e->outcome[HMO_OUT_FALLBACK],
-			(unsigned long long)e->outcome[HMO_OUT_FAILED], huge);
+		put(o, "%-20s %10G %12s %9s %9s %9U %9U %15s\n", hmo_fn_name(f), e->count,
+		    is_free_fn(f) ? "" : report_bytes(b, e->bytes), hit,
+		    pooled ? report_grouped(c, e->outcome[HMO_OUT_POOL_MISS]) : "",
+		    e->outcome[HMO_OUT_FALLBACK], e->outcome[HMO_OUT_FAILED], huge);
 	}
+}
+
+/* Pool blocks by NUMA node, when a trace knew their nodes. */
+static void numa_nodes(FILE *o, const struct model *m)
+{
+	char a[32];
 	uint64_t nodes[65] = { 0 };
 	int known = 0;
+
 	for (unsigned f = 0; f < FN_MMAP; f++)
 		for (int n = 1; n < 65; n++)
 			nodes[n] += m->fn[f].node_bytes[n];
 	for (int n = 1; n < 65; n++)
 		known += nodes[n] != 0;
-	if (known) {
-		fputs("pool blocks by NUMA node:", o);
-		for (int n = 1; n < 65; n++)
-			if (nodes[n])
-				fprintf(o, " node %d %s", n - 1, report_bytes(a, nodes[n]));
-		fputc('\n', o);
-	}
+	if (!known)
+		return;
+	fputs("pool blocks by NUMA node:", o);
+	for (int n = 1; n < 65; n++)
+		if (nodes[n])
+			put(o, " node %d %s", n - 1, report_bytes(a, nodes[n]));
+	fputc('\n', o);
+}
+
+static void allocations(FILE *o, const struct report *r)
+{
+	heading(o, "allocations");
+	if (r->counted)
+		every_call(o, r);
+	else
+		fputs("no counters: no process reached exit\n", o);
+	large_blocks(o, r->m);
+	numa_nodes(o, r->m);
 }
 
 /* The value at quantile q of a log2 histogram of ns: its bucket's upper bound. */
@@ -303,19 +337,18 @@ static uint64_t log2_quantile(const uint64_t *h, uint64_t n, double q)
 static void latency(FILE *o, const struct report *r)
 {
 	const struct model *m = r->m;
-	char a[32], b[32], c[32], d[32], e[32];
+	char b[32], c[32], d[32], e[32];
 	bool any = false, small = false;
 
 	heading(o, "latency");
-	fprintf(o, "%-20s %12s %12s %12s %12s %12s\n", "large calls", "count", "p50", "p90", "p99", "max");
+	put(o, "%-20s %12s %12s %12s %12s %12s\n", "large calls", "count", "p50", "p90", "p99", "max");
 	for (unsigned f = 0; f < FN_COUNT; f++) {
 		const struct lhist *h = &m->fn[f].lat;
 		if (!h->n)
 			continue;
 		any = true;
-		fprintf(o, "%-20s %12s %12s %12s %12s %12s\n", report_fn_name(f), fmt_grouped(a, h->n),
-			report_ns(b, lh_quantile(h, 0.5)), report_ns(c, lh_quantile(h, 0.9)),
-			report_ns(d, lh_quantile(h, 0.99)), report_ns(e, h->max));
+		put(o, "%-20s %12G %12s %12s %12s %12s\n", hmo_fn_name(f), h->n, report_ns(b, lh_quantile(h, 0.5)),
+		    report_ns(c, lh_quantile(h, 0.9)), report_ns(d, lh_quantile(h, 0.99)), report_ns(e, h->max));
 	}
 	if (!any)
 		fputs("no large allocations or maps were traced\n", o);
@@ -323,32 +356,30 @@ static void latency(FILE *o, const struct report *r)
 		small |= r->calls[f].lat_samples != 0;
 	if (!small)
 		return;
-	fprintf(o, "\n%-20s %12s %12s %12s %12s   (sampled: at most, by power of two)\n", "small calls",
-		"timed", "p50", "p90", "p99");
+	put(o, "\n%-20s %12s %12s %12s %12s   (sampled: at most, by power of two)\n", "small calls", "timed",
+	    "p50", "p90", "p99");
 	for (unsigned f = 0; f < FN_COUNT; f++) {
 		const struct hmo_rec_fn *x = &r->calls[f];
 		if (x->lat_samples)
-			fprintf(o, "%-20s %12s %12s %12s %12s\n", report_fn_name(f), fmt_grouped(a, x->lat_samples),
-				report_ns(b, log2_quantile(x->lat_hist, x->lat_samples, 0.5)),
-				report_ns(c, log2_quantile(x->lat_hist, x->lat_samples, 0.9)),
-				report_ns(d, log2_quantile(x->lat_hist, x->lat_samples, 0.99)));
+			put(o, "%-20s %12G %12s %12s %12s\n", hmo_fn_name(f), x->lat_samples,
+			    report_ns(b, log2_quantile(x->lat_hist, x->lat_samples, 0.5)),
+			    report_ns(c, log2_quantile(x->lat_hist, x->lat_samples, 0.9)),
+			    report_ns(d, log2_quantile(x->lat_hist, x->lat_samples, 0.99)));
 	}
 }
 
 static void copies(FILE *o, const struct model *m)
 {
-	char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
+	char b[32], c[32], d[32], e[32], f[32], g[32];
 
 	heading(o, "copies");
 	if (!m->copy_count) {
 		fputs("no copies at or above HMO_TRACE_COPY_MIN were traced\n", o);
 		return;
 	}
-	fprintf(o, "%s copies, %s in %s: %s GB/s overall\n", fmt_grouped(a, m->copy_count),
-		report_bytes(b, m->copy_bytes), report_ns(c, m->copy_ns),
-		fmt_gbs(d, m->copy_ns ? m->copy_bytes * 1000 / m->copy_ns : 0));
-	fprintf(o, "%-22s %10s %12s %12s %10s %10s %10s\n", "size", "count", "bytes", "time", "GB/s p10",
-		"p50", "p90");
+	put(o, "%G copies, %s in %s: %s GB/s overall\n", m->copy_count, report_bytes(b, m->copy_bytes),
+	    report_ns(c, m->copy_ns), report_gbs(d, m->copy_ns ? m->copy_bytes * 1000 / m->copy_ns : 0));
+	put(o, "%-22s %10s %12s %12s %10s %10s %10s\n", "size", "count", "bytes", "time", "GB/s p10", "p50", "p90");
 	for (int k = 0; k < 65; k++) {
 		const struct copy_class *x = &m->copies[k];
 		if (!x->count)
@@ -356,21 +387,21 @@ static void copies(FILE *o, const struct model *m)
 		char range[48];
 		snprintf(range, sizeof range, "%s .. %s", report_bytes(e, k ? (uint64_t)1 << (k - 1) : 0),
 			 report_bytes(g, k < 64 ? ((uint64_t)1 << k) : UINT64_MAX));
-		fprintf(o, "%-22s %10s %12s %12s %10s %10s %10s\n", range, fmt_grouped(a, x->count),
-			report_bytes(b, x->bytes), report_ns(c, x->ns), fmt_gbs(d, lh_quantile(&x->rate, 0.1)),
-			fmt_gbs(f, lh_quantile(&x->rate, 0.5)), fmt_gbs(e, lh_quantile(&x->rate, 0.9)));
+		put(o, "%-22s %10G %12s %12s %10s %10s %10s\n", range, x->count, report_bytes(b, x->bytes),
+		    report_ns(c, x->ns), report_gbs(d, lh_quantile(&x->rate, 0.1)),
+		    report_gbs(f, lh_quantile(&x->rate, 0.5)), report_gbs(e, lh_quantile(&x->rate, 0.9)));
 	}
 }
 
 static void cuda(FILE *o, const struct model *m)
 {
-	char a[32], b[32], c[32], d[32], e[32];
+	char b[32], c[32], d[32], e[32];
 
 	if (!m->cuda_events)
 		return;
 	heading(o, "cuda");
-	fprintf(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", "driver call", "count", "bytes", "p50", "p99",
-		"GB/s", "staged", "pool hit");
+	put(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", "driver call", "count", "bytes", "p50", "p99", "GB/s",
+	    "staged", "pool hit");
 	for (unsigned i = 0; i < HMO_CUOP_COUNT; i++) {
 		const struct cuda_stats *x = &m->cuda[i];
 		if (!x->count)
@@ -380,71 +411,72 @@ static void cuda(FILE *o, const struct model *m)
 			snprintf(rate, sizeof rate, "%.2f", (double)x->bytes / (double)x->ns);
 		if (x->pool_hits + x->pool_new)
 			snprintf(hit, sizeof hit, "%.1f%%", report_pct(x->pool_hits, x->pool_hits + x->pool_new));
-		fprintf(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", report_cu_name(i), fmt_grouped(a, x->count),
-			report_bytes(b, x->bytes), report_ns(c, lh_quantile(&x->lat, 0.5)),
-			report_ns(d, lh_quantile(&x->lat, 0.99)), rate, x->staged ? fmt_grouped(e, x->staged) : "",
-			hit);
+		put(o, "%-26s %9G %11s %10s %10s %8s %8s %9s\n", hmo_cu_name(i), x->count, report_bytes(b, x->bytes),
+		    report_ns(c, lh_quantile(&x->lat, 0.5)), report_ns(d, lh_quantile(&x->lat, 0.99)), rate,
+		    x->staged ? report_grouped(e, x->staged) : "", hit);
 	}
+}
+
+/* One row of the GPU's copies: a direction, a host memory kind, a size class. */
+static void gpu_copy_row(FILE *o, unsigned dir, unsigned mem, int k, const struct gpu_copies *x)
+{
+	char a[32], b[32], d[32], e[32], f[32], range[48], rate[16] = "";
+
+	snprintf(range, sizeof range, "%s-%s", report_bytes(a, k ? (uint64_t)1 << (k - 1) : 0),
+		 report_bytes(b, k < 64 ? ((uint64_t)1 << k) : UINT64_MAX));
+	if (x->ns)
+		snprintf(rate, sizeof rate, "%.2f", (double)x->bytes / (double)x->ns);
+	put(o, "%-5s %-9s %-17s %8G %10s %10s %9s %9s %9s %7s\n", report_gpu_dir(dir),
+	    dir == HMO_GPU_DTOD || dir == HMO_GPU_PTOP ? "" : report_gpu_mem(mem), range, x->count,
+	    report_bytes(d, x->bytes), report_ns(e, x->ns), report_ns(f, lh_quantile(&x->dur, 0.5)),
+	    report_ns(a, lh_quantile(&x->dur, 0.99)), report_ns(b, x->ns / x->count), rate);
 }
 
 /* What the GPU saw: copies by direction, host memory kind and size class. */
 static void gpu(FILE *o, const struct model *m)
 {
 	const struct gpu *g = &m->gpu;
-	char a[32], b[32], c[32], d[32], e[32], f[32], range[48];
+	char a[32], b[32], c[32];
 
 	if (!g->records)
 		return;
 	heading(o, "gpu (CUPTI)");
-	fprintf(o, "%-5s %-9s %-17s %8s %10s %10s %9s %9s %9s %7s\n", "copy", "host", "size", "count", "bytes",
-		"device", "median", "p99", "mean", "GB/s");
+	put(o, "%-5s %-9s %-17s %8s %10s %10s %9s %9s %9s %7s\n", "copy", "host", "size", "count", "bytes", "device",
+	    "median", "p99", "mean", "GB/s");
 	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
 		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
-			for (int k = 0; k < 65; k++) {
-				const struct gpu_copies *x = g->copies[dir][mem][k];
-				if (!x)
-					continue;
-				snprintf(range, sizeof range, "%s-%s", report_bytes(a, k ? (uint64_t)1 << (k - 1) : 0),
-					 report_bytes(b, k < 64 ? ((uint64_t)1 << k) : UINT64_MAX));
-				char rate[16] = "";
-				if (x->ns)
-					snprintf(rate, sizeof rate, "%.2f", (double)x->bytes / (double)x->ns);
-				fprintf(o, "%-5s %-9s %-17s %8s %10s %10s %9s %9s %9s %7s\n", report_gpu_dir(dir),
-					dir == HMO_GPU_DTOD || dir == HMO_GPU_PTOP ? "" : report_gpu_mem(mem), range,
-					fmt_grouped(c, x->count), report_bytes(d, x->bytes), report_ns(e, x->ns),
-					report_ns(f, lh_quantile(&x->dur, 0.5)), report_ns(a, lh_quantile(&x->dur, 0.99)),
-					report_ns(b, x->ns / x->count), rate);
-			}
+			for (int k = 0; k < 65; k++)
+				if (g->copies[dir][mem][k])
+					gpu_copy_row(o, dir, mem, k, g->copies[dir][mem][k]);
 	/* API time against device time: where the host waited beyond the copy itself */
 	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
 		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
 			if (g->joined[dir][mem])
 				say(o, "%s %s: %s calls joined to their device work: API time %s, device time %s "
 					"(%.0f%%)", report_gpu_dir(dir), report_gpu_mem(mem),
-					fmt_grouped(a, g->joined[dir][mem]), report_ns(b, g->api_ns[dir][mem]),
+					report_grouped(a, g->joined[dir][mem]), report_ns(b, g->api_ns[dir][mem]),
 					report_ns(c, g->dev_ns[dir][mem]),
 					report_pct(g->dev_ns[dir][mem], g->api_ns[dir][mem]));
 	if (g->memsets)
-		fprintf(o, "memset: %s, %s in %s\n", fmt_grouped(a, g->memsets), report_bytes(b, g->memset_bytes),
-			report_ns(c, g->memset_ns));
+		put(o, "memset: %G, %s in %s\n", g->memsets, report_bytes(b, g->memset_bytes), report_ns(c, g->memset_ns));
 	if (g->kernels)
 		say(o, "kernels: %s, %s on the device; %.0f%% of host<->device copy time overlapped them%s",
-			fmt_grouped(a, g->kernels), report_ns(b, g->kernel_ns), g->overlap * 100,
+			report_grouped(a, g->kernels), report_ns(b, g->kernel_ns), g->overlap * 100,
 			g->spans_cut ? " (of the first 200,000 of each)" : "");
 	for (unsigned mem = 0; mem < GPU_MEMS; mem++)
 		if (g->allocs[mem] || g->frees[mem])
 			say(o, "%s memory: %s allocations (%s), %s frees seen by the driver", report_gpu_mem(mem),
-				fmt_grouped(a, g->allocs[mem]), report_bytes(b, g->alloc_bytes[mem]),
-				fmt_grouped(c, g->frees[mem]));
+				report_grouped(a, g->allocs[mem]), report_bytes(b, g->alloc_bytes[mem]),
+				report_grouped(c, g->frees[mem]));
 	/* hmo's pool hides the program's allocations that it serves from CUPTI: the
 	 * program's own count comes from hmo's records */
 	const struct cuda_stats *ca = &m->cuda[HMO_CUOP_MEM_ALLOC];
 	if (ca->count)
 		say(o, "the program's device allocations: %s, of which hmo's pool served %s without the driver",
-			fmt_grouped(a, ca->count), fmt_grouped(b, ca->pool_hits));
+			report_grouped(a, ca->count), report_grouped(b, ca->pool_hits));
 	if (g->dropped)
 		say(o, "%s activity records were dropped by CUPTI (its buffers were full)",
-			fmt_grouped(a, g->dropped));
+			report_grouped(a, g->dropped));
 }
 
 static void stack(FILE *o, struct report *r, const struct site *s)
@@ -474,35 +506,35 @@ static void sites(FILE *o, struct report *r, enum site_order by, const char *tit
 	for (size_t i = 0; i < r->norder[by] && i < r->top; i++) {
 		const struct site *s = r->order[by][i];
 		unsigned pid = r->m->procs[s->proc].pid;
-		const char *fn = report_fn_name(s->fn);
+		const char *fn = hmo_fn_name(s->fn);
 		switch (by) {
 		case BY_BYTES:
 			say(o, "%s in %s %s to %s, pid %u:", report_bytes(a, s->alloc_bytes),
-				fmt_grouped(b, s->allocs), calls_word(s->allocs), fn, pid);
+				report_grouped(b, s->allocs), calls_word(s->allocs), fn, pid);
 			break;
 		case BY_CALLS:
-			say(o, "%s %s to %s, %s, pid %u:", fmt_grouped(b, s->allocs), calls_word(s->allocs),
+			say(o, "%s %s to %s, %s, pid %u:", report_grouped(b, s->allocs), calls_word(s->allocs),
 				fn, report_bytes(a, s->alloc_bytes), pid);
 			break;
 		case BY_FAULTS:
-			say(o, "~%s page faults: %s %s to %s, %s, pid %u:", fmt_grouped(c, s->faults),
-				fmt_grouped(b, s->allocs), calls_word(s->allocs), fn, report_bytes(a, s->alloc_bytes),
+			say(o, "~%s page faults: %s %s to %s, %s, pid %u:", report_grouped(c, s->faults),
+				report_grouped(b, s->allocs), calls_word(s->allocs), fn, report_bytes(a, s->alloc_bytes),
 				pid);
 			break;
 		case BY_COPY:
 			say(o, "%s in %s %s (%s), median %s GB/s, pid %u:", report_bytes(a, s->copy_bytes),
-				fmt_grouped(b, s->copies), s->copies == 1 ? "copy" : "copies", fn,
-				fmt_gbs(c, s->copy_rate ? lh_quantile(s->copy_rate, 0.5) : 0), pid);
+				report_grouped(b, s->copies), s->copies == 1 ? "copy" : "copies", fn,
+				report_gbs(c, s->copy_rate ? lh_quantile(s->copy_rate, 0.5) : 0), pid);
 			break;
 		default:
 			say(o, "%s in %s %s never freed, pid %u:", report_bytes(a, s->leaked_bytes),
-				fmt_grouped(b, s->leaked), s->leaked == 1 ? "block" : "blocks", pid);
+				report_grouped(b, s->leaked), s->leaked == 1 ? "block" : "blocks", pid);
 			break;
 		}
 		stack(o, r, s);
 	}
 	if (others && (by == BY_CALLS || by == BY_FAULTS))
-		say(o, "and %s %s from %zu other places", fmt_grouped(a, rest),
+		say(o, "and %s %s from %zu other places", report_grouped(a, rest),
 			by == BY_CALLS ? "calls" : "faults", others);
 	else if (others)
 		say(o, "and %s from %zu other places", report_bytes(a, rest), others);
@@ -528,7 +560,7 @@ void report_text(FILE *o, struct report *r)
 			t1 = m->procs[i].last_ns;
 	}
 	say(o, "hmo-report: %zu process%s, %s events over %s", m->nprocs, m->nprocs == 1 ? "" : "es",
-		fmt_grouped(a, m->events + m->copy_count), report_ns(b, t1 > t0 ? t1 - t0 : 0));
+		report_grouped(a, m->events + m->copy_count), report_ns(b, t1 > t0 ? t1 - t0 : 0));
 	overview(o, m);
 	allocations(o, r);
 	latency(o, r);

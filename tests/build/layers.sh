@@ -24,8 +24,8 @@ lib, objs = sys.argv[1], sys.argv[2:]
 # own layer as long as no cycle forms. cuda/ is one unit: its dispatch table and
 # its wrappers name each other.
 LAYERS = [
-    ('platform', ['common/fmt', 'common/hist', 'common/options', 'common/pages', 'common/path', 'preload/arch',
-                  'preload/os', 'preload/memlimit']),
+    ('platform', ['common/fmt', 'common/hist', 'common/options', 'common/names', 'common/pages',
+                  'common/path', 'preload/arch', 'preload/os', 'preload/memlimit']),
     ('process', ['preload/process', 'preload/real', 'preload/bootstrap', 'preload/fresh', 'preload/numa']),
     ('counters', ['preload/counters']),
     ('pool', ['preload/pool']),

@@ -112,6 +112,46 @@ START_TEST(shown)
 }
 END_TEST
 
+START_TEST(add)
+{
+	FMT(fmt_add(&b_, "plain"), "plain");
+	FMT(fmt_add(&b_, "%s and %s", "this", "that"), "this and that");
+	FMT(fmt_add(&b_, "[%s]", (const char *)NULL), "[]");
+	FMT(fmt_add(&b_, "%c%c", 'o', 'k'), "ok");
+	FMT(fmt_add(&b_, "%d %d %d", 0, -42, -2147483647 - 1), "0 -42 -2147483648");
+	FMT(fmt_add(&b_, "%u", 4294967295u), "4294967295");
+	FMT(fmt_add(&b_, "%U", (uint64_t)18446744073709551615ull), "18446744073709551615");
+	FMT(fmt_add(&b_, "%X", (uint64_t)0x7f3a00200000ull), "0x7f3a00200000");
+	FMT(fmt_add(&b_, "%G calls", (uint64_t)1234567), "1,234,567 calls");
+	FMT(fmt_add(&b_, "%B", (uint64_t)1536), "1.50 KiB");
+	FMT(fmt_add(&b_, "%.2F s", (uint64_t)1234, (uint64_t)1000), "1.23 s");
+	FMT(fmt_add(&b_, "%F", (uint64_t)2500, (uint64_t)1000), "3");
+	FMT(fmt_add(&b_, "100%%"), "100%");
+	/* padding: right-aligned by default, left with '-', never cut */
+	FMT(fmt_add(&b_, "|%6s|%-6s|", "ab", "cd"), "|    ab|cd    |");
+	FMT(fmt_add(&b_, "|%8G|", (uint64_t)1234567), "|1,234,567|");
+	FMT(fmt_add(&b_, "|%10B|%-10U|", (uint64_t)512, (uint64_t)7), "|     512 B|7         |");
+	FMT(fmt_add(&b_, "|%6.1F|", (uint64_t)15, (uint64_t)10), "|   1.5|");
+	/* an unknown conversion stands as written, and a lone % at the end too */
+	FMT(fmt_add(&b_, "%q %"), "%q %");
+	/* pieces add to what is there */
+	FMT((fmt_str(&b_, "hmo: "), fmt_add(&b_, "%s=%u", "n", 3u)), "hmo: n=3");
+}
+END_TEST
+
+START_TEST(add_truncates)
+{
+	char m[12];
+	struct fmt_buf b;
+
+	fmt_init(&b, m, sizeof m);
+	fmt_add(&b, "%-20s|%G", "name", (uint64_t)1234567);
+	ck_assert(b.truncated);
+	ck_assert_uint_eq(b.len, sizeof m - 1);
+	ck_assert_str_eq(m, "name       ");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fmt");
@@ -123,6 +163,8 @@ int main(void)
 	tcase_add_test(t, padding);
 	tcase_add_test(t, truncation_is_safe);
 	tcase_add_test(t, shown);
+	tcase_add_test(t, add);
+	tcase_add_test(t, add_truncates);
 	suite_add_tcase(s, t);
 	return unit_run(s, CK_FORK);
 }

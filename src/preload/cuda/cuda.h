@@ -36,7 +36,6 @@ struct hmo_cu_stat {
 	uint64_t staged, staged_bytes, staged_ns;
 };
 extern struct hmo_cu_stat hmo_cu_stats[HMO_CUOP_COUNT];
-const char *hmo_cu_name(enum hmo_cu_op op);
 
 /* The real function of op's variant (0: legacy stream, 1: per-thread default
  * stream), or NULL when there is none. Never one of hmo's wrappers. */

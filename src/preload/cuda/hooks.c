@@ -38,6 +38,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "../../common/names.h"
 #include "cuda.h"
 #include "../counters.h"
 #include "../os.h"
@@ -50,8 +51,8 @@ unsigned hmo_cu_generation;
 
 struct cu_fn {
 	const char *base;	/* the name cuGetProcAddress is asked for */
-	const char *sym;	/* the exported symbol of the legacy-stream variant */
-	const char *sym_pt;	/* of the per-thread default stream variant, or NULL */
+	const char *sym_pt;	/* the per-thread default stream variant's export, or NULL (the
+				 * legacy variant's is hmo_cu_name's) */
 	int since;		/* the CUDA version whose ABI the wrapper has */
 	void *wrap[2];		/* wrappers of the legacy and per-thread variants */
 };
@@ -62,73 +63,68 @@ void *hmo_cu_real[HMO_CUOP_COUNT][2];
 #define W(fn) (void *)cu_wrap_##fn
 #define WP(fn) (void *)cu_wrap_##fn##_pt
 static const struct cu_fn fns[HMO_CUOP_COUNT] = {
-	[HMO_CUOP_INIT] = { "cuInit", "cuInit", NULL, 2000, { W(init), NULL } },
-	[HMO_CUOP_MEM_ALLOC] = { "cuMemAlloc", "cuMemAlloc_v2", NULL, 3020, { W(mem_alloc), NULL } },
-	[HMO_CUOP_MEM_FREE] = { "cuMemFree", "cuMemFree_v2", NULL, 3020, { W(mem_free), NULL } },
-	[HMO_CUOP_MEM_ALLOC_HOST] = { "cuMemAllocHost", "cuMemAllocHost_v2", NULL, 3020, { W(mem_alloc_host), NULL } },
-	[HMO_CUOP_MEM_HOST_ALLOC] = { "cuMemHostAlloc", "cuMemHostAlloc", NULL, 2020, { W(mem_host_alloc), NULL } },
-	[HMO_CUOP_MEM_FREE_HOST] = { "cuMemFreeHost", "cuMemFreeHost", NULL, 2000, { W(mem_free_host), NULL } },
-	[HMO_CUOP_HTOD] = { "cuMemcpyHtoD", "cuMemcpyHtoD_v2", "cuMemcpyHtoD_v2_ptds", 3020, { W(htod), WP(htod) } },
-	[HMO_CUOP_DTOH] = { "cuMemcpyDtoH", "cuMemcpyDtoH_v2", "cuMemcpyDtoH_v2_ptds", 3020, { W(dtoh), WP(dtoh) } },
-	[HMO_CUOP_HTOD_ASYNC] = { "cuMemcpyHtoDAsync", "cuMemcpyHtoDAsync_v2", "cuMemcpyHtoDAsync_v2_ptsz", 3020,
+	[HMO_CUOP_INIT] = { "cuInit", NULL, 2000, { W(init), NULL } },
+	[HMO_CUOP_MEM_ALLOC] = { "cuMemAlloc", NULL, 3020, { W(mem_alloc), NULL } },
+	[HMO_CUOP_MEM_FREE] = { "cuMemFree", NULL, 3020, { W(mem_free), NULL } },
+	[HMO_CUOP_MEM_ALLOC_HOST] = { "cuMemAllocHost", NULL, 3020, { W(mem_alloc_host), NULL } },
+	[HMO_CUOP_MEM_HOST_ALLOC] = { "cuMemHostAlloc", NULL, 2020, { W(mem_host_alloc), NULL } },
+	[HMO_CUOP_MEM_FREE_HOST] = { "cuMemFreeHost", NULL, 2000, { W(mem_free_host), NULL } },
+	[HMO_CUOP_HTOD] = { "cuMemcpyHtoD", "cuMemcpyHtoD_v2_ptds", 3020, { W(htod), WP(htod) } },
+	[HMO_CUOP_DTOH] = { "cuMemcpyDtoH", "cuMemcpyDtoH_v2_ptds", 3020, { W(dtoh), WP(dtoh) } },
+	[HMO_CUOP_HTOD_ASYNC] = { "cuMemcpyHtoDAsync", "cuMemcpyHtoDAsync_v2_ptsz", 3020,
 			    { W(htod_async), WP(htod_async) } },
-	[HMO_CUOP_DTOH_ASYNC] = { "cuMemcpyDtoHAsync", "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoHAsync_v2_ptsz", 3020,
+	[HMO_CUOP_DTOH_ASYNC] = { "cuMemcpyDtoHAsync", "cuMemcpyDtoHAsync_v2_ptsz", 3020,
 			    { W(dtoh_async), WP(dtoh_async) } },
-	[HMO_CUOP_2D] = { "cuMemcpy2D", "cuMemcpy2D_v2", "cuMemcpy2D_v2_ptds", 3020, { W(copy2d), WP(copy2d) } },
-	[HMO_CUOP_2D_ASYNC] = { "cuMemcpy2DAsync", "cuMemcpy2DAsync_v2", "cuMemcpy2DAsync_v2_ptsz", 3020,
+	[HMO_CUOP_2D] = { "cuMemcpy2D", "cuMemcpy2D_v2_ptds", 3020, { W(copy2d), WP(copy2d) } },
+	[HMO_CUOP_2D_ASYNC] = { "cuMemcpy2DAsync", "cuMemcpy2DAsync_v2_ptsz", 3020,
 			  { W(copy2d_async), WP(copy2d_async) } },
-	[HMO_CUOP_RANGE] = { "cuMemGetAddressRange", "cuMemGetAddressRange_v2", NULL, 3020, { W(range), NULL } },
-	[HMO_CUOP_PTR_ATTR] = { "cuPointerGetAttribute", "cuPointerGetAttribute", NULL, 4000, { W(ptr_attr), NULL } },
-	[HMO_CUOP_MEM_INFO] = { "cuMemGetInfo", "cuMemGetInfo_v2", NULL, 3020, { W(mem_info), NULL } },
-	[HMO_CUOP_IPC_GET] = { "cuIpcGetMemHandle", "cuIpcGetMemHandle", NULL, 4010, { W(ipc_get), NULL } },
-	[HMO_CUOP_STREAM_CREATE] = { "cuStreamCreate", "cuStreamCreate", NULL, 2000, { W(stream_create), NULL } },
-	[HMO_CUOP_STREAM_CREATE_PRIO] = { "cuStreamCreateWithPriority", "cuStreamCreateWithPriority", NULL, 5050,
+	[HMO_CUOP_RANGE] = { "cuMemGetAddressRange", NULL, 3020, { W(range), NULL } },
+	[HMO_CUOP_PTR_ATTR] = { "cuPointerGetAttribute", NULL, 4000, { W(ptr_attr), NULL } },
+	[HMO_CUOP_MEM_INFO] = { "cuMemGetInfo", NULL, 3020, { W(mem_info), NULL } },
+	[HMO_CUOP_IPC_GET] = { "cuIpcGetMemHandle", NULL, 4010, { W(ipc_get), NULL } },
+	[HMO_CUOP_STREAM_CREATE] = { "cuStreamCreate", NULL, 2000, { W(stream_create), NULL } },
+	[HMO_CUOP_STREAM_CREATE_PRIO] = { "cuStreamCreateWithPriority", NULL, 5050,
 				    { W(stream_create_prio), NULL } },
-	[HMO_CUOP_CTX_DESTROY] = { "cuCtxDestroy", "cuCtxDestroy_v2", NULL, 4000, { W(ctx_destroy), NULL } },
-	[HMO_CUOP_PRIMARY_RESET] = { "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset_v2", NULL, 11000,
+	[HMO_CUOP_CTX_DESTROY] = { "cuCtxDestroy", NULL, 4000, { W(ctx_destroy), NULL } },
+	[HMO_CUOP_PRIMARY_RESET] = { "cuDevicePrimaryCtxReset", NULL, 11000,
 			       { W(primary_reset), NULL } },
-	[HMO_CUOP_PRIMARY_RELEASE] = { "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease_v2", NULL, 11000,
+	[HMO_CUOP_PRIMARY_RELEASE] = { "cuDevicePrimaryCtxRelease", NULL, 11000,
 				 { W(primary_release), NULL } },
-	[HMO_CUOP_PTR_ATTRS] = { "cuPointerGetAttributes", "cuPointerGetAttributes", NULL, 7000, { W(ptr_attrs), NULL } },
-	[HMO_CUOP_MEM_ALLOC_ASYNC] = { "cuMemAllocAsync", "cuMemAllocAsync", "cuMemAllocAsync_ptsz", 11020,
+	[HMO_CUOP_PTR_ATTRS] = { "cuPointerGetAttributes", NULL, 7000, { W(ptr_attrs), NULL } },
+	[HMO_CUOP_MEM_ALLOC_ASYNC] = { "cuMemAllocAsync", "cuMemAllocAsync_ptsz", 11020,
 				 { W(mem_alloc_async), WP(mem_alloc_async) } },
-	[HMO_CUOP_MEM_FREE_ASYNC] = { "cuMemFreeAsync", "cuMemFreeAsync", "cuMemFreeAsync_ptsz", 11020,
+	[HMO_CUOP_MEM_FREE_ASYNC] = { "cuMemFreeAsync", "cuMemFreeAsync_ptsz", 11020,
 				{ W(mem_free_async), WP(mem_free_async) } },
-	[HMO_CUOP_MEM_ALLOC_MANAGED] = { "cuMemAllocManaged", "cuMemAllocManaged", NULL, 6000, { W(mem_alloc_managed), NULL } },
-	[HMO_CUOP_MEM_CREATE] = { "cuMemCreate", "cuMemCreate", NULL, 10020, { W(mem_create), NULL } },
-	[HMO_CUOP_MEM_MAP] = { "cuMemMap", "cuMemMap", NULL, 10020, { W(mem_map), NULL } },
-	[HMO_CUOP_GPA] = { "cuGetProcAddress", "cuGetProcAddress", NULL, 11030, { W(gpa), NULL } },
-	[HMO_CUOP_GPA2] = { "cuGetProcAddress_v2", "cuGetProcAddress_v2", NULL, 12000, { W(gpa2), NULL } },
-	[HMO_CUOP_MEM_ALLOC_PITCH] = { "cuMemAllocPitch", "cuMemAllocPitch_v2", NULL, 3020, { W(mem_alloc_pitch), NULL } },
-	[HMO_CUOP_ARRAY_CREATE] = { "cuArrayCreate", "cuArrayCreate_v2", NULL, 3020, { W(array_create), NULL } },
-	[HMO_CUOP_ARRAY3D_CREATE] = { "cuArray3DCreate", "cuArray3DCreate_v2", NULL, 3020, { W(array3d_create), NULL } },
+	[HMO_CUOP_MEM_ALLOC_MANAGED] = { "cuMemAllocManaged", NULL, 6000, { W(mem_alloc_managed), NULL } },
+	[HMO_CUOP_MEM_CREATE] = { "cuMemCreate", NULL, 10020, { W(mem_create), NULL } },
+	[HMO_CUOP_MEM_MAP] = { "cuMemMap", NULL, 10020, { W(mem_map), NULL } },
+	[HMO_CUOP_GPA] = { "cuGetProcAddress", NULL, 11030, { W(gpa), NULL } },
+	[HMO_CUOP_GPA2] = { "cuGetProcAddress_v2", NULL, 12000, { W(gpa2), NULL } },
+	[HMO_CUOP_MEM_ALLOC_PITCH] = { "cuMemAllocPitch", NULL, 3020, { W(mem_alloc_pitch), NULL } },
+	[HMO_CUOP_ARRAY_CREATE] = { "cuArrayCreate", NULL, 3020, { W(array_create), NULL } },
+	[HMO_CUOP_ARRAY3D_CREATE] = { "cuArray3DCreate", NULL, 3020, { W(array3d_create), NULL } },
 	/* the ABIs before the _v2 names (the same arguments): a lookup at an older
 	 * version, or a program that asks for the old name, as FFmpeg's loader does */
-	[HMO_CUOP_CTX_DESTROY_V1] = { "cuCtxDestroy", "cuCtxDestroy", NULL, 2000, { W(ctx_destroy_v1), NULL } },
-	[HMO_CUOP_PRIMARY_RESET_V1] = { "cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset", NULL, 7000,
+	[HMO_CUOP_CTX_DESTROY_V1] = { "cuCtxDestroy", NULL, 2000, { W(ctx_destroy_v1), NULL } },
+	[HMO_CUOP_PRIMARY_RESET_V1] = { "cuDevicePrimaryCtxReset", NULL, 7000,
 				  { W(primary_reset_v1), NULL } },
-	[HMO_CUOP_PRIMARY_RELEASE_V1] = { "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease", NULL, 7000,
+	[HMO_CUOP_PRIMARY_RELEASE_V1] = { "cuDevicePrimaryCtxRelease", NULL, 7000,
 				    { W(primary_release_v1), NULL } },
-	[HMO_CUOP_BEGIN_CAPTURE] = { "cuStreamBeginCapture", "cuStreamBeginCapture_v2", "cuStreamBeginCapture_v2_ptsz", 10010,
+	[HMO_CUOP_BEGIN_CAPTURE] = { "cuStreamBeginCapture", "cuStreamBeginCapture_v2_ptsz", 10010,
 			       { W(begin_capture), WP(begin_capture) } },
-	[HMO_CUOP_BEGIN_CAPTURE_TO_GRAPH] = { "cuStreamBeginCaptureToGraph", "cuStreamBeginCaptureToGraph",
+	[HMO_CUOP_BEGIN_CAPTURE_TO_GRAPH] = { "cuStreamBeginCaptureToGraph",
 					"cuStreamBeginCaptureToGraph_ptsz", 12030,
 					{ W(begin_capture_to_graph), WP(begin_capture_to_graph) } },
-	[HMO_CUOP_END_CAPTURE] = { "cuStreamEndCapture", "cuStreamEndCapture", "cuStreamEndCapture_ptsz", 10000,
+	[HMO_CUOP_END_CAPTURE] = { "cuStreamEndCapture", "cuStreamEndCapture_ptsz", 10000,
 			     { W(end_capture), WP(end_capture) } },
-	[HMO_CUOP_PRIMARY_RETAIN] = { "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRetain", NULL, 7000,
+	[HMO_CUOP_PRIMARY_RETAIN] = { "cuDevicePrimaryCtxRetain", NULL, 7000,
 				{ W(primary_retain), NULL } },
-	[HMO_CUOP_BEGIN_CAPTURE_V1] = { "cuStreamBeginCapture", "cuStreamBeginCapture", "cuStreamBeginCapture_ptsz", 10000,
+	[HMO_CUOP_BEGIN_CAPTURE_V1] = { "cuStreamBeginCapture", "cuStreamBeginCapture_ptsz", 10000,
 				  { W(begin_capture_v1), WP(begin_capture_v1) } },
-	[HMO_CUOP_MEM_ALLOC_FROM_POOL] = { "cuMemAllocFromPoolAsync", "cuMemAllocFromPoolAsync",
+	[HMO_CUOP_MEM_ALLOC_FROM_POOL] = { "cuMemAllocFromPoolAsync",
 				     "cuMemAllocFromPoolAsync_ptsz", 11020,
 				     { W(mem_alloc_from_pool), WP(mem_alloc_from_pool) } },
 };
-
-const char *hmo_cu_name(enum hmo_cu_op op)
-{
-	return op < HMO_CUOP_COUNT ? fns[op].sym : "?";
-}
 
 static pthread_mutex_t real_mu = PTHREAD_MUTEX_INITIALIZER;
 static CUresult (*real_gpa)(const char *, void **, int, cuuint64_t, int *);
@@ -249,7 +245,7 @@ static void *adopt(enum hmo_cu_op op, int variant, void *got)
 
 	if (!got || !wrap)
 		return got;
-	void *real = real_of(got, variant ? fns[op].sym_pt : fns[op].sym);
+	void *real = real_of(got, variant ? fns[op].sym_pt : hmo_cu_name(op));
 	if (!real)
 		return got;	/* hmo's own, and the library's is unknown: nothing to record */
 	pthread_mutex_lock(&real_mu);
@@ -268,7 +264,7 @@ static void *adopt(enum hmo_cu_op op, int variant, void *got)
 void *hmo_cu_next(enum hmo_cu_op op, int variant)
 {
 	void *r = __atomic_load_n(&hmo_cu_real[op][variant], __ATOMIC_ACQUIRE);
-	const char *name = variant ? fns[op].sym_pt : fns[op].sym;
+	const char *name = variant ? fns[op].sym_pt : hmo_cu_name(op);
 
 	if (r || !name)
 		return r;
@@ -354,7 +350,7 @@ static void let_go(void)
 static int find_sym(const char *name, int *variant)
 {
 	for (int i = 0; i < HMO_CUOP_COUNT; i++) {
-		if (!strcmp(name, fns[i].sym)) {
+		if (!strcmp(name, hmo_cu_name((unsigned)i))) {
 			*variant = 0;
 			return i;
 		}
