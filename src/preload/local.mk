@@ -25,10 +25,15 @@ libhmo_la_SOURCES = $(COMMON_SOURCES) \
 # calling themselves; _FORTIFY_SOURCE would turn the hook definitions into inlines.
 libhmo_la_CFLAGS = $(AM_CFLAGS) $(SAN_LIB_CFLAGS) $(NOLOOP_CFLAGS) \
 	$(HWLOC_CFLAGS) $(UNWIND_CFLAGS) -I$(top_srcdir)/include -fvisibility=hidden -ftls-model=initial-exec -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=0
+# libhmo.map names every symbol libhmo exports; all else is local, whatever its
+# visibility in the objects. Its one node has no version name, so the exports carry
+# no version and programs bind to them as before. tests/interpose/exports.sh checks
+# that the map, the objects' default-visibility symbols and the library agree.
 libhmo_la_LDFLAGS = -version-info 0:0:0 -no-undefined -Wl,-z,nodelete -Wl,-z,now \
-	-Wl,--exclude-libs,ALL
+	-Wl,--exclude-libs,ALL -Wl,--version-script=$(srcdir)/src/preload/libhmo.map
 libhmo_la_LIBADD = jemalloc-hmo.a $(HWLOC_LIBS) $(UNWIND_LIBS) -ldl -lpthread -lm
-EXTRA_libhmo_la_DEPENDENCIES = jemalloc-hmo.a
+EXTRA_libhmo_la_DEPENDENCIES = jemalloc-hmo.a $(srcdir)/src/preload/libhmo.map
+EXTRA_DIST += src/preload/libhmo.map
 
 # jemalloc's PIC archive with every public name prefixed hmo_je_ (its internal je_
 # names are left as they are); --exclude-libs keeps all of it out of libhmo's exports.
