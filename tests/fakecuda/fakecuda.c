@@ -190,29 +190,33 @@ static bool pinned(const void *p)
 }
 
 /* Device memory is PROT_NONE but while the fake itself moves bytes in or out of it
- * (with mu held): the device allocations holding a and b are opened for that. */
-static void dev_access(const void *a, const void *b, int prot)
+ * (with mu held): the pages of [p, p + n), when p is in a device allocation, are
+ * opened for that (only those pages: a copy of one row of a 2D copy opens one or two
+ * pages, not the whole allocation, which made the 2D copies slow). */
+static void dev_access(const void *p, size_t n, int prot)
 {
-	const void *ps[2] = { a, b };
-	for (int i = 0; i < 2; i++) {
-		struct alloc *x = ps[i] ? find((uintptr_t)ps[i], true) : NULL;
-		if (x && x->k == DEVICE)
-			mprotect((void *)x->p, x->mapped, prot);
+	struct alloc *x = p && n ? find((uintptr_t)p, true) : NULL;
+	if (x && x->k == DEVICE) {
+		uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095;
+		uintptr_t hi = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+		mprotect((void *)lo, hi - lo, prot);
 	}
 }
 
 static void dmove(void *dst, const void *src, size_t n)
 {
-	dev_access(dst, src, PROT_READ | PROT_WRITE);
+	dev_access(dst, n, PROT_READ | PROT_WRITE);
+	dev_access(src, n, PROT_READ | PROT_WRITE);
 	memmove(dst, src, n);
-	dev_access(dst, src, PROT_NONE);
+	dev_access(dst, n, PROT_NONE);
+	dev_access(src, n, PROT_NONE);
 }
 
 static void dset(void *dst, int c, size_t n)
 {
-	dev_access(dst, NULL, PROT_READ | PROT_WRITE);
+	dev_access(dst, n, PROT_READ | PROT_WRITE);
 	memset(dst, c, n);
-	dev_access(dst, NULL, PROT_NONE);
+	dev_access(dst, n, PROT_NONE);
 }
 
 /* ---- streams --------------------------------------------------------------------- */

@@ -258,7 +258,9 @@ static void copies(void)
 			break;
 	if (f)
 		fclose(f);
-	if (avail >= 6ul << 20)	/* kB: 6 GiB free, for 1 GiB twice and then some */
+	/* kB: 6 GiB free, for 1 GiB twice and then some; T_API_NO_GIB: api.sh's runs
+	 * after the first, which check other things, leave it out */
+	if (avail >= 6ul << 20 && !getenv("T_API_NO_GIB"))
 		sizes[6] = 1024 * MiB;
 	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
 		size_t n = sizes[k];

@@ -3,6 +3,11 @@
 #ifndef HMO_TEST_UNIT_H
 #define HMO_TEST_UNIT_H
 
+/* configure only warns when Check is missing, so that hmo builds without it. */
+#ifndef HMO_HAVE_CHECK
+#error "the unit tests need Check, which configure did not find: install it (Debian: check) and run configure again"
+#endif
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,48 @@
+# ---- Check unit tests (tests/unit) -- included by Makefile.am ------------------
+# Check is needed for `make check` only: without it configure warns, and unit.h
+# stops the unit tests' build with a line saying what to install.
+UNIT_TESTS = tests/unit/check_options tests/unit/check_hist tests/unit/check_fmt \
+	tests/unit/check_bootstrap tests/unit/check_numa tests/unit/check_json tests/unit/check_memlimit tests/unit/check_fresh
+check_PROGRAMS += $(UNIT_TESTS)
+FAST_TESTS += $(UNIT_TESTS)
+EXTRA_DIST += tests/unit/unit.h
+UNIT_CF = $(AM_CFLAGS) $(SAN_TOOL_CFLAGS) $(CHECK_CFLAGS)
+UNIT_LIBS = $(CHECK_LIBS)
+UNIT_LINK = $(SAN_TOOL_CFLAGS)
+
+tests_unit_check_options_SOURCES = tests/unit/check_options.c $(COMMON_SOURCES)
+tests_unit_check_options_CFLAGS = $(UNIT_CF)
+tests_unit_check_options_LDADD = $(UNIT_LIBS)
+tests_unit_check_options_LDFLAGS = $(UNIT_LINK)
+tests_unit_check_hist_SOURCES = tests/unit/check_hist.c src/common/hist.c
+tests_unit_check_hist_CFLAGS = $(UNIT_CF)
+tests_unit_check_hist_LDADD = $(UNIT_LIBS)
+tests_unit_check_hist_LDFLAGS = $(UNIT_LINK)
+tests_unit_check_fmt_SOURCES = tests/unit/check_fmt.c src/common/fmt.c
+tests_unit_check_fmt_CFLAGS = $(UNIT_CF)
+tests_unit_check_fmt_LDADD = $(UNIT_LIBS)
+tests_unit_check_fmt_LDFLAGS = $(UNIT_LINK)
+# report.c, and what it needs of the reader (its symbols and the model's tables)
+tests_unit_check_json_SOURCES = tests/unit/check_json.c src/report/report.c src/report/model.c \
+	src/report/read.c src/report/symbols.c src/common/fmt.c src/common/names.c src/common/pages.c
+tests_unit_check_json_CFLAGS = $(UNIT_CF) $(DW_CFLAGS)
+tests_unit_check_json_LDADD = $(UNIT_LIBS) $(DW_LIBS) -lm
+tests_unit_check_json_LDFLAGS = $(UNIT_LINK)
+tests_unit_check_bootstrap_SOURCES = tests/unit/check_bootstrap.c src/preload/bootstrap.c
+tests_unit_check_bootstrap_CFLAGS = $(UNIT_CF)
+tests_unit_check_bootstrap_LDADD = $(UNIT_LIBS)
+tests_unit_check_bootstrap_LDFLAGS = $(UNIT_LINK)
+tests_unit_check_fresh_SOURCES = tests/unit/check_fresh.c src/preload/fresh.c src/preload/memlimit.c src/preload/os.c $(COMMON_SOURCES)
+tests_unit_check_fresh_CFLAGS = $(UNIT_CF)
+tests_unit_check_fresh_LDADD = $(UNIT_LIBS)
+tests_unit_check_fresh_LDFLAGS = $(UNIT_LINK)
+tests_unit_check_memlimit_SOURCES = tests/unit/check_memlimit.c src/preload/memlimit.c src/preload/os.c $(COMMON_SOURCES)
+tests_unit_check_memlimit_CFLAGS = $(UNIT_CF)
+tests_unit_check_memlimit_LDADD = $(UNIT_LIBS)
+tests_unit_check_memlimit_LDFLAGS = $(UNIT_LINK)
+# libnuma, here only: a second opinion on hmo's own topology and mbind (libhmo
+# itself never links it; doc/design.md says why).
+tests_unit_check_numa_SOURCES = tests/unit/check_numa.c src/preload/numa.c $(COMMON_SOURCES)
+tests_unit_check_numa_CFLAGS = $(UNIT_CF) $(HWLOC_CFLAGS)
+tests_unit_check_numa_LDADD = $(UNIT_LIBS) $(HWLOC_LIBS) $(NUMA_LIBS)
+tests_unit_check_numa_LDFLAGS = $(UNIT_LINK)
