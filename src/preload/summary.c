@@ -6,6 +6,7 @@
  * the mmap hooks' advice and the CUDA layer; none of them reads it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,37 +65,38 @@ static int open_summary(void)
 	return fd;
 }
 
-/* Column layout of the summary table. */
-enum { W_NAME = 24, W_CALLS = 14, W_BYTES = 20, W_MEAN = 11, W_LARGE = 10 };
-
-static void cell_u64(struct fmt_buf *b, uint64_t v, size_t width)
+/* One line of the summary: spec and its arguments as fmt_add takes them (fmt.h),
+ * written out with its newline. The buffer is empty again afterwards. */
+static void say(int fd, struct fmt_buf *b, const char *spec, ...)
 {
-	size_t start = b->len;
-	fmt_u64_grouped(b, v);
-	fmt_pad(b, start, width, true);
-}
+	va_list ap;
 
-static void cell_bytes(struct fmt_buf *b, uint64_t v, size_t width)
-{
-	size_t start = b->len;
-	fmt_bytes(b, v);
-	fmt_pad(b, start, width, true);
-}
-
-static void cell_str(struct fmt_buf *b, const char *s, size_t width, bool right)
-{
-	size_t start = b->len;
-	fmt_str(b, s);
-	fmt_pad(b, start, width, right);
-}
-
-static void emit_line(int fd, struct fmt_buf *b)
-{
+	va_start(ap, spec);
+	fmt_vadd(b, spec, ap);
+	va_end(ap);
 	fmt_char(b, '\n');
 	os_write_all(fd, b->p, b->len);
 	b->len = 0;
 	b->p[0] = '\0';
 }
+
+/* A line only when n is not zero: prefix, n grouped, suffix. */
+static void say_count(int fd, struct fmt_buf *b, const char *prefix, uint64_t n, const char *suffix)
+{
+	if (n)
+		say(fd, b, "%s%G%s", prefix, n, suffix);
+}
+
+/* part of whole in tenths of a percent, for "%.1F%%" with a scale of 10. */
+static uint64_t permille(uint64_t part, uint64_t whole)
+{
+	return whole ? part * 1000 / whole : 0;
+}
+
+/* The table of calls. Its columns: the name (19 after "hmo: "), calls (14), bytes
+ * (20), mean size (11), large calls (12) and their bytes (20); the histogram's
+ * ranges take the name's and the first pad's room (36). */
+#define TABLE_ROW "hmo: %-19s%14G%20G%11B%12G%20G"
 
 static void emit_hist(int fd, struct fmt_buf *b, const struct hmo_fn_stats *f)
 {
@@ -102,40 +104,42 @@ static void emit_hist(int fd, struct fmt_buf *b, const struct hmo_fn_stats *f)
 		if (!f->hist[i])
 			continue;
 		size_t start = b->len;
-		fmt_str(b, "hmo:   ");
-		if (i == 0) {
-			fmt_str(b, "0");
-		} else {
-			fmt_bytes(b, hmo_hist_lower(i));
-			fmt_str(b, " .. ");
-			fmt_bytes(b, hmo_hist_upper(i));
-		}
-		fmt_pad(b, start, W_NAME + 12, false);
-		cell_u64(b, f->hist[i], W_CALLS);
-		emit_line(fd, b);
+		if (i == 0)
+			fmt_add(b, "hmo:   0");
+		else
+			fmt_add(b, "hmo:   %B .. %B", hmo_hist_lower(i), hmo_hist_upper(i));
+		fmt_pad(b, start, 36, false);
+		say(fd, b, "%14G", f->hist[i]);
 	}
 }
 
-/* "P.P%" of part in whole (0% of nothing). */
-static void emit_percent(struct fmt_buf *b, uint64_t part, uint64_t whole)
+static void emit_calls(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot[FN_COUNT])
 {
-	fmt_fixed(b, whole ? part * 1000 / whole : 0, 10, 1);
-	fmt_char(b, '%');
+	char large[32], large_bytes[40];
+	struct fmt_buf h;
+
+	fmt_init(&h, large, sizeof large);
+	fmt_add(&h, ">=");
+	fmt_size_option(&h, hmo_opt.threshold);
+	fmt_init(&h, large_bytes, sizeof large_bytes);
+	fmt_add(&h, "%s bytes", large);
+	say(fd, b, "hmo: %-19s%14s%20s%11s%12s%20s", "call", "calls", "bytes", "mean", large, large_bytes);
+	for (int i = 0; i < FN_COUNT; i++) {
+		const struct hmo_fn_stats *f = &tot[i];
+		uint64_t calls = hmo_hist_total(f->hist);
+		if (!calls)
+			continue;
+		if (!hmo_fn_has_bytes[i]) {
+			say(fd, b, "hmo: %-19s%14G", hmo_fn_name((unsigned)i), calls);
+			continue;
+		}
+		say(fd, b, TABLE_ROW, hmo_fn_name((unsigned)i), calls, f->bytes, f->bytes / calls,
+		    f->large_calls, f->large_bytes);
+		if (hmo_opt.stats_hist)
+			emit_hist(fd, b, f);
+	}
 }
 
-/* "PREFIX N SUFFIX" as a line of its own, when N is not zero. */
-static void emit_count(int fd, struct fmt_buf *b, const char *prefix, uint64_t n, const char *suffix)
-{
-	if (!n)
-		return;
-	fmt_str(b, prefix);
-	fmt_u64_grouped(b, n);
-	fmt_str(b, suffix);
-	emit_line(fd, b);
-}
-
-
-/* The bandwidth of the large copies, timed by the copy hooks. */
 static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot[FN_COUNT])
 {
 	uint64_t calls = 0, bytes = 0, timed = 0, ns = 0;
@@ -150,263 +154,189 @@ static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot
 	}
 	if (!calls || !ns)
 		return;
-	fmt_str(b, "hmo: copies of at least ");
+	fmt_add(b, "hmo: copies of at least ");
 	fmt_size_option(b, hmo_opt.threshold);
-	fmt_str(b, ": ");
-	fmt_u64_grouped(b, calls);
-	fmt_str(b, " calls, ");
-	fmt_bytes(b, bytes);
-	fmt_str(b, " at ");
-	fmt_fixed(b, timed, ns, 2);
-	fmt_str(b, " GB/s");
-	emit_line(fd, b);
+	say(fd, b, ": %G calls, %B at %.2F GB/s", calls, bytes, timed, ns);
 }
 
-/* The pages chosen for fresh frames, and why. */
-static void emit_pages(int fd, struct fmt_buf *b, const struct pool_stats *p)
+/* ---- the frame pool ------------------------------------------------------- */
+
+static void emit_pool_use(int fd, struct fmt_buf *b, const struct pool_stats *p)
 {
-	if (!p->pages.why)
-		return;
-	fmt_str(b, "hmo: frame pool: ");
-	pages_say(b, &p->pages);
-	emit_line(fd, b);
+	say(fd, b, "hmo: frame pool: %G frames served, %G from reused memory (%.1F%%), "
+		   "%G fell back to the program's allocator",
+	    p->allocs, p->reused, permille(p->reused, p->allocs), (uint64_t)10, p->fallbacks);
+	fmt_add(b, "hmo: frame pool: %B mapped in %G extents (", p->extent_bytes, p->extents);
+	if (p->hugetlb_page)
+		fmt_add(b, "%B on %s hugetlb pages, ", p->hugetlb_bytes, p->hugetlb_page > (2u << 20) ? "1 GiB" : "2 MiB");
+	say(fd, b, "%B on transparent huge pages, %B on 4 KiB pages), peak live %B, live at exit %B, released %B",
+	    p->thp_bytes, p->small_page_bytes, p->peak_live_bytes, p->live_bytes, p->purged_bytes);
 }
 
-/* The frame pool's lines: what it served, what it reused, how it was backed. */
-static void emit_pool(int fd, struct fmt_buf *b)
+/* The NUMA policy the pool's extents were placed by, and where its memory is. */
+static void emit_pool_numa(int fd, struct fmt_buf *b, const struct pool_stats *p)
 {
-	struct pool_stats p;
+	static const char *const pol[] = { "first touch", "preferred", "bound", "interleaved" };
 
-	pool_get_stats(&p);
-	emit_count(fd, b, "hmo: mmap: ", __atomic_load_n(&hmo_mmap_advised, __ATOMIC_RELAXED),
-		   " of the program's own large anonymous mappings advised to huge pages");
-	if (!p.allocs && !p.fallbacks)
-		return;
-	fmt_str(b, "hmo: frame pool: ");
-	fmt_u64_grouped(b, p.allocs);
-	fmt_str(b, " frames served, ");
-	fmt_u64_grouped(b, p.reused);
-	fmt_str(b, " from reused memory (");
-	emit_percent(b, p.reused, p.allocs);
-	fmt_str(b, "), ");
-	fmt_u64_grouped(b, p.fallbacks);
-	fmt_str(b, " fell back to the program's allocator");
-	emit_line(fd, b);
-	fmt_str(b, "hmo: frame pool: ");
-	fmt_bytes(b, p.extent_bytes);
-	fmt_str(b, " mapped in ");
-	fmt_u64_grouped(b, p.extents);
-	fmt_str(b, " extents (");
-	if (p.hugetlb_page) {
-		fmt_bytes(b, p.hugetlb_bytes);
-		fmt_str(b, p.hugetlb_page > (2u << 20) ? " on 1 GiB hugetlb pages, " : " on 2 MiB hugetlb pages, ");
-	}
-	fmt_bytes(b, p.thp_bytes);
-	fmt_str(b, " on transparent huge pages, ");
-	fmt_bytes(b, p.small_page_bytes);
-	fmt_str(b, " on 4 KiB pages), peak live ");
-	fmt_bytes(b, p.peak_live_bytes);
-	fmt_str(b, ", live at exit ");
-	fmt_bytes(b, p.live_bytes);
-	fmt_str(b, ", released ");
-	fmt_bytes(b, p.purged_bytes);
-	emit_line(fd, b);
-	if (p.numa_mpol || p.place_failures) {
-		static const char *const pol[] = { "first touch", "preferred", "bound", "interleaved" };
-		fmt_str(b, "hmo: frame pool: NUMA: ");
-		fmt_bytes(b, p.placed_bytes);
-		fmt_str(b, " ");
-		fmt_str(b, pol[p.numa_mpol & 3]);
-		fmt_str(b, p.nsets > 1 ? " to the allocating thread's node, with an arena per node" : " to node");
+	if (p->numa_mpol || p->place_failures) {
+		fmt_add(b, "hmo: frame pool: NUMA: %B %s%s", p->placed_bytes, pol[p->numa_mpol & 3],
+			p->nsets > 1 ? " to the allocating thread's node, with an arena per node" : " to node");
 		for (int n = 0, first = 1; n < 64; n++) {
-			if (p.numa_mask >> n & 1) {
-				fmt_str(b, first ? (p.numa_mask & (p.numa_mask - 1) ? "s " : " ") : ",");
-				fmt_u64(b, (uint64_t)n);
+			if (p->numa_mask >> n & 1) {
+				fmt_add(b, "%s%d", first ? (p->numa_mask & (p->numa_mask - 1) ? "s " : " ") : ",", n);
 				first = 0;
 			}
 		}
-		fmt_str(b, "; ");
-		fmt_u64_grouped(b, p.place_failures);
-		fmt_str(b, " extents the kernel would not place");
-		emit_line(fd, b);
+		say(fd, b, "; %G extents the kernel would not place", p->place_failures);
 	}
 	/* Resident memory by node, sampled (live frames and the cache alike). */
 	static uint64_t node_bytes[64];
 	os_memset(node_bytes, 0, sizeof node_bytes);
 	if (pool_residency(node_bytes) > 0) {
-		fmt_str(b, "hmo: frame pool: resident at exit by NUMA node (sampled):");
 		bool any = false;
+		fmt_add(b, "hmo: frame pool: resident at exit by NUMA node (sampled):");
 		for (int n = 0; n < 64; n++) {
 			if (!node_bytes[n])
 				continue;
-			fmt_str(b, any ? ", node " : " node ");
-			fmt_u64(b, (uint64_t)n);
-			fmt_char(b, ' ');
-			fmt_bytes(b, node_bytes[n]);
+			fmt_add(b, "%s%d %B", any ? ", node " : " node ", n, node_bytes[n]);
 			any = true;
 		}
-		if (!any)
-			fmt_str(b, " none");
-		emit_line(fd, b);
+		say(fd, b, "%s", any ? "" : " none");
 	}
-	emit_count(fd, b, "hmo: frame pool: the program called munmap, mremap or mmap(MAP_FIXED) on pool memory ",
-		   __atomic_load_n(&hmo_pool_intrusions, __ATOMIC_RELAXED),
-		   " times: released or refused, the pool kept its memory");
-	emit_count(fd, b, "hmo: frame pool: cached memory went over HMO_POOL_MAX and was released ",
-		   p.cap_purges, " times");
-	emit_pages(fd, b, &p);
-	if (p.mem_limit) {
-		fmt_str(b, "hmo: frame pool: the cgroup's memory limit is ");
-		fmt_bytes(b, p.mem_limit);
-		fmt_str(b, ": freed frames were left for the kernel to take (MADV_FREE) until reused");
-		emit_line(fd, b);
-	}
-	emit_count(fd, b, "hmo: frame pool: near the cgroup's memory limit, cached memory was released ",
-		   p.pressure_purges, " times");
-	emit_count(fd, b, "hmo: frame pool: malloc_trim released cached memory ", p.trim_purges, " times");
-	emit_count(fd, b, "hmo: frame pool: frames refused under RLIMIT_AS or RLIMIT_DATA, as glibc's would be: ",
-		   p.rlimit_refusals, "");
-	if (p.given_back_bytes) {
-		fmt_str(b, "hmo: frame pool: the program ran short of address space under RLIMIT_AS; ");
-		fmt_bytes(b, p.given_back_bytes);
-		fmt_str(b, " of the pool's unused reservation went back to the kernel");
-		emit_line(fd, b);
-	}
-	emit_count(fd, b, "hmo: frame pool: hugetlb pages ran out ", p.hugetlb_refused,
-		   p.pages.backing == HMO_BACK_THP ? " times; those frames went to transparent huge pages"
-						   : " times; those frames went to 4 KiB pages");
-	/* Each reused byte is one that needed no fresh page; on 4 KiB pages that is a
-	 * fault per page, the estimate given here. */
-	fmt_str(b, "hmo: frame pool: about ");
-	fmt_u64_grouped(b, p.reused_bytes / 4096);
-	fmt_str(b, " page faults avoided by reuse");
-	emit_line(fd, b);
 }
 
-/* The CUDA driver calls hmo saw, and what its pools did. */
-static void emit_cuda(int fd, struct fmt_buf *b)
+/* What the pool did under pressure, limits and misuse: a line each, when it did. */
+static void emit_pool_events(int fd, struct fmt_buf *b, const struct pool_stats *p)
 {
-	struct hmo_cu_pool_stats ps;
+	say_count(fd, b, "hmo: frame pool: the program called munmap, mremap or mmap(MAP_FIXED) on pool memory ",
+		  __atomic_load_n(&hmo_pool_intrusions, __ATOMIC_RELAXED),
+		  " times: released or refused, the pool kept its memory");
+	say_count(fd, b, "hmo: frame pool: cached memory went over HMO_POOL_MAX and was released ",
+		  p->cap_purges, " times");
+	if (p->pages.why) {
+		fmt_add(b, "hmo: frame pool: ");
+		pages_say(b, &p->pages);
+		say(fd, b, "");
+	}
+	if (p->mem_limit)
+		say(fd, b, "hmo: frame pool: the cgroup's memory limit is %B: freed frames were left for the "
+			   "kernel to take (MADV_FREE) until reused", p->mem_limit);
+	say_count(fd, b, "hmo: frame pool: near the cgroup's memory limit, cached memory was released ",
+		  p->pressure_purges, " times");
+	say_count(fd, b, "hmo: frame pool: malloc_trim released cached memory ", p->trim_purges, " times");
+	say_count(fd, b, "hmo: frame pool: frames refused under RLIMIT_AS or RLIMIT_DATA, as glibc's would be: ",
+		  p->rlimit_refusals, "");
+	if (p->given_back_bytes)
+		say(fd, b, "hmo: frame pool: the program ran short of address space under RLIMIT_AS; %B of the "
+			   "pool's unused reservation went back to the kernel", p->given_back_bytes);
+	say_count(fd, b, "hmo: frame pool: hugetlb pages ran out ", p->hugetlb_refused,
+		  p->pages.backing == HMO_BACK_THP ? " times; those frames went to transparent huge pages"
+						    : " times; those frames went to 4 KiB pages");
+}
+
+static void emit_pool(int fd, struct fmt_buf *b)
+{
+	struct pool_stats p;
+
+	pool_get_stats(&p);
+	say_count(fd, b, "hmo: mmap: ", __atomic_load_n(&hmo_mmap_advised, __ATOMIC_RELAXED),
+		  " of the program's own large anonymous mappings advised to huge pages");
+	if (!p.allocs && !p.fallbacks)
+		return;
+	emit_pool_use(fd, b, &p);
+	emit_pool_numa(fd, b, &p);
+	emit_pool_events(fd, b, &p);
+	/* Each reused byte is one that needed no fresh page; on 4 KiB pages that is a
+	 * fault per page, the estimate given here. */
+	say(fd, b, "hmo: frame pool: about %G page faults avoided by reuse", p.reused_bytes / 4096);
+}
+
+/* ---- CUDA ----------------------------------------------------------------- */
+
+/* The driver calls: name (27 after "hmo: "), calls (14), bytes (20), mean time
+ * (15 with " us"), the copies' rate (10), staged (10) and errors (10). */
+static bool emit_cuda_calls(int fd, struct fmt_buf *b)
+{
 	bool any = false;
 
 	for (int i = 0; i < HMO_CUOP_COUNT; i++)
 		any |= __atomic_load_n(&hmo_cu_stats[i].calls, __ATOMIC_RELAXED) != 0;
 	if (!any)
-		return;
-	fmt_str(b, "hmo: cuda call");
-	fmt_pad(b, 0, W_NAME + 8, false);
-	cell_str(b, "calls", W_CALLS, true);
-	cell_str(b, "bytes", W_BYTES, true);
-	cell_str(b, "mean time", W_MEAN + 4, true);
-	cell_str(b, "GB/s", W_LARGE, true);
-	cell_str(b, "staged", W_LARGE, true);
-	cell_str(b, "errors", W_LARGE, true);
-	emit_line(fd, b);
+		return false;
+	say(fd, b, "%-32s%14s%20s%15s%10s%10s%10s", "hmo: cuda call", "calls", "bytes", "mean time", "GB/s",
+	    "staged", "errors");
 	for (int i = 0; i < HMO_CUOP_COUNT; i++) {
 		const struct hmo_cu_stat *s = &hmo_cu_stats[i];
 		uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_RELAXED);
 		if (!calls)
 			continue;
-		size_t start = b->len;
-		fmt_str(b, "hmo: ");
-		fmt_str(b, hmo_cu_name((enum hmo_cu_op)i));
-		fmt_pad(b, start, W_NAME + 8, false);
-		cell_u64(b, calls, W_CALLS);
-		cell_bytes(b, __atomic_load_n(&s->bytes, __ATOMIC_RELAXED), W_BYTES);
-		start = b->len;
-		fmt_fixed(b, __atomic_load_n(&s->ns, __ATOMIC_RELAXED) / calls, 1000, 1);
-		fmt_str(b, " us");
-		fmt_pad(b, start, W_MEAN + 4, true);
-		/* achieved rate of the copies: bytes over the time spent in the calls */
 		uint64_t bytes = __atomic_load_n(&s->bytes, __ATOMIC_RELAXED), ns = __atomic_load_n(&s->ns, __ATOMIC_RELAXED);
-		start = b->len;
+		fmt_add(b, "hmo: %-27s%14G%20B%12.1F us", hmo_cu_name((unsigned)i), calls, bytes, ns / calls,
+			(uint64_t)1000);
+		/* achieved rate of the copies: bytes over the time spent in the calls */
 		if (i >= HMO_CUOP_HTOD && i <= HMO_CUOP_2D_ASYNC && ns)
-			fmt_fixed(b, bytes * 100 / ns, 100, 2);
-		fmt_pad(b, start, W_LARGE, true);
-		cell_u64(b, __atomic_load_n(&s->staged, __ATOMIC_RELAXED), W_LARGE);
-		cell_u64(b, __atomic_load_n(&s->errors, __ATOMIC_RELAXED), W_LARGE);
-		emit_line(fd, b);
+			fmt_add(b, "%10.2F", bytes * 100 / ns, (uint64_t)100);
+		else
+			fmt_add(b, "%10s", "");
+		say(fd, b, "%10G%10G", __atomic_load_n(&s->staged, __ATOMIC_RELAXED),
+		    __atomic_load_n(&s->errors, __ATOMIC_RELAXED));
 	}
+	return true;
+}
+
+static void emit_cuda_pools(int fd, struct fmt_buf *b, const struct hmo_cu_pool_stats *ps)
+{
+	if (ps->dev_hits + ps->dev_misses) {
+		fmt_add(b, "hmo: cuda pool: device %G allocations, %G from the pool (%.1F%%), %B cached at exit "
+			   "(peak %B), %B given back, %G retries after out-of-memory",
+			ps->dev_hits + ps->dev_misses, ps->dev_hits, permille(ps->dev_hits, ps->dev_hits + ps->dev_misses),
+			(uint64_t)10, ps->dev_cached, ps->dev_peak_cached, ps->dev_released, ps->dev_oom_retries);
+		if (ps->double_frees)
+			fmt_add(b, ", %G second frees refused", ps->double_frees);
+		say(fd, b, "");
+	}
+	if (ps->mem_total)
+		say(fd, b, "hmo: cuda: GPU memory at the program's last cuMemGetInfo: %B free of %B", ps->mem_free,
+		    ps->mem_total);
+}
+
+static void emit_cuda_staging(int fd, struct fmt_buf *b)
+{
+	struct hmo_cu_stage_stats ss;
+
+	hmo_cu_stage_stats(&ss);
+	/* pooling and staging stay off while a capture is under way: say so */
+	if (ss.open_captures)
+		say(fd, b, "hmo: cuda: %G stream captures were never ended: pooling and staging were off from "
+			   "their start", ss.open_captures);
+	if (ss.htod + ss.dtoh) {
+		fmt_add(b, "hmo: cuda staging: %G pageable H2D copies (%B) and %G D2H (%B) through %B of pinned chunks",
+			ss.htod, ss.htod_bytes, ss.dtoh, ss.dtoh_bytes, ss.pinned);
+		if (ss.busy)
+			fmt_add(b, "; %G left to the driver (the ring was busy)", ss.busy);
+		say(fd, b, "");
+	}
+}
+
+static void emit_cuda(int fd, struct fmt_buf *b)
+{
+	struct hmo_cu_pool_stats ps;
+
+	if (!emit_cuda_calls(fd, b))
+		return;
 	hmo_cu_pool_stats(&ps);
 	if (ps.state > 1) {
-		fmt_str(b, "hmo: cuda: the first cuInit failed with error ");
-		fmt_u64(b, (uint64_t)ps.state);
-		fmt_str(b, ps.state == CUDA_ERROR_STUB_LIBRARY ? " (the toolkit's stub libcuda)"
-			   : ps.state == CUDA_ERROR_NO_DEVICE ? " (no GPU)" : "");
-		fmt_str(b, ": every CUDA call passed straight through");
-		emit_line(fd, b);
+		say(fd, b, "hmo: cuda: the first cuInit failed with error %d%s: every CUDA call passed straight through",
+		    ps.state, ps.state == CUDA_ERROR_STUB_LIBRARY ? " (the toolkit's stub libcuda)"
+			      : ps.state == CUDA_ERROR_NO_DEVICE ? " (no GPU)" : "");
 		return;
 	}
-	if (ps.dev_hits + ps.dev_misses) {
-		fmt_str(b, "hmo: cuda pool: device ");
-		fmt_u64_grouped(b, ps.dev_hits + ps.dev_misses);
-		fmt_str(b, " allocations, ");
-		fmt_u64_grouped(b, ps.dev_hits);
-		fmt_str(b, " from the pool (");
-		emit_percent(b, ps.dev_hits, ps.dev_hits + ps.dev_misses);
-		fmt_str(b, "), ");
-		fmt_bytes(b, ps.dev_cached);
-		fmt_str(b, " cached at exit (peak ");
-		fmt_bytes(b, ps.dev_peak_cached);
-		fmt_str(b, "), ");
-		fmt_bytes(b, ps.dev_released);
-		fmt_str(b, " given back, ");
-		fmt_u64_grouped(b, ps.dev_oom_retries);
-		fmt_str(b, " retries after out-of-memory");
-		if (ps.double_frees) {
-			fmt_str(b, ", ");
-			fmt_u64_grouped(b, ps.double_frees);
-			fmt_str(b, " second frees refused");
-		}
-		emit_line(fd, b);
-	}
-	if (ps.mem_total) {
-		fmt_str(b, "hmo: cuda: GPU memory at the program's last cuMemGetInfo: ");
-		fmt_bytes(b, ps.mem_free);
-		fmt_str(b, " free of ");
-		fmt_bytes(b, ps.mem_total);
-		emit_line(fd, b);
-	}
-	struct hmo_cu_stage_stats ss;
-	hmo_cu_stage_stats(&ss);
-	if (ss.open_captures) {
-		/* pooling and staging stay off while a capture is under way: say so */
-		fmt_str(b, "hmo: cuda: ");
-		fmt_u64_grouped(b, ss.open_captures);
-		fmt_str(b, " stream captures were never ended: pooling and staging were off from their start");
-		emit_line(fd, b);
-	}
-	if (ss.htod + ss.dtoh) {
-		fmt_str(b, "hmo: cuda staging: ");
-		fmt_u64_grouped(b, ss.htod);
-		fmt_str(b, " pageable H2D copies (");
-		fmt_bytes(b, ss.htod_bytes);
-		fmt_str(b, ") and ");
-		fmt_u64_grouped(b, ss.dtoh);
-		fmt_str(b, " D2H (");
-		fmt_bytes(b, ss.dtoh_bytes);
-		fmt_str(b, ") through ");
-		fmt_bytes(b, ss.pinned);
-		fmt_str(b, " of pinned chunks");
-		if (ss.busy) {
-			fmt_str(b, "; ");
-			fmt_u64_grouped(b, ss.busy);
-			fmt_str(b, " left to the driver (the ring was busy)");
-		}
-		emit_line(fd, b);
-	}
-	if (ps.host_hits + ps.host_misses) {
-		fmt_str(b, "hmo: cuda pool: pinned host ");
-		fmt_u64_grouped(b, ps.host_hits + ps.host_misses);
-		fmt_str(b, " allocations, ");
-		fmt_u64_grouped(b, ps.host_hits);
-		fmt_str(b, " from the pool (");
-		emit_percent(b, ps.host_hits, ps.host_hits + ps.host_misses);
-		fmt_str(b, "), ");
-		fmt_bytes(b, ps.host_cached);
-		fmt_str(b, " cached at exit");
-		emit_line(fd, b);
-	}
+	emit_cuda_pools(fd, b, &ps);
+	emit_cuda_staging(fd, b);
+	if (ps.host_hits + ps.host_misses)
+		say(fd, b, "hmo: cuda pool: pinned host %G allocations, %G from the pool (%.1F%%), %B cached at exit",
+		    ps.host_hits + ps.host_misses, ps.host_hits, permille(ps.host_hits, ps.host_hits + ps.host_misses),
+		    (uint64_t)10, ps.host_cached);
 }
 
 void hmo_summary_emit(void)
@@ -425,62 +355,12 @@ void hmo_summary_emit(void)
 	hmo_counters_sum(tot);
 	fmt_init(&b, mem, sizeof mem);
 
-	uint64_t ns = os_now_ns() - hmo_start_ns;
 	uint64_t peak_rss, minflt, majflt;
 	os_rusage(&peak_rss, &minflt, &majflt);
-	fmt_str(&b, "hmo: pid ");
-	fmt_u64(&b, (uint64_t)getpid());
-	fmt_char(&b, ' ');
-	fmt_str(&b, program_invocation_short_name);
-	fmt_str(&b, ", ");
-	fmt_fixed(&b, ns, 1000000000, 2);
-	fmt_str(&b, " s, peak RSS ");
-	fmt_bytes(&b, peak_rss);
-	fmt_str(&b, ", ");
-	fmt_u64_grouped(&b, minflt);
-	fmt_str(&b, " minor and ");
-	fmt_u64_grouped(&b, majflt);
-	fmt_str(&b, " major faults");
-	emit_line(fd, &b);
-
-	fmt_str(&b, "hmo: ");
-	cell_str(&b, "call", W_NAME - 5, false);
-	cell_str(&b, "calls", W_CALLS, true);
-	cell_str(&b, "bytes", W_BYTES, true);
-	cell_str(&b, "mean", W_MEAN, true);
-	{
-		char head[64];
-		struct fmt_buf h;
-		fmt_init(&h, head, sizeof head);
-		fmt_str(&h, ">=");
-		fmt_size_option(&h, hmo_opt.threshold);
-		cell_str(&b, head, W_LARGE + 2, true);
-		fmt_init(&h, head, sizeof head);
-		fmt_str(&h, ">=");
-		fmt_size_option(&h, hmo_opt.threshold);
-		fmt_str(&h, " bytes");
-		cell_str(&b, head, W_BYTES, true);
-	}
-	emit_line(fd, &b);
-
-	for (int i = 0; i < FN_COUNT; i++) {
-		const struct hmo_fn_stats *f = &tot[i];
-		uint64_t calls = hmo_hist_total(f->hist);
-		if (!calls)
-			continue;
-		fmt_str(&b, "hmo: ");
-		cell_str(&b, hmo_fn_name((unsigned)i), W_NAME - 5, false);
-		cell_u64(&b, calls, W_CALLS);
-		if (hmo_fn_has_bytes[i]) {
-			cell_u64(&b, f->bytes, W_BYTES);
-			cell_bytes(&b, f->bytes / calls, W_MEAN);
-			cell_u64(&b, f->large_calls, W_LARGE + 2);
-			cell_u64(&b, f->large_bytes, W_BYTES);
-		}
-		emit_line(fd, &b);
-		if (hmo_opt.stats_hist && hmo_fn_has_bytes[i])
-			emit_hist(fd, &b, f);
-	}
+	say(fd, &b, "hmo: pid %U %s, %.2F s, peak RSS %B, %G minor and %G major faults", (uint64_t)getpid(),
+	    program_invocation_short_name, os_now_ns() - hmo_start_ns, (uint64_t)1000000000, peak_rss, minflt,
+	    majflt);
+	emit_calls(fd, &b, tot);
 	emit_copies(fd, &b, tot);
 	emit_pool(fd, &b);
 	emit_cuda(fd, &b);
