@@ -82,5 +82,5 @@ int main(int argc, char **argv)
 	}
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
-	return check_done("t_copy");
+	return check_stats(check_done("t_copy"));
 }

@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 		if (p)
 			memset(p, 2, 64 * MiB);
 		free(p);
-		return check_done("t_limits huge");
+		return check_stats(check_done("t_limits huge"));
 	}
 	if (!strcmp(mode, "lowered"))
 		return run_lowered();
