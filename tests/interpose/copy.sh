@@ -2,6 +2,7 @@
 # Copy hooks: exact copies, _chk semantics, every form counted.
 . "$SRCDIR/tests/lib.sh"
 "$T/t_copy" 2>"$WORK/err0" || { cat "$WORK/err0"; fail "t_copy without hmo"; }
+mkdir "$WORK/tr"	# a directory: the child that overflows has its own traces
 HMO_STATS="$WORK/s" HMO_TRACE="$WORK/tr" T_STATS="$WORK/stats" run_hmo "$T/t_copy" 2>"$WORK/err" ||
 	{ cat "$WORK/err"; fail "t_copy under libhmo"; }
 grep -q "buffer overflow detected" "$WORK/err" || fail "the overflowing __memcpy_chk did not report"

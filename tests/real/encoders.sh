@@ -13,6 +13,7 @@ same_file() {
 	label=$1 out=$2; shift 2
 	"$@" >/dev/null 2>"$WORK/plain.err" || { cat "$WORK/plain.err"; fail "$label without hmo"; }
 	mv "$out" plain.bin
+	mkdir "$WORK/enc.tr"	# a directory: one trace per process (sh, then x265 by exec)
 	HMO_TRACE="$WORK/enc.tr" run_hmo "$@" >/dev/null 2>"$WORK/hmo.err" \
 		|| { cat "$WORK/hmo.err"; fail "$label under hmo"; }
 	cmp -s plain.bin "$out" || fail "$label: the output differs under hmo"
