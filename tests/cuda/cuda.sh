@@ -20,6 +20,12 @@ both() {	# both NAME CMD...: CMD passes alone and under hmo; hmo's output is in 
 	HMO_STATS="$WORK/stats" run_hmo "$@" >out.hmo 2>err.hmo || { cat out.hmo err.hmo; fail "$name, under hmo"; }
 	! grep -q hmo-pooled out.plain || fail "$name: pooled without hmo?"
 }
+# staged DIR DIRECTION: the copies (HtoD or DtoH in the function's name) that hmo
+# staged through its pinned ring, from the report of the traces in DIR.
+staged() {
+	report_json "$WORK/staged.json" "$1"
+	jget "$WORK/staged.json" "sum(c['staged'] for c in j['cuda'] if '$2' in c['function'])"
+}
 
 # The runtime, linked as nvcc -cudart shared links it.
 both "cudart pool" "$t/t_cudart" pool
@@ -28,19 +34,20 @@ grep -q '^hmo: cuMemAlloc_v2 ' stats || { cat stats; fail "no cuMemAlloc_v2 line
 grep -q '^hmo: cuda pool: device .* from the pool' stats || { cat stats; fail "no device pool line"; }
 grep -q '^hmo: cuda pool: pinned host' stats || { cat stats; fail "no pinned pool line"; }
 rm -f stats
-both "cudart copies" "$t/t_cudart" copies
+HMO_TRACE="$WORK/c1" both "cudart copies" "$t/t_cudart" copies
+[ "$(staged c1 HtoD)" -ge 1 ] && [ "$(staged c1 DtoH)" -ge 1 ] || { cat stats; fail "pageable copies were not staged"; }
 grep -q '^hmo: cuda staging: [1-9][0-9]* pageable H2D copies .* and [1-9][0-9]* D2H' stats ||
-	{ cat stats; fail "pageable copies were not staged"; }
+	{ cat stats; fail "the summary does not say what was staged"; }
 rm -f stats
 # The same copies with small chunks (many per copy, the ring wrapping around), and
 # with staging off.
 HMO_STAGING_CHUNK=64K HMO_STAGING_SLOTS=2 both "cudart copies, 64 KiB chunks" "$t/t_cudart" copies
 rm -f stats
-HMO_PIN=off both "cudart copies, HMO_PIN=off" "$t/t_cudart" copies
-! grep -q 'cuda staging' stats || fail "HMO_PIN=off still staged"
+HMO_PIN=off HMO_TRACE="$WORK/c2" both "cudart copies, HMO_PIN=off" "$t/t_cudart" copies
+[ "$(staged c2 Memcpy)" -eq 0 ] || fail "HMO_PIN=off still staged"
 rm -f stats
-FAKECUDART_PTSZ=1 both "cudart copies, per-thread default streams" "$t/t_cudart" copies
-grep -q '^hmo: cuda staging: [1-9]' stats || { cat stats; fail "per-thread default streams: nothing staged"; }
+FAKECUDART_PTSZ=1 HMO_TRACE="$WORK/c3" both "cudart copies, per-thread default streams" "$t/t_cudart" copies
+[ "$(staged c3 Memcpy)" -ge 1 ] || { cat stats; fail "per-thread default streams: nothing staged"; }
 rm -f stats
 both "cudart streams" "$t/t_cudart" streams
 rm -f stats
@@ -57,9 +64,9 @@ rm -f stats
 # Frames from hmo's pool, copied again and again: staged like any pageable memory
 # (hmo never registers its regions: a registered region would turn the driver copies
 # hmo does not wrap asynchronous), and their copies keep pageable semantics.
-both "cudart frames" "$t/t_cudart" frames
+HMO_TRACE="$WORK/c4" both "cudart frames" "$t/t_cudart" frames
 grep -q '^registered 0' out.hmo || { cat out.hmo stats; fail "hmo registered host memory"; }
-grep -q '^hmo: cuda staging: [1-9]' stats || { cat stats; fail "frame copies were not staged"; }
+[ "$(staged c4 Memcpy)" -ge 1 ] || { cat stats; fail "frame copies were not staged"; }
 rm -f stats
 HMO_PIN=staging HMO_POOL_DECAY=0 both "cudart frames, HMO_POOL_DECAY=0" "$t/t_cudart" frames
 rm -f stats

@@ -9,15 +9,20 @@ timeout 120 env LD_PRELOAD="$LIBHMO" HMO_STATS="$WORK/sig/%p" "$T/t_fork" signal
 	|| fail "signal forks with HMO_STATS (rc $?)"
 [ "$(ls "$WORK/sig" | wc -l)" -eq 21 ] || fail "expected 21 summaries, got $(ls "$WORK/sig" | wc -l)"
 
-# Each child reports its own calls: exactly its 7 mallocs of 777,777 bytes.
-mkdir "$WORK/st"
-HMO_STATS="$WORK/st/%e.%p" run_hmo "$T/t_fork" stats 3 || fail "t_fork stats"
+# Each child reports its own calls: exactly its 7 mallocs of 777,777 bytes (from each
+# process's trace); and each process writes its own summary.
+mkdir "$WORK/st" "$WORK/tr"
+HMO_STATS="$WORK/st/%e.%p" HMO_TRACE="$WORK/tr" run_hmo "$T/t_fork" stats 3 || fail "t_fork stats"
 [ "$(ls "$WORK/st" | wc -l)" -eq 4 ] || fail "expected 4 summaries (parent and 3 children)"
+[ "$(ls "$WORK/tr" | wc -l)" -eq 4 ] || fail "expected 4 traces (parent and 3 children)"
 kids=0
-for f in "$WORK"/st/t_fork.*; do
-	if [ "$(field "$f" malloc 2)" = 5444439 ]; then
-		[ "$(field "$f" malloc 1)" = 7 ] || fail "child $f: $(field "$f" malloc 1) mallocs, expected 7"
-		[ "$(field "$f" free 1)" = 7 ] || fail "child $f: $(field "$f" free 1) frees, expected 7"
+for f in "$WORK"/tr/*.trace; do
+	report_json "$WORK/r.json" "$f"
+	if [ "$(jget "$WORK/r.json" "call('malloc', 'bytes')")" = 5444439 ]; then
+		n=$(jget "$WORK/r.json" "call('malloc', 'calls')")
+		[ "$n" = 7 ] || fail "child $f: $n mallocs, expected 7"
+		n=$(jget "$WORK/r.json" "call('free', 'calls')")
+		[ "$n" = 7 ] || fail "child $f: $n frees, expected 7"
 		kids=$((kids + 1))
 	fi
 done

@@ -9,7 +9,8 @@
  *   t_limits moved         frees a frame again after realloc moved it (exit 3 when the
  *                          allocator kept it in place: nothing to check)
  *   t_limits split         frees twice a frame cut from a larger freed one
- *   t_limits huge          malloc and calloc of RAM + swap + 1 GiB: prints what came back
+ *   t_limits huge          malloc and calloc of RAM + swap + 1 GiB: prints what came back,
+ *                          then makes one frame (hmo_stats's figures to T_STATS, if set)
  *   t_limits lowered       frees 256 MiB of frames, then a child lowers RLIMIT_AS to 1 GiB
  *                          and asks for 128 MiB (fits), 1 GiB (does not) and 16 MiB
  *   t_limits ulimit        counts the 64 KiB blocks it gets under the RLIMIT_AS the
@@ -262,7 +263,7 @@ int main(int argc, char **argv)
 		if (p)
 			memset(p, 2, 64 * MiB);
 		free(p);
-		return check_done("t_limits huge");
+		return check_stats(check_done("t_limits huge"));
 	}
 	if (!strcmp(mode, "lowered"))
 		return run_lowered();

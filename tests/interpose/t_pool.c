@@ -20,7 +20,9 @@
  *   t_pool hugetlb   an 8 MiB frame on 2 MiB hugetlb pages (KernelPageSize in smaps),
  *                    then more frames than the reserved pages hold, all usable
  *   t_pool numa      prints a touched frame's memory policy (get_mempolicy) and the
- *                    node its first page is on (move_pages) */
+ *                    node its first page is on (move_pages)
+ *
+ * With T_STATS=FILE, each mode writes hmo_stats's figures to FILE (check_stats). */
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -426,33 +428,33 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "";
 
 	if (strcmp(mode, "entry") == 0)
-		return run_entry();
+		return check_stats(run_entry());
 	if (strcmp(mode, "thp") == 0)
-		return run_thp();
+		return check_stats(run_thp());
 	if (strcmp(mode, "fork") == 0)
-		return run_fork();
+		return check_stats(run_fork());
 	if (strcmp(mode, "threads") == 0)
-		return run_threads();
+		return check_stats(run_threads());
 	if (strcmp(mode, "rlimit") == 0)
-		return run_rlimit();
+		return check_stats(run_rlimit());
 	if (strcmp(mode, "touch") == 0)
-		return run_touch();
+		return check_stats(run_touch());
 	if (strcmp(mode, "cache") == 0)
-		return run_cache();
+		return check_stats(run_cache());
 	if (strcmp(mode, "mmap") == 0)
-		return run_mmap();
+		return check_stats(run_mmap());
 	if (strcmp(mode, "none") == 0)
-		return 0;
+		return check_stats(0);
 	if (strcmp(mode, "intrude") == 0)
-		return run_intrude();
+		return check_stats(run_intrude());
 	if (strcmp(mode, "rss") == 0) {
 		printf("rss %ld\n", rss_kb());
 		return 0;
 	}
 	if (strcmp(mode, "hugetlb") == 0)
-		return run_hugetlb();
+		return check_stats(run_hugetlb());
 	if (strcmp(mode, "numa") == 0)
-		return run_numa();
+		return check_stats(run_numa());
 	check_say("usage: t_pool entry|thp|fork|threads|rlimit\n");
 	return 2;
 }

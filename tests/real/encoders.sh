@@ -5,19 +5,22 @@
 . "$SRCDIR/tests/real/common.sh"
 need ffmpeg
 cd "$WORK" || exit 99
-served() { awk '/^hmo: frame pool: .* frames served/ { gsub(",", ""); print $4; exit }' "$1"; }
+# served REPORT: frames the pool served, from the report of the traces.
+served() { jget "$1" "total(j['large'], 'pool_hits') + total(j['large'], 'pool_new')"; }
 
 # same_file LABEL OUT CMD...: CMD writes OUT; run without and with hmo, compare.
 same_file() {
 	label=$1 out=$2; shift 2
 	"$@" >/dev/null 2>"$WORK/plain.err" || { cat "$WORK/plain.err"; fail "$label without hmo"; }
 	mv "$out" plain.bin
-	HMO_STATS="$WORK/enc.stats" run_hmo "$@" >/dev/null 2>"$WORK/hmo.err" \
+	mkdir "$WORK/enc.tr"	# a directory: one trace per process (sh, then x265 by exec)
+	HMO_TRACE="$WORK/enc.tr" run_hmo "$@" >/dev/null 2>"$WORK/hmo.err" \
 		|| { cat "$WORK/hmo.err"; fail "$label under hmo"; }
 	cmp -s plain.bin "$out" || fail "$label: the output differs under hmo"
-	[ "$(served "$WORK/enc.stats")" -gt 0 ] 2>/dev/null \
-		|| { cat "$WORK/enc.stats"; fail "$label: the frame pool served no frame"; }
-	rm -f plain.bin "$out" "$WORK"/enc.stats*
+	report_json "$WORK/enc.json" "$WORK/enc.tr"
+	[ "$(served "$WORK/enc.json")" -gt 0 ] 2>/dev/null \
+		|| { cat "$WORK/hmo.err"; fail "$label: the frame pool served no frame"; }
+	rm -rf plain.bin "$out" "$WORK"/enc.tr "$WORK"/enc.json*
 }
 
 encoders=$(ffmpeg -hide_banner -encoders 2>/dev/null)
