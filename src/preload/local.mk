@@ -1,6 +1,12 @@
 # ---- libhmo.so: the interposer (src/preload) -- included by Makefile.am --------
-lib_LTLIBRARIES += libhmo.la
-libhmo_la_SOURCES = $(COMMON_SOURCES) \
+# libhmo-core.la: every file below the hooks (doc/design.md, "Layers"), from the
+# platform up to the CUDA layer. libhmo links it whole; the unit tests link it too,
+# and call the pool, the counters, the trace writer and the CUDA block cache
+# directly, without LD_PRELOAD. Built with libhmo's own flags, so that what the
+# tests run is what libhmo runs (hidden visibility only keeps a name out of a
+# shared object's exports: a program linking the archive still sees it).
+noinst_LTLIBRARIES += libhmo-core.la
+libhmo_core_la_SOURCES = $(COMMON_SOURCES) \
 	src/preload/base.h src/preload/arch.c src/preload/arch.h \
 	src/preload/os.c src/preload/os.h src/preload/memlimit.c \
 	src/preload/process.c src/preload/process.h \
@@ -12,7 +18,12 @@ libhmo_la_SOURCES = $(COMMON_SOURCES) \
 	src/preload/pool.c src/preload/pool.h \
 	src/preload/tracer.c src/preload/tracer.h \
 	src/preload/cuda/defs.h src/preload/cuda/cuda.h src/preload/cuda/hooks.c src/preload/cuda/driver.c \
-	src/preload/cuda/ctx.c src/preload/cuda/mem.c src/preload/cuda/stage.c \
+	src/preload/cuda/ctx.c src/preload/cuda/mem.c src/preload/cuda/stage.c
+libhmo_core_la_CFLAGS = $(libhmo_la_CFLAGS)
+
+lib_LTLIBRARIES += libhmo.la
+# The hooks and the top (summary.c, init.c) over libhmo-core.la.
+libhmo_la_SOURCES = \
 	src/preload/alloc.c \
 	src/preload/mmap.c src/preload/mmap.h \
 	src/preload/copy.c src/preload/copy.h \
@@ -32,13 +43,14 @@ libhmo_la_CFLAGS = $(AM_CFLAGS) $(SAN_LIB_CFLAGS) $(NOLOOP_CFLAGS) \
 # no version and programs bind to them as before. tests/interpose/exports.sh checks
 # that the map, the objects' default-visibility symbols and the library agree.
 libhmo_la_LDFLAGS = -version-info 0:0:0 -no-undefined -Wl,-z,nodelete -Wl,-z,now \
-	-Wl,--exclude-libs,ALL -Wl,--version-script=$(srcdir)/src/preload/libhmo.map
-libhmo_la_LIBADD = jemalloc-hmo.a $(HWLOC_LIBS) $(UNWIND_LIBS) -ldl -lpthread -lm
+	-Wl,--exclude-libs,jemalloc-hmo.a -Wl,--version-script=$(srcdir)/src/preload/libhmo.map
+libhmo_la_LIBADD = libhmo-core.la jemalloc-hmo.a $(HWLOC_LIBS) $(UNWIND_LIBS) -ldl -lpthread -lm
 EXTRA_libhmo_la_DEPENDENCIES = jemalloc-hmo.a $(srcdir)/src/preload/libhmo.map
 EXTRA_DIST += src/preload/libhmo.map
 
 # jemalloc's PIC archive with every public name prefixed hmo_je_ (its internal je_
-# names are left as they are); --exclude-libs keeps all of it out of libhmo's exports.
+# names are left as they are); --exclude-libs keeps all of it out of libhmo's exports
+# (that archive only: libhmo-core.la is an archive too, and holds exports).
 # Its constructor (.init_array) is dropped: jemalloc then starts on the pool's first
 # frame, and a process that never allocates one pays nothing for it. Its reads of
 # MALLOC_CONF (secure_getenv) and /etc/malloc.conf (readlink) go to pool.c, which

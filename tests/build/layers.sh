@@ -41,7 +41,8 @@ rank = {f: i for i, (_, fs) in enumerate(LAYERS) for f in fs}
 STARTERS = {'hmo_init', 'hmo_count_or_init'}
 
 def unit(obj):
-    base = os.path.basename(obj)[len('libhmo_la-'):-2]
+    # libtool names an object after its library: libhmo_la-X.o, libhmo_core_la-X.o
+    base = os.path.basename(obj)[:-2].split('_la-', 1)[1]
     d = os.path.dirname(os.path.dirname(obj))
     parts = d.split(os.sep)
     i = len(parts) - 1 - parts[::-1].index('src')
