@@ -383,7 +383,6 @@ HMO_EXPORT int hmo_stats_sized(struct hmo_stats *user, size_t size)
 
 /* ---- one state per process (instance.h) ------------------------------------------------- */
 
-
 static const struct hmo_instance self = {
 	.abi = HMO_INSTANCE_ABI, .size = sizeof(struct hmo_instance),
 	.alloc = hmo_alloc, .free = hmo_free, .prefetch = hmo_prefetch, .flush = hmo_flush,

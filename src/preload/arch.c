@@ -1,6 +1,8 @@
-/* arch.c: the CPU's vector instructions (see arch.h): non-temporal copies for
- * hmo_copy_stream, chosen once from what the CPU supports. */
+/* arch.c: the CPU's instructions that need more than a line (see arch.h): the
+ * cache-line flush of hmo_flush, and the non-temporal copies of hmo_copy_stream,
+ * chosen once from what the CPU supports. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #if defined(__x86_64__)
@@ -8,6 +10,33 @@
 #endif
 
 #include "arch.h"
+
+/* Writes back and evicts the cache lines of [addr, addr+len) (hmo_flush). */
+bool arch_flush_lines(const void *addr, size_t len)
+{
+#if defined(__x86_64__)
+	static int opt = -1;	/* CLFLUSHOPT: cpuid leaf 7, EBX bit 23; a race only asks twice */
+	if (__atomic_load_n(&opt, __ATOMIC_RELAXED) < 0) {
+		unsigned a, b, c, d;
+		__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+		__atomic_store_n(&opt, (int)((b >> 23) & 1), __ATOMIC_RELAXED);
+	}
+	bool use_opt = __atomic_load_n(&opt, __ATOMIC_RELAXED) == 1;
+	const char *p = (const char *)((uintptr_t)addr & ~(uintptr_t)63), *end = (const char *)addr + len;
+	for (; p < end; p += 64) {
+		if (use_opt)
+			__asm__ volatile("clflushopt %0" : : "m"(*p) : "memory");
+		else
+			__asm__ volatile("clflush %0" : : "m"(*p) : "memory");
+	}
+	__asm__ volatile("sfence" ::: "memory");
+	return true;
+#else
+	(void)addr;
+	(void)len;
+	return false;
+#endif
+}
 
 #if defined(__x86_64__)
 /* Each copies whole blocks of its width and returns the bytes copied. */

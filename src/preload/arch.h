@@ -23,34 +23,11 @@ static inline void arch_cpu_relax(void)
 #endif
 }
 
+#pragma GCC visibility push(hidden)
+
 /* Writes back and evicts the cache lines of [addr, addr+len). false where the CPU
  * has no such instruction hmo knows. */
-static inline bool arch_flush_lines(const void *addr, size_t len)
-{
-#if defined(__x86_64__)
-	static int opt = -1;	/* CLFLUSHOPT: cpuid leaf 7, EBX bit 23 */
-	if (opt < 0) {
-		unsigned a, b, c, d;
-		__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-		opt = (b >> 23) & 1;
-	}
-	const char *p = (const char *)((uintptr_t)addr & ~(uintptr_t)63), *end = (const char *)addr + len;
-	for (; p < end; p += 64) {
-		if (opt)
-			__asm__ volatile("clflushopt %0" : : "m"(*p) : "memory");
-		else
-			__asm__ volatile("clflush %0" : : "m"(*p) : "memory");
-	}
-	__asm__ volatile("sfence" ::: "memory");
-	return true;
-#else
-	(void)addr;
-	(void)len;
-	return false;
-#endif
-}
-
-#pragma GCC visibility push(hidden)
+bool arch_flush_lines(const void *addr, size_t len);
 
 /* Copies the leading whole blocks (64 to 256 bytes, by the widest vector unit the
  * CPU has) of [src, src+n) to dst, which is 64-byte aligned, with stores that

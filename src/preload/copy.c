@@ -2,14 +2,10 @@
  *
  * libavcodec, libx264 and SVT-AV1 are built with _FORTIFY_SOURCE and call
  * __memcpy_chk and friends, so those are counted too. A hook never allocates. Before
- * the next definitions are known (or if one is missing) the copy is done here by a
- * plain loop; libhmo is compiled with -fno-builtin -fno-tree-loop-distribute-patterns
- * so that the compiler cannot turn that loop back into a call to memcpy. */
+ * the next definitions are known (or if one is missing) the copy is made by os.c's
+ * byte loops, which the compiler cannot turn back into a call to memcpy. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "copy.h"
 #include "base.h"

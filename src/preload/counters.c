@@ -142,7 +142,6 @@ void hmo_count_slow(enum hmo_fn fn, uint64_t n, bool sized)
 	}
 }
 
-
 static void add_slot(struct hmo_fn_stats out[FN_COUNT], struct hmo_slot *s)
 {
 	for (int f = 0; f < FN_COUNT; f++) {

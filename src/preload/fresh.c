@@ -21,36 +21,26 @@
 #define PROBE ((size_t)4 << 20)
 #define HUGE ((size_t)2 << 20)
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* MB/s of the first write to each page of a fresh, huge-page-aligned PROBE bytes,
  * advised `advice`; 0 when it could not be measured. */
 static uint32_t touch_rate(int advice)
 {
-	long m = syscall(SYS_mmap, NULL, PROBE + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-	char *base, *p;
+	char *base = os_raw_mmap(NULL, PROBE + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
 	uint64_t t0, ns;
 
-	if (m == -1)
+	if (base == MAP_FAILED)
 		return 0;
-	base = (char *)m;
 	p = (char *)(((uintptr_t)base + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
 	if (syscall(SYS_madvise, p, PROBE, advice) != 0) {
-		syscall(SYS_munmap, base, PROBE + HUGE);
+		os_raw_munmap(base, PROBE + HUGE);
 		return 0;
 	}
-	t0 = now_ns();
+	t0 = os_now_ns();
 	for (size_t off = 0; off < PROBE; off += 4096)
 		((volatile char *)p)[off] = 1;
-	ns = now_ns() - t0;
-	syscall(SYS_munmap, base, PROBE + HUGE);
+	ns = os_now_ns() - t0;
+	os_raw_munmap(base, PROBE + HUGE);
 	if (!ns)
 		ns = 1;
 	uint64_t mbps = (uint64_t)PROBE * 1000 / ns;	/* bytes per ns = GB/s; x1000: MB/s */

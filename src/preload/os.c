@@ -90,7 +90,6 @@ int os_raw_munmap(void *addr, size_t len)
 
 /* ---- small files and /proc ------------------------------------------------- */
 
-/* Reads up to cap-1 bytes of a small file, NUL-terminated; the length or -1. */
 ssize_t os_read_small(const char *path, char *buf, size_t cap)
 {
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
@@ -185,7 +184,6 @@ int os_pagemap(const void *addr, uint64_t *entry)
 		return n < 0 ? err : EIO;
 	return 0;
 }
-
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23

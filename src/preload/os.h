@@ -2,7 +2,8 @@
  *
  * The clock, a stderr writer, memory primitives that are never the hooked memcpy,
  * memset or mmap, small files and /proc, process figures, and the system calls
- * under the frame pool (pool.c decides; these only talk to the kernel). No function
+ * under the frame pool (pool.c decides; these only talk to the kernel). A hook
+ * that passes a call on to the kernel (mremap, mbind) makes that call itself. No function
  * here allocates, uses stdio or calls back into hmo, so any hook may call them.
  * Those that can fail return 0 or an errno value. The CPU's own instructions are in
  * arch.h. */

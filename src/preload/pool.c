@@ -80,7 +80,6 @@ size_t hmo_pool_size = 0;
 bool hmo_pool_partial;
 bool hmo_pool_may_give_back;
 
-
 size_t hmo_pool_threshold = SIZE_MAX;
 
 #define POOL_MAX_ARENAS 8
@@ -811,10 +810,9 @@ void pool_check_live(const char *fn, const void *p)
 /* What serving p did, for the caller's trace event; node -1 when there is one set. */
 static void note_last(struct pool_last *last, const void *p, int node)
 {
-	const struct backing *b = backing_of(p);
-
 	if (!last)
 		return;
+	const struct backing *b = backing_of(p);
 	last->outcome = grew ? HMO_OUT_POOL_MISS : HMO_OUT_POOL_HIT;
 	last->backing = b->hugetlb_page ? HMO_BACK_HUGETLB : b->thp ? HMO_BACK_THP : HMO_BACK_4K;
 	last->node = (int8_t)node;

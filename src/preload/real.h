@@ -37,8 +37,9 @@ struct hmo_real {
 };
 extern struct hmo_real hmo_real;
 
-/* Resolves every field of hmo_real with dlsym(RTLD_NEXT). Called under the guard;
- * allocations made meanwhile come from the bootstrap arena. */
+/* Resolves every field of hmo_real with dlsym(RTLD_NEXT); a function the C library
+ * lacks stays NULL (hmo_init then points the _chk ones at copy.c's checked copies).
+ * Called under the guard; allocations made meanwhile come from the bootstrap arena. */
 void hmo_real_resolve(void);
 
 /* The loader's own dlopen, dlclose and dlsym, for hmo's use: nothing patched,

@@ -520,7 +520,6 @@ static void start_sampler(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-
 /* ---- start, fork, exit ---------------------------------------------------- */
 
 /* The file's name: HMO_TRACE as a directory gets hmo-EXE-PID.trace inside it; 1

@@ -48,15 +48,12 @@ void *hmo_cu_driver(const char *base, const char *sym, bool pt);
  * created in the driver before is stale. */
 extern unsigned hmo_cu_generation;
 
-/* dlsym.c: the real dlsym; whether hmo wraps a name; and the wrapper for what the
- * real dlsym returned for it. */
-void *hmo_real_dlsym(void *handle, const char *name);
+/* For dlsym.c: whether hmo wraps a name, and the wrapper for what the real dlsym
+ * returned for it. */
 bool hmo_cu_wraps(const char *name);
 void *hmo_cu_dlsym(void *handle, const char *name, void *real);
-/* dlopen.c, after a dlclose that succeeded: whether the driver is still there. */
+/* For dlopen.c, after a dlclose that succeeded: whether the driver is still there. */
 void hmo_cu_after_dlclose(void);
-void *hmo_real_dlopen(const char *file, int flags);
-int hmo_real_dlclose(void *handle);
 
 /* ---- driver.c ------------------------------------------------------------------ */
 

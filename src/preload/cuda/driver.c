@@ -16,7 +16,6 @@
 
 #include "cuda.h"
 
-
 /* Two tables: a new one is filled while threads may still read the one in use, then
  * published. */
 static struct hmo_cu_driver tables[2];

@@ -264,10 +264,12 @@ static void *adopt(enum hmo_cu_op op, int variant, void *got)
 void *hmo_cu_next(enum hmo_cu_op op, int variant)
 {
 	void *r = __atomic_load_n(&hmo_cu_real[op][variant], __ATOMIC_ACQUIRE);
-	const char *name = variant ? fns[op].sym_pt : hmo_cu_name(op);
 
-	if (r || !name)
+	if (r)
 		return r;
+	const char *name = variant ? fns[op].sym_pt : hmo_cu_name(op);
+	if (!name)
+		return NULL;
 	int saved_errno = errno;
 	hmo_guard_enter();
 	r = dlsym(RTLD_NEXT, name);
