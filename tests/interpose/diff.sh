@@ -36,7 +36,7 @@ done
 [ "$(jget d.json "j['sites']['by_faults']['top'][0]['frames'][0].startswith('alloc_frame')")" = 1 ] ||
 	fail "the site that changed most in faults is not alloc_frame's: $(jget d.json "j['sites']['by_faults']['top'][0]['frames']")"
 [ "$(jget d.json "j['sites']['by_faults']['top'][0]['change'] < 0")" = 1 ] || fail "alloc_frame's faults did not go down"
-[ "$(jget d.json "j['sites']['by_faults']['top'][0]['after']['pool_hits']")" = 5 ] ||
+[ "$(jget d.json "j['sites']['by_faults']['top'][0]['after']['pool_hits'] >= 5")" = 1 ] ||
 	fail "alloc_frame's pool hits with the pool: $(jget d.json "j['sites']['by_faults']['top'][0]['after']['pool_hits']")"
 
 # The text: the same figures, the sign and the matched site.
