@@ -10,7 +10,7 @@
 
 #define SCHEMA 1
 
-static void jkey(FILE *o, bool *first, const char *k)
+void jkey(FILE *o, bool *first, const char *k)
 {
 	fputs(*first ? "" : ",", o);
 	*first = false;
@@ -18,25 +18,25 @@ static void jkey(FILE *o, bool *first, const char *k)
 	fputc(':', o);
 }
 
-static void jnum(FILE *o, bool *first, const char *k, uint64_t v)
+void jnum(FILE *o, bool *first, const char *k, uint64_t v)
 {
 	jkey(o, first, k);
 	fprintf(o, "%llu", (unsigned long long)v);
 }
 
-static void jint(FILE *o, bool *first, const char *k, int64_t v)
+void jint(FILE *o, bool *first, const char *k, int64_t v)
 {
 	jkey(o, first, k);
 	fprintf(o, "%lld", (long long)v);
 }
 
-static void jtext(FILE *o, bool *first, const char *k, const char *v)
+void jtext(FILE *o, bool *first, const char *k, const char *v)
 {
 	jkey(o, first, k);
 	report_json_str(o, v);
 }
 
-static void jbool(FILE *o, bool *first, const char *k, bool v)
+void jbool(FILE *o, bool *first, const char *k, bool v)
 {
 	jkey(o, first, k);
 	fputs(v ? "true" : "false", o);

@@ -11,7 +11,8 @@ hmo_report_SOURCES = src/common/trace.h src/common/fmt.c src/common/fmt.h \
 	src/report/text.c \
 	src/report/json.c \
 	src/report/export.c \
-	src/report/html.c
+	src/report/html.c \
+	src/report/diff.c src/report/diff.h
 hmo_report_CFLAGS = $(AM_CFLAGS) $(SAN_TOOL_CFLAGS) $(DW_CFLAGS)
 hmo_report_LDFLAGS = $(SAN_TOOL_CFLAGS)
 hmo_report_LDADD = $(DW_LIBS) -lm

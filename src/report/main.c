@@ -9,12 +9,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "diff.h"
 #include "model.h"
 #include "report.h"
 
 static void usage(FILE *o)
 {
 	fputs("usage: hmo-report [--json] [-o FILE] [--top N] TRACE|DIR...\n"
+	      "       hmo-report --diff [--json] [-o FILE] [--top N] BEFORE AFTER\n"
 	      "  Reads the traces that HMO_TRACE (or hmo-run) wrote, one file per process; a\n"
 	      "  directory stands for the *.trace files in it. Prints an overview, allocations,\n"
 	      "  latency, copies, the top call sites and advice.\n"
@@ -26,6 +28,9 @@ static void usage(FILE *o)
 	      "  --csv DIR          also write one CSV file per table into DIR\n"
 	      "  --html FILE        also write one self-contained HTML page with plots\n"
 	      "  --top N     call sites in each list (default 5)\n"
+	      "  --diff      compare two runs: BEFORE and AFTER are each a trace or a directory\n"
+	      "              of traces; prints both sides' figures, the change (after minus\n"
+	      "              before) and the call sites that changed most\n"
 	      "  -h, --help  this text\n", o);
 }
 
@@ -90,6 +95,82 @@ static void read_dir(struct model *m, const char *dir)
 	free(names);
 }
 
+/* Reads the traces and directories named into M: 0 when some process was read, or 1
+ * with "nothing could be read" said (after the line of each failure), followed by
+ * " from the SIDE side" when SIDE is not NULL (--diff). */
+static int read_all(struct model *m, char **names, int n, const char *side)
+{
+	model_init(m);
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode))
+			read_dir(m, names[i]);
+		else
+			model_read(m, names[i]);
+	}
+	if (m->nprocs == 0) {
+		fprintf(stderr, "hmo-report: nothing could be read%s%s%s\n", side ? " from the " : "", side ? side : "",
+			side ? " side" : "");
+		model_free(m);
+		return 1;
+	}
+	model_finish(m);
+	return 0;
+}
+
+/* Standard output, or FILE (NULL with the reason said). */
+static FILE *open_out(const char *out)
+{
+	char shown[REPORT_SHOWN];
+	FILE *o = out ? fopen(out, "w") : stdout;
+
+	if (!o)
+		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, out), strerror(errno));
+	return o;
+}
+
+/* Closes what open_out gave: 0, or 1 with the reason said. */
+static int close_out(FILE *o)
+{
+	if (o != stdout ? fclose(o) != 0 : fflush(o) != 0) {
+		fprintf(stderr, "hmo-report: writing the report failed: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* hmo-report --diff BEFORE AFTER: both sides read as the report reads them. */
+static int diff(char **sides, const char *out, bool json, unsigned top)
+{
+	struct model m[2];
+	struct report r[2];
+	int rc = 0;
+
+	for (int k = 0; k < 2; k++) {
+		if (read_all(&m[k], &sides[k], 1, k ? "after" : "before") != 0) {
+			if (k)
+				model_free(&m[0]);
+			return 1;
+		}
+	}
+	FILE *o = open_out(out);
+	if (o) {
+		for (int k = 0; k < 2; k++)
+			report_init(&r[k], &m[k], top);
+		if (json)
+			diff_json(o, r, (const char *const *)sides);
+		else
+			diff_text(o, r, (const char *const *)sides);
+		for (int k = 0; k < 2; k++)
+			report_done(&r[k]);
+		rc = close_out(o);
+	} else
+		rc = 1;
+	model_free(&m[0]);
+	model_free(&m[1]);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -100,12 +181,13 @@ int main(int argc, char **argv)
 		{ "cost", required_argument, NULL, 'c' },
 		{ "csv", required_argument, NULL, 'C' },
 		{ "html", required_argument, NULL, 'H' },
+		{ "diff", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
 	unsigned top = 5;
-	bool json = false;
+	bool json = false, compare = false;
 	const char *perfetto = NULL, *flame = NULL, *cost = "bytes", *csv = NULL, *html = NULL;
 	struct model m;
 	char shown[REPORT_SHOWN];
@@ -152,6 +234,9 @@ int main(int argc, char **argv)
 		case 'H':
 			html = optarg;
 			break;
+		case 'd':
+			compare = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -165,27 +250,27 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (compare) {
+		const char *other = perfetto ? "--perfetto" : flame ? "--flamegraph" : csv ? "--csv" : html ? "--html" : NULL;
+		if (other) {
+			fprintf(stderr, "hmo-report: --diff does not go with %s (see hmo-report --help)\n", other);
+			return 2;
+		}
+		if (argc - optind != 2) {
+			fputs("hmo-report: --diff needs two operands, BEFORE and AFTER, each a trace or a directory "
+			      "(see hmo-report --help)\n", stderr);
+			return 2;
+		}
+		return diff(argv + optind, out, json, top);
+	}
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	model_init(&m);
-	for (int i = optind; i < argc; i++) {
-		struct stat st;
-		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
-			read_dir(&m, argv[i]);
-		else
-			model_read(&m, argv[i]);
-	}
-	if (m.nprocs == 0) {
-		fputs("hmo-report: nothing could be read\n", stderr);
-		model_free(&m);
+	if (read_all(&m, argv + optind, argc - optind, NULL) != 0)
 		return 1;
-	}
-	model_finish(&m);
-	FILE *o = stdout;
-	if (out && !(o = fopen(out, "w"))) {
-		fprintf(stderr, "hmo-report: %s: %s\n", report_shown(shown, out), strerror(errno));
+	FILE *o = open_out(out);
+	if (!o) {
 		model_free(&m);
 		return 1;
 	}
@@ -205,10 +290,8 @@ int main(int argc, char **argv)
 	if (html && export_html(&r, html) != 0)
 		rc = 1;
 	report_done(&r);
-	if (o != stdout ? fclose(o) != 0 : fflush(o) != 0) {
-		fprintf(stderr, "hmo-report: writing the report failed: %s\n", strerror(errno));
+	if (close_out(o) != 0)
 		rc = 1;
-	}
 	model_free(&m);
 	return rc;
 }

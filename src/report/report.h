@@ -70,6 +70,20 @@ void report_json_str(FILE *o, const char *s);
 
 void report_text(FILE *o, struct report *r);
 void report_json(FILE *o, struct report *r);
+
+/* text.c's pieces, for the other text outputs (diff.c). text_fit: the N bytes at S
+ * in at most W (>= 5) bytes of OUT (W + 1 bytes), the middle cut to "..." and control
+ * characters as '?'; text_say: a sentence wrapped at 100 columns with a hanging
+ * indent of two; text_heading: "== TITLE ===...". */
+const char *text_fit(char *out, const char *s, size_t n, size_t w);
+__attribute__((format(printf, 2, 3))) void text_say(FILE *o, const char *fmt, ...);
+void text_heading(FILE *o, const char *title);
+/* json.c's pieces: "KEY": and a value, after a comma unless *FIRST (then cleared). */
+void jkey(FILE *o, bool *first, const char *k);
+void jnum(FILE *o, bool *first, const char *k, uint64_t v);
+void jint(FILE *o, bool *first, const char *k, int64_t v);
+void jtext(FILE *o, bool *first, const char *k, const char *v);
+void jbool(FILE *o, bool *first, const char *k, bool v);
 /* Exports (export.c, html.c): 0, or -1 with the reason printed. */
 int export_perfetto(struct report *r, const char *path);
 /* cost: bytes, count, faults or copy. */

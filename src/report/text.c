@@ -16,7 +16,7 @@ static int is_cont(char c)
 /* The N bytes at S as at most W (>= 5) bytes in OUT (W + 1 bytes): a longer text keeps
  * its head and tail around "...", cut between UTF-8 characters, and control characters
  * (a trace names a program and its arguments, which can hold anything) become '?'. */
-static const char *fit(char *out, const char *s, size_t n, size_t w)
+const char *text_fit(char *out, const char *s, size_t n, size_t w)
 {
 	size_t head = n, tail = 0, k = 0;
 
@@ -43,7 +43,7 @@ static const char *fit(char *out, const char *s, size_t n, size_t w)
 }
 
 /* The words of S (split at SEP), from column COL, wrapped at WIDTH with continuation
- * lines indented by INDENT, then a newline; a word too long for a line is cut by fit(). */
+ * lines indented by INDENT, then a newline; a word too long for a line is cut by text_fit(). */
 static void flow(FILE *o, const char *s, const char *sep, size_t col, size_t indent)
 {
 	char word[WIDTH + 1];
@@ -61,7 +61,7 @@ static void flow(FILE *o, const char *s, const char *sep, size_t col, size_t ind
 			fputc(' ', o);
 			col++;
 		}
-		fputs(fit(word, s, n, WIDTH - col), o);
+		fputs(text_fit(word, s, n, WIDTH - col), o);
 		col += n < WIDTH - col ? n : WIDTH - col;
 		s += n;
 	}
@@ -69,7 +69,7 @@ static void flow(FILE *o, const char *s, const char *sep, size_t col, size_t ind
 }
 
 /* A sentence of the report, wrapped at WIDTH with a hanging indent of two. */
-__attribute__((format(printf, 2, 3))) static void say(FILE *o, const char *fmt, ...)
+void text_say(FILE *o, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -99,7 +99,7 @@ static const char *calls_word(uint64_t n)
 	return n == 1 ? "call" : "calls";
 }
 
-static void heading(FILE *o, const char *title)
+void text_heading(FILE *o, const char *title)
 {
 	fprintf(o, "\n== %s ", title);
 	for (size_t i = strlen(title) + 4; i < 100; i++)
@@ -113,12 +113,12 @@ static void one_process(FILE *o, const struct model *m, const struct proc *p)
 	char a[32], b[32], line[WIDTH + 1];
 	int col = fprintf(o, "process %u (parent %u): ", p->pid, p->ppid);
 
-	fprintf(o, "%s\n", fit(line, cmd, strlen(cmd), WIDTH - (size_t)col));
+	fprintf(o, "%s\n", text_fit(line, cmd, strlen(cmd), WIDTH - (size_t)col));
 	fprintf(o, "  ran %s; ", report_ns(a, p->last_ns - p->start_ns));
 	if (p->exec_next) {
 		const char *exe = m->procs[p->exec_next - 1].exe, *base = strrchr(exe, '/');
 		base = base ? base + 1 : exe;
-		fprintf(o, "became %s by exec\n", fit(line, base, strlen(base), 60));
+		fprintf(o, "became %s by exec\n", text_fit(line, base, strlen(base), 60));
 	} else if (!p->ended)
 		fprintf(o, "no end record (killed, or still running)%s\n",
 			p->partial ? ", its trace cut short" : "");
@@ -174,7 +174,7 @@ static void overview(FILE *o, const struct model *m)
 	char a[32];
 	const struct proc **by;
 
-	heading(o, "overview");
+	text_heading(o, "overview");
 	if (m->nprocs <= PROCS_SHOWN) {
 		for (size_t i = 0; i < m->nprocs; i++)
 			one_process(o, m, &m->procs[i]);
@@ -206,7 +206,7 @@ static void overview(FILE *o, const struct model *m)
 	}
 	free(by);
 	char rest[32], e[5][32];
-	say(o, "and %s other processes, of lower peak RSS (--json lists every one): %s ended by exit, "
+	text_say(o, "and %s other processes, of lower peak RSS (--json lists every one): %s ended by exit, "
 	    "%s became another program by exec, %s died of a signal, %s have no end record; "
 	    "peak RSS at most %s, %s minor page faults in all", report_grouped(rest, m->nprocs - PROCS_SHOWN),
 	    report_grouped(e[0], exits), report_grouped(e[1], execs), report_grouped(e[2], signals),
@@ -310,7 +310,7 @@ static void numa_nodes(FILE *o, const struct model *m)
 
 static void allocations(FILE *o, const struct report *r)
 {
-	heading(o, "allocations");
+	text_heading(o, "allocations");
 	if (r->counted)
 		every_call(o, r);
 	else
@@ -340,7 +340,7 @@ static void latency(FILE *o, const struct report *r)
 	char b[32], c[32], d[32], e[32];
 	bool any = false, small = false;
 
-	heading(o, "latency");
+	text_heading(o, "latency");
 	put(o, "%-20s %12s %12s %12s %12s %12s\n", "large calls", "count", "p50", "p90", "p99", "max");
 	for (unsigned f = 0; f < FN_COUNT; f++) {
 		const struct lhist *h = &m->fn[f].lat;
@@ -372,7 +372,7 @@ static void copies(FILE *o, const struct model *m)
 {
 	char b[32], c[32], d[32], e[32], f[32], g[32];
 
-	heading(o, "copies");
+	text_heading(o, "copies");
 	if (!m->copy_count) {
 		fputs("no copies at or above HMO_TRACE_COPY_MIN were traced\n", o);
 		return;
@@ -399,7 +399,7 @@ static void cuda(FILE *o, const struct model *m)
 
 	if (!m->cuda_events)
 		return;
-	heading(o, "cuda");
+	text_heading(o, "cuda");
 	put(o, "%-26s %9s %11s %10s %10s %8s %8s %9s\n", "driver call", "count", "bytes", "p50", "p99", "GB/s",
 	    "staged", "pool hit");
 	for (unsigned i = 0; i < HMO_CUOP_COUNT; i++) {
@@ -440,7 +440,7 @@ static void gpu(FILE *o, const struct model *m)
 
 	if (!g->records)
 		return;
-	heading(o, "gpu (CUPTI)");
+	text_heading(o, "gpu (CUPTI)");
 	put(o, "%-5s %-9s %-17s %8s %10s %10s %9s %9s %9s %7s\n", "copy", "host", "size", "count", "bytes", "device",
 	    "median", "p99", "mean", "GB/s");
 	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
@@ -452,7 +452,7 @@ static void gpu(FILE *o, const struct model *m)
 	for (unsigned dir = 0; dir < GPU_DIRS; dir++)
 		for (unsigned mem = 0; mem < GPU_MEMS; mem++)
 			if (g->joined[dir][mem])
-				say(o, "%s %s: %s calls joined to their device work: API time %s, device time %s "
+				text_say(o, "%s %s: %s calls joined to their device work: API time %s, device time %s "
 					"(%.0f%%)", report_gpu_dir(dir), report_gpu_mem(mem),
 					report_grouped(a, g->joined[dir][mem]), report_ns(b, g->api_ns[dir][mem]),
 					report_ns(c, g->dev_ns[dir][mem]),
@@ -460,22 +460,22 @@ static void gpu(FILE *o, const struct model *m)
 	if (g->memsets)
 		put(o, "memset: %G, %s in %s\n", g->memsets, report_bytes(b, g->memset_bytes), report_ns(c, g->memset_ns));
 	if (g->kernels)
-		say(o, "kernels: %s, %s on the device; %.0f%% of host<->device copy time overlapped them%s",
+		text_say(o, "kernels: %s, %s on the device; %.0f%% of host<->device copy time overlapped them%s",
 			report_grouped(a, g->kernels), report_ns(b, g->kernel_ns), g->overlap * 100,
 			g->spans_cut ? " (of the first 200,000 of each)" : "");
 	for (unsigned mem = 0; mem < GPU_MEMS; mem++)
 		if (g->allocs[mem] || g->frees[mem])
-			say(o, "%s memory: %s allocations (%s), %s frees seen by the driver", report_gpu_mem(mem),
+			text_say(o, "%s memory: %s allocations (%s), %s frees seen by the driver", report_gpu_mem(mem),
 				report_grouped(a, g->allocs[mem]), report_bytes(b, g->alloc_bytes[mem]),
 				report_grouped(c, g->frees[mem]));
 	/* hmo's pool hides the program's allocations that it serves from CUPTI: the
 	 * program's own count comes from hmo's records */
 	const struct cuda_stats *ca = &m->cuda[HMO_CUOP_MEM_ALLOC];
 	if (ca->count)
-		say(o, "the program's device allocations: %s, of which hmo's pool served %s without the driver",
+		text_say(o, "the program's device allocations: %s, of which hmo's pool served %s without the driver",
 			report_grouped(a, ca->count), report_grouped(b, ca->pool_hits));
 	if (g->dropped)
-		say(o, "%s activity records were dropped by CUPTI (its buffers were full)",
+		text_say(o, "%s activity records were dropped by CUPTI (its buffers were full)",
 			report_grouped(a, g->dropped));
 }
 
@@ -490,7 +490,7 @@ static void stack(FILE *o, struct report *r, const struct site *s)
 	for (uint32_t i = 0; i < s->depth && i < 6; i++) {
 		report_frame(r, s, i, buf, sizeof buf);
 		/* a long C++ name keeps its file and line, at the end */
-		fprintf(o, "      %s %s\n", i ? "  " : "at", fit(line, buf, strlen(buf), WIDTH - 9));
+		fprintf(o, "      %s %s\n", i ? "  " : "at", text_fit(line, buf, strlen(buf), WIDTH - 9));
 	}
 }
 
@@ -500,7 +500,7 @@ static void sites(FILE *o, struct report *r, enum site_order by, const char *tit
 	size_t others;
 	uint64_t rest = report_rest(r, by, &others);
 
-	heading(o, title);
+	text_heading(o, title);
 	if (!r->norder[by])
 		fputs("none\n", o);
 	for (size_t i = 0; i < r->norder[by] && i < r->top; i++) {
@@ -509,35 +509,35 @@ static void sites(FILE *o, struct report *r, enum site_order by, const char *tit
 		const char *fn = hmo_fn_name(s->fn);
 		switch (by) {
 		case BY_BYTES:
-			say(o, "%s in %s %s to %s, pid %u:", report_bytes(a, s->alloc_bytes),
+			text_say(o, "%s in %s %s to %s, pid %u:", report_bytes(a, s->alloc_bytes),
 				report_grouped(b, s->allocs), calls_word(s->allocs), fn, pid);
 			break;
 		case BY_CALLS:
-			say(o, "%s %s to %s, %s, pid %u:", report_grouped(b, s->allocs), calls_word(s->allocs),
+			text_say(o, "%s %s to %s, %s, pid %u:", report_grouped(b, s->allocs), calls_word(s->allocs),
 				fn, report_bytes(a, s->alloc_bytes), pid);
 			break;
 		case BY_FAULTS:
-			say(o, "~%s page faults: %s %s to %s, %s, pid %u:", report_grouped(c, s->faults),
+			text_say(o, "~%s page faults: %s %s to %s, %s, pid %u:", report_grouped(c, s->faults),
 				report_grouped(b, s->allocs), calls_word(s->allocs), fn, report_bytes(a, s->alloc_bytes),
 				pid);
 			break;
 		case BY_COPY:
-			say(o, "%s in %s %s (%s), median %s GB/s, pid %u:", report_bytes(a, s->copy_bytes),
+			text_say(o, "%s in %s %s (%s), median %s GB/s, pid %u:", report_bytes(a, s->copy_bytes),
 				report_grouped(b, s->copies), s->copies == 1 ? "copy" : "copies", fn,
 				report_gbs(c, s->copy_rate ? lh_quantile(s->copy_rate, 0.5) : 0), pid);
 			break;
 		default:
-			say(o, "%s in %s %s never freed, pid %u:", report_bytes(a, s->leaked_bytes),
+			text_say(o, "%s in %s %s never freed, pid %u:", report_bytes(a, s->leaked_bytes),
 				report_grouped(b, s->leaked), s->leaked == 1 ? "block" : "blocks", pid);
 			break;
 		}
 		stack(o, r, s);
 	}
 	if (others && (by == BY_CALLS || by == BY_FAULTS))
-		say(o, "and %s %s from %zu other places", report_grouped(a, rest),
+		text_say(o, "and %s %s from %zu other places", report_grouped(a, rest),
 			by == BY_CALLS ? "calls" : "faults", others);
 	else if (others)
-		say(o, "and %s from %zu other places", report_bytes(a, rest), others);
+		text_say(o, "and %s from %zu other places", report_bytes(a, rest), others);
 }
 
 /* "- TEXT", wrapped at WIDTH with a hanging indent of two. */
@@ -559,7 +559,7 @@ void report_text(FILE *o, struct report *r)
 		if (m->procs[i].last_ns > t1)
 			t1 = m->procs[i].last_ns;
 	}
-	say(o, "hmo-report: %zu process%s, %s events over %s", m->nprocs, m->nprocs == 1 ? "" : "es",
+	text_say(o, "hmo-report: %zu process%s, %s events over %s", m->nprocs, m->nprocs == 1 ? "" : "es",
 		report_grouped(a, m->events + m->copy_count), report_ns(b, t1 > t0 ? t1 - t0 : 0));
 	overview(o, m);
 	allocations(o, r);
@@ -572,7 +572,7 @@ void report_text(FILE *o, struct report *r)
 	sites(o, r, BY_FAULTS, "top call sites by page faults (estimated)");
 	sites(o, r, BY_COPY, "top call sites by bytes copied");
 	sites(o, r, BY_LEAK, "large blocks never freed, by call site");
-	heading(o, "advice");
+	text_heading(o, "advice");
 	for (unsigned i = 0; i < r->nadvice; i++)
 		wrap(o, r->advice[i]);
 	if (!r->nadvice)

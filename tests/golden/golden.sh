@@ -1,6 +1,7 @@
 #!/bin/sh
 # Golden files: the checked-in fixtures are what mkgolden writes, and hmo-report's
-# text and JSON of each are exactly the checked-in expected output.
+# text and JSON of each are exactly the checked-in expected output; so are those of
+# hmo-report --diff of the diff-before/diff-after pair.
 # After a deliberate change of the report: make update-golden, and read the diff.
 . "$SRCDIR/tests/lib.sh"
 report="$BUILDDIR/hmo-report"
@@ -20,5 +21,18 @@ for t in encoder killed; do
 			status=1
 		fi
 	done
+done
+# --diff of the pair, text and JSON, into diff.txt, diff.json and diff.err.
+for t in diff-before diff-after; do
+	cmp -s "$t.trace" "$gold/$t.trace" || { echo "FAIL: $t.trace differs from what mkgolden writes"; status=1; }
+done
+"$report" --diff "$gold/diff-before.trace" "$gold/diff-after.trace" >diff.txt 2>diff.err
+"$report" --diff --json "$gold/diff-before.trace" "$gold/diff-after.trace" >diff.json 2>>diff.err
+sed -i "s|$gold/||g" diff.txt diff.json diff.err
+for k in txt json err; do
+	if ! diff -u "$gold/diff.$k" "diff.$k"; then
+		echo "FAIL: hmo-report --diff's $k output for the diff-before/diff-after pair differs from $gold/diff.$k"
+		status=1
+	fi
 done
 exit $status

@@ -1,7 +1,8 @@
 /* mkgolden: writes the golden trace fixtures, record by record, with known calls and
  * nothing that changes from run to run (pids, clocks, addresses are fixed).
  *
- *   mkgolden DIR   writes DIR/encoder.trace and DIR/killed.trace
+ *   mkgolden DIR   writes DIR/encoder.trace, DIR/killed.trace and the --diff pair,
+ *                  DIR/diff-before.trace and DIR/diff-after.trace
  *
  * encoder.trace: one process ("enc") that allocates twelve 48 MiB frames from one
  * call site (2 new, 10 reused from the pool), frees eleven, maps and unmaps a 16 MiB
@@ -9,6 +10,12 @@
  * samples, four CUDA calls (a device frame new, freed, reused; a staged upload), its
  * counters and a clean end.
  * killed.trace: a process killed in the middle: 3 frames, no end, a torn last record.
+ * diff-before.trace, diff-after.trace: two runs of one program ("scale"), loaded at
+ * other addresses in each (so only the frames match its call sites): 8 frames of
+ * 32 MiB from one site (6 new and half on 4 KiB pages before; 2 new, all on huge
+ * pages after), 3 blocks of 4 MiB from a site only before and 2 of 16 MiB from one
+ * only after, 8 MiB copies (10 at 5 GB/s before, 12 at 10 GB/s after), fewer faults
+ * and less RSS after, and two staged uploads each, faster after.
  * The module paths do not exist, so frames print as object+offset everywhere. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +86,16 @@ static void copy(uint64_t t, uint64_t dur, uint64_t size, uint32_t stack_id)
 	rec(HMO_REC_COPY, &c, sizeof c, NULL, 0);
 }
 
+static void sample_maj(uint64_t t, uint64_t rss, uint64_t minflt, uint64_t majflt, uint64_t huge, uint64_t live,
+		       uint64_t cached)
+{
+	struct hmo_rec_sample s = { t, rss, minflt, majflt, huge, live, cached };
+	rec(HMO_REC_SAMPLE, &s, sizeof s, NULL, 0);
+}
+
 static void sample(uint64_t t, uint64_t rss, uint64_t minflt, uint64_t huge, uint64_t live, uint64_t cached)
 {
-	struct hmo_rec_sample s = { t, rss, minflt, 0, huge, live, cached };
-	rec(HMO_REC_SAMPLE, &s, sizeof s, NULL, 0);
+	sample_maj(t, rss, minflt, 0, huge, live, cached);
 }
 
 #define MiB ((uint64_t)1 << 20)
@@ -184,6 +197,63 @@ static void killed(void)
 	fwrite(part, sizeof part, 1, out);
 }
 
+/* One run of the --diff pair: AFTER is the second, with the pool doing better. */
+static void scaler(int after)
+{
+	static const char cmd[] = "scale\0--frames\0" "8";
+	const uint64_t base = after ? 0x5000000000 : 0x400000;	/* the program's load address */
+	const uint64_t frame_pcs[] = { base + 0x1234, base + 0x2000, base + 0x3000 };
+	const uint64_t old_pcs[] = { base + 0x4100, base + 0x3000 };
+	const uint64_t new_pcs[] = { base + 0x4800, base + 0x3000 };
+	const uint64_t copy_pcs[] = { 0x7f00002345, base + 0x5000, base + 0x3000 };
+	uint64_t t = T0 + 1000;
+
+	header(after ? 6200 : 6100, T0);
+	process("/golden/scale", cmd, sizeof cmd - 1, "HMO_TRACE=golden\n");
+	module(base, base + 0x100000, "/golden/scale");
+	module(0x7f00000000, 0x7f00100000, "/golden/libscale.so.2");
+	stack(1, frame_pcs, 3);
+	for (int i = 0; i < 8; i++) {
+		int fresh = after ? i < 2 : i < 6;
+		event(t, fresh ? 300000 : 9000, FN_MALLOC, 32 * MiB, 0x7e0000000000 + (uint64_t)i * 64 * MiB, 1,
+		      fresh ? HMO_OUT_POOL_MISS : HMO_OUT_POOL_HIT, !after && i % 2 ? HMO_BACK_4K : HMO_BACK_THP);
+		t += 20000000;
+		event(t, 2000, FN_FREE, 32 * MiB, 0x7e0000000000 + (uint64_t)i * 64 * MiB, 0, HMO_OUT_NONE,
+		      HMO_BACK_NONE);
+	}
+	stack(2, after ? new_pcs : old_pcs, 2);
+	for (int i = 0; i < (after ? 2 : 3); i++)
+		event(t + (uint64_t)i * 1000000, 200000, after ? FN_MEMALIGN : FN_POSIX_MEMALIGN,
+		      (after ? 16 : 4) * MiB, 0x7d0000000000 + (uint64_t)i * 32 * MiB, 2,
+		      after && i ? HMO_OUT_POOL_HIT : HMO_OUT_POOL_MISS, HMO_BACK_THP);
+	t += 5000000;
+	sample_maj(t, (after ? 260 : 300) * MiB, after ? 12000 : 40000, after ? 1 : 3, 200 * MiB, 64 * MiB,
+		   64 * MiB);
+	stack(3, copy_pcs, 3);
+	for (int i = 0; i < (after ? 12 : 10); i++)
+		copy(t + (uint64_t)i * 2000000, 8 * MiB / (after ? 10 : 5), 8 * MiB, 3);
+	t += 30000000;
+	for (uint64_t i = 0; i < 2; i++) {
+		struct hmo_rec_cuda cu = { t + i * 10000000, after ? 3000000 : 4000000, 48 * MiB, 0x900000000, 1001,
+					   3, HMO_CUOP_HTOD, HMO_CUDA_STAGED, 0, 0 };
+		rec(HMO_REC_CUDA, &cu, sizeof cu, NULL, 0);
+	}
+	struct hmo_rec_end e = { t + 25000000, HMO_END_EXIT, 0, 0 };
+	rec(HMO_REC_END, &e, sizeof e, NULL, 0);
+}
+
+/* Writes DIR/NAME.trace with FN(ARG). */
+static int fixture(const char *dir, const char *name, void (*fn)(int), int arg)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/%s.trace", dir, name);
+	if (!(out = fopen(path, "wb")))
+		return perror(path), 1;
+	fn(arg);
+	return fclose(out) != 0;
+}
+
 int main(int argc, char **argv)
 {
 	char path[4096];
@@ -202,5 +272,7 @@ int main(int argc, char **argv)
 	if (!(out = fopen(path, "wb")))
 		return perror(path), 1;
 	killed();
-	return fclose(out) != 0;
+	if (fclose(out) != 0)
+		return 1;
+	return fixture(argv[1], "diff-before", scaler, 0) || fixture(argv[1], "diff-after", scaler, 1);
 }
