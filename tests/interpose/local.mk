@@ -58,7 +58,7 @@ tests_interpose_libdeep_la_LDFLAGS = $(TESTLIB_LINK)
 # The slowest first, so that make -j starts them early.
 INTERPOSE_TESTS = \
 	tests/interpose/api.sh tests/interpose/pool.sh tests/interpose/limits.sh tests/interpose/pages.sh \
-	tests/interpose/trace.sh tests/interpose/metrics.sh tests/interpose/hmo-run.sh tests/interpose/html.sh tests/interpose/compare.sh \
+	tests/interpose/trace.sh tests/interpose/metrics.sh tests/interpose/metrics-exporter.sh tests/interpose/hmo-run.sh tests/interpose/html.sh tests/interpose/compare.sh \
 	tests/interpose/entry.sh tests/interpose/early.sh tests/interpose/reenter.sh tests/interpose/foreign.sh tests/interpose/fork.sh \
 	tests/interpose/chdir.sh tests/interpose/late.sh tests/interpose/mmap.sh tests/interpose/copy.sh tests/interpose/deepbind.sh \
 	tests/interpose/threads.sh tests/interpose/counts.sh tests/interpose/exit.sh tests/interpose/options.sh tests/interpose/readme.sh \
