@@ -70,9 +70,19 @@ if __name__ == "__main__":
     def match(name, kw):
         return [x for n, l, x in S if n == name and all(l.get(k) == v for k, v in kw.items())]
     env = {"v": lambda name, **kw: sum(match(name, kw)), "s": lambda name, **kw: len(match(name, kw)), "S": S}
+    def ev(expr):
+        r = eval(expr, env)
+        return str(int(r) if isinstance(r, float) and r.is_integer() else r)
+    if len(sys.argv) > 3 and sys.argv[2] == "--checks":
+        # lines of WHAT<tab>EXPR<tab>EXPECTED: each failure printed
+        bad = 0
+        for line in open(sys.argv[3], encoding="utf-8"):
+            what, expr, expected = line.rstrip("\n").split("\t")
+            if ev(expr) != expected:
+                print("FAIL: %s: the file says %s, expected %s" % (what, ev(expr), expected)); bad += 1
+        sys.exit(1 if bad else 0)
     if len(sys.argv) > 2:
-        r = eval(sys.argv[2], env)
-        print(int(r) if isinstance(r, float) and r.is_integer() else r)
+        print(ev(sys.argv[2]))
 EOF
 prom() { python3 "$WORK/prom.py" "$@"; }
 promcheck() {	# FILE WHAT
@@ -97,12 +107,11 @@ promcheck "$f" "the file written at exit"
 [ "$(stat -c %a "$f")" = 644 ] || fail "mode $(stat -c %a "$f"), not 644"
 [ "$(ls -a "$WORK/m" | wc -l)" = 3 ] || { ls -la "$WORK/m"; fail "something besides the file was left"; }
 L="exe='t_metrics', pid='$pid', job='enc \"1\"', host='a\\\\b'"
-got() { prom "$f" "$1"; }
-want() {	# WHAT EXPR-OVER-THE-FILE EXPECTED
-	g=$(got "$2")
-	[ "$g" = "$3" ] || { cat "$f"; fail "$1: the file says $g, expected $3"; }
-}
-st() { jget "$WORK/st" "j['$1']"; }
+# want WHAT EXPR-OVER-THE-FILE EXPECTED: a check, run with the others by checks_run
+: >"$WORK/checks"
+want() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$WORK/checks"; }
+checks_run() { prom "$1" --checks "$WORK/checks" || { cat "$1"; fail "the figures of $1"; }; }
+st() { sed -n "s/^$1=//p" "$WORK/st"; }
 [ "$(st hmo)" = 1 ] || fail "no hmo_stats figures"
 frames="v('hmo_pool_frames_total', $L, outcome='hit') + v('hmo_pool_frames_total', $L, outcome='new')"
 want "frames" "$frames" "$(st frames)"
@@ -135,6 +144,7 @@ want "every sample's labels" "all(l.get('pid') == '$pid' and l.get('exe') == 't_
 want "peak live bytes" "v('hmo_pool_peak_live_bytes', $L) >= 3 << 20" True
 want "minor faults" "v('hmo_page_faults_total', $L, kind='minor') > 0" True
 want "CUDA figures of a program without CUDA" "s('hmo_cuda_calls_total') + s('hmo_cuda_device_pool_allocations_total')" 0
+checks_run "$f"
 
 # ---- a forked child writes its own file ---------------------------------------------
 mkdir "$WORK/f"
@@ -149,6 +159,24 @@ for m in "$@"; do
 	[ "$(prom "$m" "all(l['pid'] == '$p' for n, l, x in S)")" = True ] || fail "$m: another process's pid"
 	[ "$(prom "$m" "v('hmo_pool_frames_total')")" -ge 8 ] || { cat "$m"; fail "$m: fewer than 8 frames"; }
 done
+
+# the child's own writer thread: its file, mid-run, before it exits
+mkdir "$WORK/f2"
+env HMO_METRICS="$WORK/f2/m-%p.prom" HMO_INTERVAL=10ms LD_PRELOAD="$LIBHMO" "$T/t_metrics" fork 3000 9>&- &
+job=$!
+seen=
+for i in $(seq 100); do
+	for m in "$WORK"/f2/m-*.prom; do
+		[ -f "$m" ] && [ "$m" != "$WORK/f2/m-$job.prom" ] &&
+			[ "$(prom "$m" "v('hmo_running')")" = 1 ] && seen=$m
+	done
+	[ -n "$seen" ] && break
+	sleep 0.02
+done
+wait $job
+[ $? = 3 ] || fail "t_metrics fork 3000: status"
+[ -n "$seen" ] || { ls -la "$WORK/f2"; fail "no file of the forked child's while it ran"; }
+[ "$(prom "$seen" "v('hmo_running')")" = 0 ] || fail "the child's file was not written at its exit"
 
 # ---- never half-written: a reader while it is rewritten every 10 ms -----------------
 mkdir "$WORK/live"

@@ -4,8 +4,8 @@
  *   t_metrics exact      frames and copies, check_stats, then _exit(5): nothing
  *                        runs between hmo_stats and the file's last write
  *   t_metrics run MS     frames and copies for MS milliseconds, then return 0
- *   t_metrics fork       a child does the same as exact; the parent waits, then
- *                        returns the child's status */
+ *   t_metrics fork [MS]  a child does the same as exact (for MS milliseconds more);
+ *                        the parent waits, then returns the child's status */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -49,7 +49,10 @@ int main(int argc, char **argv)
 		int st;
 		pid_t c = fork();
 		if (c == 0) {
-			work();
+			double end = now() + (argc > 2 ? atof(argv[2]) / 1000 : 0);
+			do
+				work();
+			while (now() < end);
 			_exit(3);
 		}
 		work();
