@@ -146,6 +146,15 @@ want "minor faults" "v('hmo_page_faults_total', $L, kind='minor') > 0" True
 want "CUDA figures of a program without CUDA" "s('hmo_cuda_calls_total') + s('hmo_cuda_device_pool_allocations_total')" 0
 checks_run "$f"
 
+# ---- a relative path is taken from where the program started ----------------------
+mkdir "$WORK/rel"
+(cd "$WORK/rel" && HMO_METRICS=rel-%p.prom HMO_INTERVAL=10ms run_hmo "$T/t_metrics" chdir) 2>"$WORK/err"
+[ $? = 5 ] || { cat "$WORK/err"; fail "t_metrics chdir: status"; }
+set -- "$WORK"/rel/rel-*.prom
+[ -f "$1" ] || fail "a relative HMO_METRICS: no file where the program started"
+promcheck "$1" "the file of a program that changed directory"
+ls /rel-*.prom >/dev/null 2>&1 && fail "a relative HMO_METRICS: a file in /"
+
 # ---- a forked child writes its own file ---------------------------------------------
 mkdir "$WORK/f"
 HMO_METRICS="$WORK/f/m-%p.prom" run_hmo "$T/t_metrics" fork 2>"$WORK/err"
@@ -181,14 +190,15 @@ wait $job
 # ---- never half-written: a reader while it is rewritten every 10 ms -----------------
 mkdir "$WORK/live"
 live="$WORK/live/m.prom"
-HMO_METRICS="$live" HMO_INTERVAL=10ms run_hmo "$T/t_metrics" run 1500 2>"$WORK/err" &
-job=$!
-python3 - "$WORK/prom.py" "$live" "$WORK/live" <<'EOF' || fail "the reader"
+# The reader starts first (python may take a while to start on a loaded machine),
+# and reads until it sees the file written at exit.
+cat >"$WORK/reader.py" <<'EOF'
 import importlib.util, os, shutil, sys, time
 spec = importlib.util.spec_from_file_location("prom", sys.argv[1])
 prom = importlib.util.module_from_spec(spec); spec.loader.exec_module(prom)
 path, d = sys.argv[2], sys.argv[3]
-end = time.time() + 10
+open(sys.argv[4], "w").close()	# ready: the program may start
+end = time.time() + 30
 reads, running, versions, kept = 0, 0, set(), 0
 while time.time() < end:
     try:
@@ -216,7 +226,14 @@ print("%d reads, %d while running, %d versions" % (reads, running, len(versions)
 if running < 20 or len(versions) < 20:
     print("FAIL: too few reads or versions mid-run"); sys.exit(1)
 EOF
-wait $job || { cat "$WORK/err"; fail "t_metrics run: status $?"; }
+python3 "$WORK/reader.py" "$WORK/prom.py" "$live" "$WORK/live" "$WORK/ready" >"$WORK/reader.out" 2>&1 &
+reader=$!
+for i in $(seq 300); do [ -f "$WORK/ready" ] && break; sleep 0.1; done
+[ -f "$WORK/ready" ] || { cat "$WORK/reader.out"; fail "the reader did not start"; }
+HMO_METRICS="$live" HMO_INTERVAL=10ms run_hmo "$T/t_metrics" run 1500 2>"$WORK/err" ||
+	{ cat "$WORK/err"; fail "t_metrics run: status $?"; }
+wait $reader || { cat "$WORK/reader.out"; fail "the reader"; }
+cat "$WORK/reader.out"
 [ -s "$WORK/err" ] && { cat "$WORK/err"; fail "t_metrics run wrote to stderr"; }
 for m in "$WORK"/mid*.prom "$live"; do
 	promcheck "$m" "$(basename "$m")"
@@ -248,10 +265,10 @@ once "/dev/full" 5 run_hmo env HMO_METRICS=/dev/full "$T/t_metrics" exact
 ls /dev/full.tmp.* >/dev/null 2>&1 && fail "a temporary file was left in /dev"
 # a directory that goes away while the program runs
 mkdir "$WORK/gone"
-HMO_METRICS="$WORK/gone/m.prom" HMO_INTERVAL=10ms run_hmo "$T/t_metrics" run 900 2>"$WORK/err" &
+env HMO_METRICS="$WORK/gone/m.prom" HMO_INTERVAL=10ms LD_PRELOAD="$LIBHMO" "$T/t_metrics" run 3000 2>"$WORK/err" 9>&- &
 job=$!
-sleep 0.3
-[ -f "$WORK/gone/m.prom" ] || fail "vanishing directory: no file after 300 ms"
+for i in $(seq 100); do [ -f "$WORK/gone/m.prom" ] && break; sleep 0.02; done
+[ -f "$WORK/gone/m.prom" ] || fail "vanishing directory: no file after 2 s"
 # moved away at once (rm -r could race with a temporary file being made in it)
 mv "$WORK/gone" "$WORK/moved"
 wait $job
@@ -332,18 +349,24 @@ env HMO_METRICS=1 LD_PRELOAD="$LIBHMO" "$T/t_metrics" exact 2>"$WORK/err" 9>&-
 [ "$(hmo_lines "$WORK/err")" = 1 ] && grep -q '^hmo: HMO_METRICS="1" is not off or a path' "$WORK/err" ||
 	{ cat "$WORK/err"; fail "HMO_METRICS=1: not one line saying why"; }
 
-# ---- without HMO_METRICS: no writer thread -------------------------------------------------
-# (env execs the program: $! is its pid)
-env LD_PRELOAD="$LIBHMO" "$T/t_metrics" run 400 9>&- &
+# ---- without HMO_METRICS: no writer thread --------------------------------------------
+# (env execs the program: $! is its pid). hmo_threads PID NAME: how many threads of
+# that name PID has, once it has hmo's pool ticker (hmo is set up by then), or after 2 s.
+hmo_threads() {
+	for i in $(seq 100); do
+		grep -qx hmo-pool /proc/$1/task/*/comm 2>/dev/null && break
+		sleep 0.02
+	done
+	cat /proc/$1/task/*/comm 2>/dev/null | grep -cx "$2"
+}
+env LD_PRELOAD="$LIBHMO" "$T/t_metrics" run 2500 9>&- &
 job=$!
-sleep 0.2
-n=$(cat /proc/$job/task/*/comm 2>/dev/null | grep -c '^hmo-metrics$')
+n=$(hmo_threads $job hmo-metrics)
 wait $job
 [ "$n" = 0 ] || fail "without HMO_METRICS, $n hmo-metrics threads"
-env HMO_METRICS="$WORK/b/t.prom" LD_PRELOAD="$LIBHMO" "$T/t_metrics" run 400 9>&- &
+env HMO_METRICS="$WORK/b/t.prom" LD_PRELOAD="$LIBHMO" "$T/t_metrics" run 2500 9>&- &
 job=$!
-sleep 0.2
-n=$(cat /proc/$job/task/*/comm 2>/dev/null | grep -c '^hmo-metrics$')
+n=$(hmo_threads $job hmo-metrics)
 wait $job
 [ "$n" = 1 ] || fail "with HMO_METRICS, $n hmo-metrics threads"
 exit 0

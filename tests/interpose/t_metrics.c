@@ -4,6 +4,8 @@
  *   t_metrics exact      frames and copies, check_stats, then _exit(5): nothing
  *                        runs between hmo_stats and the file's last write
  *   t_metrics run MS     frames and copies for MS milliseconds, then return 0
+ *   t_metrics chdir      chdir("/"), frames and copies, then return 5: a relative
+ *                        HMO_METRICS is where the program started
  *   t_metrics fork [MS]  a child does the same as exact (for MS milliseconds more);
  *                        the parent waits, then returns the child's status */
 #include <stdlib.h>
@@ -59,6 +61,12 @@ int main(int argc, char **argv)
 		if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st))
 			return 1;
 		return WEXITSTATUS(st);
+	}
+	if (argc > 1 && strcmp(argv[1], "chdir") == 0) {
+		if (chdir("/") != 0)
+			return 1;
+		work();
+		return 5;
 	}
 	work();
 	check_stats(0);
