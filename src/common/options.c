@@ -1,6 +1,9 @@
 #include "options.h"
 
 #include "fmt.h"
+#include "metrics.h"
+
+_Static_assert(HMO_LABELS_MAX == HMO_METRIC_LABELS_MAX, "one size of the labels' text");
 
 #define KiB ((uint64_t)1024)
 #define MiB (KiB * 1024)
@@ -42,7 +45,8 @@ const struct hmo_option_desc hmo_option_table[] = {
 	{ "HMO_SAMPLE", HMO_OPT_UINT, "1000", 0, 1000000000, FIELD(sample),
 	  "while tracing, time one in this many calls below the threshold, for their latency (0: none)", NULL },
 	{ "HMO_INTERVAL", HMO_OPT_MS, "100ms", 0, 0, FIELD(interval_ms),
-	  "while tracing, how often RSS, page faults, huge pages and the pool's size are sampled (ms, s or m)", NULL },
+	  "while tracing, how often RSS, page faults, huge pages and the pool's size are sampled; with HMO_METRICS, how often its file is rewritten (ms, s or m; never: at exit only)",
+	  NULL },
 	{ "HMO_CUDA_POOL", HMO_OPT_BOOL, "on", 0, 0, FIELD(cuda_pool),
 	  "cache device (cudaMalloc, cuMemAlloc) and pinned host (cudaMallocHost, cuMemHostAlloc) memory for reuse", NULL },
 	{ "HMO_CUDA_POOL_MAX", HMO_OPT_SIZE, "4G", 0, 64 * TiB, FIELD(cuda_pool_max),
@@ -61,6 +65,12 @@ const struct hmo_option_desc hmo_option_table[] = {
 	  "size of each pinned chunk that staged copies go through", NULL },
 	{ "HMO_STAGING_SLOTS", HMO_OPT_UINT, "4", 2, 64, FIELD(staging_slots),
 	  "pinned chunks in the staging ring: the host copy of one overlaps the DMA of the others", NULL },
+	{ "HMO_METRICS", HMO_OPT_PATH, "off", 0, 0, FIELD(metrics),
+	  "write the process's figures in Prometheus text format every HMO_INTERVAL and at exit, replacing the file atomically: a path (%p pid, %e executable, %t time), or a directory (hmo-EXE-PID.prom in it), such as node_exporter's textfile directory",
+	  NULL },
+	{ "HMO_METRICS_LABELS", HMO_OPT_LABELS, "none", 0, 0, FIELD(metrics_labels),
+	  "labels added to every HMO_METRICS sample besides exe and pid: NAME=VALUE,NAME=VALUE (job=encode,host=a1)",
+	  NULL },
 };
 
 uint64_t hmo_options_ram = 8 * GiB;
@@ -185,6 +195,30 @@ const char *hmo_parse_output(const char *s, struct hmo_output *out)
 	out->path[n] = '\0';
 	out->kind = HMO_DEST_FILE;
 	return NULL;
+}
+
+const char *hmo_parse_path(const char *s, struct hmo_output *out)
+{
+	struct hmo_output o;
+	const char *why = hmo_parse_output(s, &o);
+
+	if (why)
+		return why;
+	if (o.kind == HMO_DEST_STDERR)
+		return "not off or a path (the file is replaced as a whole, which stderr cannot be)";
+	out->kind = o.kind;
+	for (size_t n = 0; n == 0 || o.path[n - 1]; n++)
+		out->path[n] = o.path[n];
+	return NULL;
+}
+
+const char *hmo_parse_labels(const char *s, char *out)
+{
+	if (*s == '\0' || eq_nocase(s, "none")) {
+		out[0] = '\0';
+		return NULL;
+	}
+	return hmo_metric_parse_labels(s, out, HMO_LABELS_MAX);
 }
 
 const char *hmo_parse_enum(const char *s, const char *const *choices, unsigned *out)
@@ -326,6 +360,8 @@ const char *hmo_opt_type_name(enum hmo_opt_type t)
 	case HMO_OPT_SIZE_RAM: return "size or %";
 	case HMO_OPT_NUMA: return "placement";
 	case HMO_OPT_UINT: return "number";
+	case HMO_OPT_PATH: return "off or path";
+	case HMO_OPT_LABELS: return "labels";
 	}
 	return "?";
 }
@@ -360,6 +396,10 @@ static const char *parse_row(const struct hmo_option_desc *d, const char *s, str
 		return hmo_parse_size_ram(s, hmo_options_ram, (uint64_t *)field);
 	case HMO_OPT_NUMA:
 		return hmo_parse_numa(s, (struct hmo_numa *)field);
+	case HMO_OPT_PATH:
+		return hmo_parse_path(s, (struct hmo_output *)field);
+	case HMO_OPT_LABELS:
+		return hmo_parse_labels(s, field);
 	}
 	return "of an unknown type";
 }

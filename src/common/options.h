@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #define HMO_PATH_MAX 1024
+/* HMO_METRICS_LABELS as its samples have them (metrics.h) */
+#define HMO_LABELS_MAX 512
 
 enum hmo_opt_type {
 	HMO_OPT_BOOL,   /* 1/0, on/off, yes/no, true/false */
@@ -24,6 +26,8 @@ enum hmo_opt_type {
 	HMO_OPT_SIZE_RAM, /* a size, or a percentage of hmo_options_ram: 2G, 25% */
 	HMO_OPT_NUMA,   /* local, node:N, interleave[:LIST], preferred:N or gpu */
 	HMO_OPT_UINT,   /* a whole number from the row's min to max */
+	HMO_OPT_PATH,   /* off, or a file path pattern (%p %e %t %%); no stderr */
+	HMO_OPT_LABELS, /* Prometheus labels: NAME=VALUE,NAME=VALUE, or none */
 };
 
 enum hmo_numa_mode { HMO_NUMA_LOCAL, HMO_NUMA_NODE, HMO_NUMA_INTERLEAVE, HMO_NUMA_PREFERRED,
@@ -76,6 +80,9 @@ struct hmo_options {
 	uint64_t copy_threads;
 	uint64_t staging_chunk;
 	uint64_t staging_slots;
+	struct hmo_output metrics;	/* HMO_DEST_OFF or HMO_DEST_FILE */
+	/* NAME="VALUE",... with the values escaped: hmo_metric_parse_labels's text */
+	char metrics_labels[HMO_LABELS_MAX];
 };
 
 struct hmo_option_desc {
@@ -96,6 +103,11 @@ const char *hmo_parse_size(const char *s, uint64_t *out);
 /* A plain whole number, no suffix. */
 const char *hmo_parse_uint(const char *s, uint64_t *out);
 const char *hmo_parse_output(const char *s, struct hmo_output *out);
+/* As hmo_parse_output, but 1 and stderr are refused: off or a path. */
+const char *hmo_parse_path(const char *s, struct hmo_output *out);
+/* "none" or "" (no labels), or labels as hmo_metric_parse_labels takes them;
+ * out has HMO_LABELS_MAX bytes. */
+const char *hmo_parse_labels(const char *s, char *out);
 /* Index of `s` in the NULL-terminated `choices` (case-insensitive). */
 const char *hmo_parse_enum(const char *s, const char *const *choices, unsigned *out);
 /* Milliseconds: "250", "250ms", "10s", "2m"; "never" gives -1. */

@@ -22,6 +22,8 @@ static const char *metavar(enum hmo_opt_type t)
 	case HMO_OPT_SIZE_RAM: return "SIZE|N%";
 	case HMO_OPT_NUMA: return "PLACEMENT";
 	case HMO_OPT_UINT: return "N";
+	case HMO_OPT_PATH: return "PATH";
+	case HMO_OPT_LABELS: return "NAME=VALUE,...";
 	}
 	return "VALUE";
 }

@@ -196,6 +196,19 @@ void hmo_counters_child(void)
 	os_memset(&exiting_slot, 0, sizeof exiting_slot);
 }
 
+void hmo_large_copies(const struct hmo_fn_stats tot[FN_COUNT], struct hmo_large_copies *out)
+{
+	os_memset(out, 0, sizeof *out);
+	for (int f = 0; f < FN_COUNT; f++) {
+		if (!hmo_fn_is_copy(f))
+			continue;
+		out->calls += tot[f].large_calls;
+		out->bytes += tot[f].large_bytes;
+		out->timed_bytes += tot[f].timed_bytes;
+		out->ns += tot[f].large_ns;
+	}
+}
+
 bool hmo_fn_is_copy(int fn)
 {
 	switch (fn) {

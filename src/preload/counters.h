@@ -32,6 +32,13 @@ struct hmo_fn_stats {
 	uint64_t hist[HMO_HIST_BUCKETS];
 };
 
+/* The large copies of every copy function together (hmo_fn_is_copy), from the sum
+ * of the slots (hmo_counters_sum): what the summary and HMO_METRICS report. */
+struct hmo_large_copies {
+	uint64_t calls, bytes, timed_bytes, ns;
+};
+void hmo_large_copies(const struct hmo_fn_stats tot[FN_COUNT], struct hmo_large_copies *out);
+
 struct hmo_tbuf;
 
 /* Latency of the calls timed by sampling (HMO_SAMPLE, while tracing). */

@@ -24,6 +24,7 @@
 #include "counters.h"
 #include "exec.h"
 #include "instance.h"
+#include "metrics.h"
 #include "mmap.h"
 #include "process.h"
 #include "real.h"
@@ -52,6 +53,7 @@ static void atfork_child(void)
 	hmo_trace_child();
 	hmo_cu_child();
 	pool_atfork_child();
+	hmo_metrics_child();
 }
 
 /* A relative LD_PRELOAD entry naming libhmo stops working as soon as the program
@@ -97,15 +99,15 @@ static void absolutise_preload(void)
 		*slot = buf;
 }
 
-/* A relative HMO_STATS path is taken from the directory the program started in,
- * not wherever it has gone by the time it exits. */
-static void anchor_stats_path(void)
+/* A relative HMO_STATS or HMO_METRICS path is taken from the directory the program
+ * started in, not wherever it has gone by the time it writes. */
+static void anchor_path(struct hmo_output *out)
 {
 	char cwd[HMO_PATH_MAX];
-	char *path = hmo_opt.stats.path;
+	char *path = out->path;
 	size_t n, c;
 
-	if (hmo_opt.stats.kind != HMO_DEST_FILE || path[0] == '/' || !getcwd(cwd, sizeof cwd))
+	if (out->kind != HMO_DEST_FILE || path[0] == '/' || !getcwd(cwd, sizeof cwd))
 		return;
 	n = strlen(path);
 	c = strlen(cwd);
@@ -148,8 +150,10 @@ void hmo_init(void)
 		hmo_opt.cuda_pool = false;
 		hmo_opt.pin = HMO_PIN_OFF;
 		hmo_opt.cupti = false;
+		hmo_opt.metrics.kind = HMO_DEST_OFF;
 	}
-	anchor_stats_path();
+	anchor_path(&hmo_opt.stats);
+	anchor_path(&hmo_opt.metrics);
 	hmo_mmap_init();
 	hmo_counters_init(hmo_trace_thread_exit);
 	hmo_copy_timing();
@@ -181,6 +185,9 @@ __attribute__((constructor)) static void hmo_constructor(void)
 	hmo_guard_leave();
 	hmo_trace_modules();
 	hmo_trace_signals();
+	/* Here rather than in hmo_init, which may run from a first hook anywhere in the
+	 * program's start-up: the C library is set up by the time this runs. */
+	hmo_metrics_start();
 	errno = saved_errno;
 }
 
@@ -188,6 +195,9 @@ __attribute__((destructor)) static void hmo_destructor(void)
 {
 	if (getpid() == hmo_pid)
 		hmo_trace_finish(HMO_END_EXIT, 0);
+	/* before the summary: the writer thread stops first, and the two never sample
+	 * the pool's residency at once */
+	hmo_metrics_exit();
 	hmo_summary_emit();
 }
 
@@ -197,6 +207,7 @@ static void exit_summary(int status)
 {
 	if (hmo_ready() && getpid() == hmo_pid) {
 		hmo_trace_finish(HMO_END__EXIT, status);
+		hmo_metrics_exit();
 		hmo_summary_emit();
 	}
 }

@@ -22,7 +22,7 @@ libhmo_core_la_SOURCES = $(COMMON_SOURCES) \
 libhmo_core_la_CFLAGS = $(libhmo_la_CFLAGS)
 
 lib_LTLIBRARIES += libhmo.la
-# The hooks and the top (summary.c, init.c) over libhmo-core.la.
+# The hooks and the top (summary.c, metrics.c, init.c) over libhmo-core.la.
 libhmo_la_SOURCES = \
 	src/preload/alloc.c \
 	src/preload/mmap.c src/preload/mmap.h \
@@ -33,6 +33,7 @@ libhmo_la_SOURCES = \
 	src/preload/api.c src/preload/instance.h \
 	src/preload/copyeng.c src/preload/copyeng.h include/hmo.h \
 	src/preload/summary.c src/preload/summary.h \
+	src/preload/metrics.c src/preload/metrics.h \
 	src/preload/init.c src/preload/init.h
 # -fno-builtin and -fno-tree-loop-distribute-patterns keep the copy hooks from
 # calling themselves; _FORTIFY_SOURCE would turn the hook definitions into inlines.

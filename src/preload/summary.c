@@ -142,21 +142,14 @@ static void emit_calls(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot[
 
 static void emit_copies(int fd, struct fmt_buf *b, const struct hmo_fn_stats tot[FN_COUNT])
 {
-	uint64_t calls = 0, bytes = 0, timed = 0, ns = 0;
+	struct hmo_large_copies c;
 
-	for (int f = 0; f < FN_COUNT; f++) {
-		if (!hmo_fn_is_copy(f))
-			continue;
-		calls += tot[f].large_calls;
-		bytes += tot[f].large_bytes;
-		timed += tot[f].timed_bytes;
-		ns += tot[f].large_ns;
-	}
-	if (!calls || !ns)
+	hmo_large_copies(tot, &c);
+	if (!c.calls || !c.ns)
 		return;
 	fmt_add(b, "hmo: copies of at least ");
 	fmt_size_option(b, hmo_opt.threshold);
-	say(fd, b, ": %G calls, %B at %.2F GB/s", calls, bytes, timed, ns);
+	say(fd, b, ": %G calls, %B at %.2F GB/s", c.calls, c.bytes, c.timed_bytes, c.ns);
 }
 
 /* ---- the frame pool ------------------------------------------------------- */

@@ -25,7 +25,7 @@ lib, objs = sys.argv[1], sys.argv[2:]
 # its wrappers name each other.
 LAYERS = [
     ('platform', ['common/fmt', 'common/hist', 'common/options', 'common/names', 'common/pages',
-                  'common/path', 'preload/arch', 'preload/os', 'preload/memlimit']),
+                  'common/path', 'common/metrics', 'preload/arch', 'preload/os', 'preload/memlimit']),
     ('process', ['preload/process', 'preload/real', 'preload/bootstrap', 'preload/fresh', 'preload/numa']),
     ('counters', ['preload/counters']),
     ('pool', ['preload/pool']),
@@ -33,7 +33,7 @@ LAYERS = [
     ('cuda', ['preload/cuda']),
     ('hooks', ['preload/alloc', 'preload/mmap', 'preload/copy', 'preload/dlopen', 'preload/dlsym',
                'preload/exec', 'preload/copyeng', 'preload/api']),
-    ('top', ['preload/summary', 'preload/init']),
+    ('top', ['preload/summary', 'preload/metrics', 'preload/init']),
 ]
 rank = {f: i for i, (_, fs) in enumerate(LAYERS) for f in fs}
 # The one way up: any hook may be the first code of hmo's to run in a process, so

@@ -110,6 +110,36 @@ done
 # No libcuda at all.
 LD_LIBRARY_PATH= run_hmo "$t/t_driver" dlsym >out 2>&1 || { cat out; fail "no libcuda, under hmo"; }
 grep -q 'no libcuda' out || fail "t_driver found a libcuda it should not have"
+# HMO_METRICS has the CUDA layer's figures: calls per driver function, both pools'
+# hits, the staged bytes; promtool accepts the file.
+HMO_METRICS="$WORK/cuda.prom" run_hmo "$t/t_cudart" pool >out 2>&1 || { cat out; fail "t_cudart pool with HMO_METRICS"; }
+HMO_METRICS="$WORK/copies.prom" run_hmo "$t/t_cudart" copies >out 2>&1 || { cat out; fail "t_cudart copies with HMO_METRICS"; }
+for m in cuda copies; do
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$WORK/$m.prom" >out 2>&1 || { cat out "$WORK/$m.prom"; fail "promtool refuses $m.prom"; }
+	fi
+done
+python3 - "$WORK/cuda.prom" "$WORK/copies.prom" <<'EOF' || fail "the CUDA figures of HMO_METRICS"
+import re, sys
+def samples(path):
+    out = {}
+    for line in open(path, encoding="utf-8"):
+        m = re.fullmatch(r'(\w+)\{([^}]*)\} (\S+)\n', line)
+        if m:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+            key = (m.group(1), labels.get("op") or labels.get("outcome") or labels.get("direction"))
+            out[key] = float(m.group(3))
+    return out
+pool, copies = samples(sys.argv[1]), samples(sys.argv[2])
+want = [(pool, ("hmo_cuda_calls_total", "cuMemAlloc_v2")), (pool, ("hmo_cuda_bytes_total", "cuMemAlloc_v2")),
+        (pool, ("hmo_cuda_device_pool_allocations_total", "hit")),
+        (pool, ("hmo_cuda_pinned_pool_allocations_total", "hit")),
+        (copies, ("hmo_cuda_staged_bytes_total", "htod")), (copies, ("hmo_cuda_staged_bytes_total", "dtoh"))]
+bad = [k for s, k in want if not s.get(k)]
+if bad:
+    print("FAIL: no or zero %s" % bad); sys.exit(1)
+EOF
+
 # 1 GiB copies, when the machine has the memory for them.
 if [ "$(awk '/MemAvailable/ { print int($2 / 1048576) }' /proc/meminfo)" -ge 8 ]; then
 	T_BIG=1 FAKECUDA_MEM=$((3 << 30)) run_hmo "$t/t_cudart" copies >out 2>&1 || { cat out; fail "1 GiB copies under hmo"; }

@@ -4,7 +4,8 @@
 IPOSE_PROGS = tests/interpose/t_entry tests/interpose/t_early tests/interpose/t_reenter tests/interpose/t_foreign \
 	tests/interpose/t_fork tests/interpose/t_chdir tests/interpose/t_late tests/interpose/t_mmap tests/interpose/t_copy tests/interpose/t_deepbind \
 	tests/interpose/t_dlopen_hmo tests/interpose/t_threads tests/interpose/t_counts \
-	tests/interpose/t_pool tests/interpose/t_trace tests/interpose/t_api tests/interpose/t_limits
+	tests/interpose/t_pool tests/interpose/t_trace tests/interpose/t_api tests/interpose/t_limits \
+	tests/interpose/t_metrics
 check_PROGRAMS += $(IPOSE_PROGS)
 tests_interpose_t_entry_CFLAGS = $(IP_CF)
 tests_interpose_t_early_CFLAGS = $(IP_CF)
@@ -25,6 +26,8 @@ tests_interpose_t_dlopen_hmo_LDADD = -ldl -lpthread
 tests_interpose_t_threads_CFLAGS = $(IP_CF)
 tests_interpose_t_threads_LDADD = -lpthread
 tests_interpose_t_counts_CFLAGS = $(IP_CF)
+tests_interpose_t_metrics_CFLAGS = $(IP_CF)
+tests_interpose_t_metrics_LDADD = -ldl
 tests_interpose_t_pool_CFLAGS = $(IP_CF)
 tests_interpose_t_pool_LDADD = -lpthread
 tests_interpose_t_limits_CFLAGS = $(IP_CF)
@@ -55,7 +58,7 @@ tests_interpose_libdeep_la_LDFLAGS = $(TESTLIB_LINK)
 # The slowest first, so that make -j starts them early.
 INTERPOSE_TESTS = \
 	tests/interpose/api.sh tests/interpose/pool.sh tests/interpose/limits.sh tests/interpose/pages.sh \
-	tests/interpose/trace.sh tests/interpose/hmo-run.sh tests/interpose/html.sh tests/interpose/compare.sh \
+	tests/interpose/trace.sh tests/interpose/metrics.sh tests/interpose/metrics-exporter.sh tests/interpose/hmo-run.sh tests/interpose/html.sh tests/interpose/compare.sh \
 	tests/interpose/entry.sh tests/interpose/early.sh tests/interpose/reenter.sh tests/interpose/foreign.sh tests/interpose/fork.sh \
 	tests/interpose/chdir.sh tests/interpose/late.sh tests/interpose/mmap.sh tests/interpose/copy.sh tests/interpose/deepbind.sh \
 	tests/interpose/threads.sh tests/interpose/counts.sh tests/interpose/exit.sh tests/interpose/options.sh tests/interpose/readme.sh \

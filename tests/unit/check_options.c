@@ -271,6 +271,36 @@ START_TEST(bad_output_keeps_default)
 }
 END_TEST
 
+/* HMO_METRICS is off or a path, never stderr; HMO_METRICS_LABELS is kept as its
+ * samples have it, and a bad list gives one line naming the problem. */
+START_TEST(metrics_rows)
+{
+	static const char *const ok[] = { "HMO_METRICS=/var/lib/prom/%e.prom", "HMO_METRICS_LABELS=job=a \"b\",host=h1",
+					  NULL };
+	static const char *const bad[] = { "HMO_METRICS=1", "HMO_METRICS_LABELS=__x=1", NULL };
+	static const char *const none[] = { "HMO_METRICS=off", "HMO_METRICS_LABELS=none", NULL };
+	struct hmo_options o;
+
+	load(ok, &o);
+	ck_assert_int_eq(nwarned, 0);
+	ck_assert_int_eq(o.metrics.kind, HMO_DEST_FILE);
+	ck_assert_str_eq(o.metrics.path, "/var/lib/prom/%e.prom");
+	ck_assert_str_eq(o.metrics_labels, "job=\"a \\\"b\\\"\",host=\"h1\"");
+	load(bad, &o);
+	ck_assert_int_eq(nwarned, 2);
+	ck_assert_int_eq(o.metrics.kind, HMO_DEST_OFF);
+	ck_assert_str_eq(o.metrics_labels, "");
+	ck_assert_str_eq(warned[0], "hmo: HMO_METRICS=\"1\" is not off or a path (the file is replaced as a whole, "
+				    "which stderr cannot be); using the default off");
+	ck_assert_str_eq(warned[1], "hmo: HMO_METRICS_LABELS=\"__x=1\" is a label name starting with __, which "
+				    "Prometheus keeps for itself; using the default none");
+	load(none, &o);
+	ck_assert_int_eq(nwarned, 0);
+	ck_assert_int_eq(o.metrics.kind, HMO_DEST_OFF);
+	ck_assert_str_eq(o.metrics_labels, "");
+}
+END_TEST
+
 START_TEST(long_value_is_cut_in_the_warning)
 {
 	static char big[2000];
@@ -432,6 +462,7 @@ int main(void)
 	tcase_add_test(p, ms_forms);
 	tcase_add_test(p, size_ram_forms);
 	tcase_add_test(l, pool_rows);
+	tcase_add_test(l, metrics_rows);
 	suite_add_tcase(s, p);
 	suite_add_tcase(s, l);
 	return unit_run(s, CK_FORK);

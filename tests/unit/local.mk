@@ -1,7 +1,7 @@
 # ---- Check unit tests (tests/unit) -- included by Makefile.am ------------------
 # Check is needed for `make check` only: without it configure warns, and unit.h
 # stops the unit tests' build with a line saying what to install.
-UNIT_TESTS = tests/unit/check_options tests/unit/check_hist tests/unit/check_fmt \
+UNIT_TESTS = tests/unit/check_options tests/unit/check_hist tests/unit/check_fmt tests/unit/check_metrics \
 	tests/unit/check_bootstrap tests/unit/check_numa tests/unit/check_json tests/unit/check_memlimit tests/unit/check_fresh \
 	$(CORE_TESTS)
 check_PROGRAMS += $(UNIT_TESTS)
@@ -19,6 +19,10 @@ tests_unit_check_hist_SOURCES = tests/unit/check_hist.c src/common/hist.c
 tests_unit_check_hist_CFLAGS = $(UNIT_CF)
 tests_unit_check_hist_LDADD = $(UNIT_LIBS)
 tests_unit_check_hist_LDFLAGS = $(UNIT_LINK)
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c src/common/metrics.c src/common/fmt.c
+tests_unit_check_metrics_CFLAGS = $(UNIT_CF)
+tests_unit_check_metrics_LDADD = $(UNIT_LIBS)
+tests_unit_check_metrics_LDFLAGS = $(UNIT_LINK)
 tests_unit_check_fmt_SOURCES = tests/unit/check_fmt.c src/common/fmt.c
 tests_unit_check_fmt_CFLAGS = $(UNIT_CF)
 tests_unit_check_fmt_LDADD = $(UNIT_LIBS)
