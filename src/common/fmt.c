@@ -121,8 +121,10 @@ void fmt_fixed(struct fmt_buf *b, uint64_t v, uint64_t scale, unsigned decimals)
 
 	for (unsigned i = 0; i < decimals; i++)
 		mul *= 10;
-	/* v * mul / scale, rounded, without overflowing for the values we print. */
-	unsigned __int128 x = ((unsigned __int128)v * mul * 2 + scale) / (scale * 2);
+	/* v * mul / scale, rounded, without overflowing for the values we print; no
+	 * scale prints v as it is. */
+	unsigned __int128 s2 = scale ? (unsigned __int128)scale * 2 : 2;
+	unsigned __int128 x = ((unsigned __int128)v * mul * 2 + s2 / 2) / s2;
 	uint64_t whole = (uint64_t)(x / mul), frac = (uint64_t)(x % mul);
 
 	put_digits(b, whole, false);
@@ -282,6 +284,8 @@ void fmt_vadd(struct fmt_buf *b, const char *spec, va_list ap)
 		if (*spec == '.') {
 			spec++;
 			prec = read_number(&spec);
+			if (prec > 19)
+				prec = 19;	/* the most decimals a uint64_t scale holds */
 		}
 		size_t start = b->len;
 		char conv = *spec;

@@ -126,8 +126,11 @@ static void set(struct value *v, uint64_t u)
 
 static void set_rate(struct value *v, uint64_t bytes, uint64_t ns)
 {
-	if (ns)
-		set(v, (uint64_t)((double)bytes * 1000.0 / (double)ns));
+	if (ns) {
+		/* a damaged trace may claim any size in any time: keep the cast defined */
+		double r = (double)bytes * 1000.0 / (double)ns;
+		set(v, r >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)r);
+	}
 }
 
 static void set_pct(struct value *v, uint64_t a, uint64_t b)
