@@ -24,4 +24,4 @@ bench-programs: bench/churn$(EXEEXT) bench/memcpy$(EXEEXT) bench/frames$(EXEEXT)
 		bench/copy$(EXEEXT) bench/threads$(EXEEXT) bench/touch$(EXEEXT)
 .PHONY: bench-programs
 CLEANFILES += $(EXTRA_PROGRAMS)
-EXTRA_DIST += bench/fwd.c bench/cuda.c bench/encoders.sh bench/tracing.sh bench/report.sh
+EXTRA_DIST += bench/fwd.c bench/cuda.c bench/encoders.sh bench/tracing.sh bench/report.sh bench/fleet.sh

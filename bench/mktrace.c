@@ -1,6 +1,10 @@
 /* mktrace: writes a synthetic trace of N events, for the report-speed benchmark.
  *
  *   mktrace FILE N [MODULES [ELF]]
+ *   mktrace --fleet DIR COUNT N
+ *
+ * The second form writes COUNT traces of N events into DIR (p0000000.trace, ...),
+ * each of its own pid and peak RSS, for bench/fleet.sh.
  *
  * One process with 64 call sites: allocations of 1-64 MiB from the pool (hits and
  * misses) with their frees, 1,000 blocks live at a time, copies, and a sample every
@@ -20,6 +24,8 @@
 #define MOD_BASE 0x100000000000ull
 #define MOD_STRIDE 0x100000ull
 #define MOD_SIZE 0x80000ull
+
+#include <stdint.h>
 
 static char buf[1 << 20];
 static size_t len;
@@ -42,17 +48,16 @@ static void rec(unsigned type, const void *a, size_t alen, const void *b, size_t
 	len += sizeof h + alen + blen + pad;
 }
 
-int main(int argc, char **argv)
+/* One trace of N events at FILE (its process PID, its samples' RSS RSS): 0, or 1. */
+static int trace(const char *file, uint64_t n, uint64_t nmods, const char *elf, uint32_t pid, uint64_t rss)
 {
-	if (argc < 3 || argc > 5 || !(out = fopen(argv[1], "wb"))) {
-		fputs("usage: mktrace FILE N [MODULES [ELF]]\n", stderr);
-		return 2;
-	}
-	uint64_t n = strtoull(argv[2], NULL, 10), t = 1000000000ull;
-	uint64_t nmods = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
-	const char *elf = argc > 4 ? argv[4] : NULL;
+	uint64_t t = 1000000000ull;
+
+	if (!(out = fopen(file, "wb")))
+		return 1;
+	len = 0;
 	struct hmo_trace_header h = { .magic = HMO_TRACE_MAGIC, .version = HMO_TRACE_VERSION,
-				      .header_size = sizeof h, .pid = 77, .ppid = 1, .start_ns = t };
+				      .header_size = sizeof h, .pid = pid, .ppid = 1, .start_ns = t };
 	fwrite(&h, sizeof h, 1, out);
 	struct hmo_rec_process p = { .threshold = 1 << 20, .copy_min = 256 << 10, .exe_len = 6,
 				     .backtrace_depth = 16 };
@@ -88,7 +93,7 @@ int main(int argc, char **argv)
 		t += 1000;
 		uint64_t slot = (i / 3) % 1000, addr = 0x7e0000000000 + slot * (64ull << 20);
 		if (i % 10000 == 0) {
-			struct hmo_rec_sample s = { t, 512ull << 20, i, 0, 400ull << 20, 300ull << 20, 50ull << 20 };
+			struct hmo_rec_sample s = { t, rss, i, 0, 400ull << 20, 300ull << 20, 50ull << 20 };
 			rec(HMO_REC_SAMPLE, &s, sizeof s, NULL, 0);
 		}
 		switch (i % 3) {
@@ -120,4 +125,32 @@ int main(int argc, char **argv)
 	rec(HMO_REC_END, &e, sizeof e, NULL, 0);
 	fwrite(buf, 1, len, out);
 	return fclose(out) != 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "--fleet") == 0) {
+		uint64_t count = strtoull(argv[3], NULL, 10), n = strtoull(argv[4], NULL, 10);
+		char path[4096];
+		for (uint64_t i = 0; i < count; i++) {
+			/* peak RSS from 64 MiB to 1 GiB, in an order unlike the names' */
+			uint64_t rss = (64ull << 20) + (i * 2654435761u % 961) * (1ull << 20);
+			snprintf(path, sizeof path, "%s/p%07llu.trace", argv[2], (unsigned long long)i);
+			if (trace(path, n, 0, NULL, 1000 + (uint32_t)i, rss) != 0) {
+				perror(path);
+				return 1;
+			}
+		}
+		return 0;
+	}
+	if (argc < 3 || argc > 5) {
+		fputs("usage: mktrace FILE N [MODULES [ELF]]\n       mktrace --fleet DIR COUNT N\n", stderr);
+		return 2;
+	}
+	if (trace(argv[1], strtoull(argv[2], NULL, 10), argc > 3 ? strtoull(argv[3], NULL, 10) : 0,
+		  argc > 4 ? argv[4] : NULL, 77, 512ull << 20) != 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	return 0;
 }

@@ -151,17 +151,14 @@ static void gather(struct diff *d, int k)
 
 	for (int i = 0; i < NFIGS; i++)
 		f[i] = &d->fig[i][k];
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct proc *p = &m->procs[i];
-		t0 = p->start_ns < t0 ? p->start_ns : t0;
-		t1 = p->last_ns > t1 ? p->last_ns : t1;
-		minflt += p->minflt;
-		majflt += p->majflt;
-		peak = p->peak_rss > peak ? p->peak_rss : peak;
-		pool_peak = p->peak_pool_live > pool_peak ? p->peak_pool_live : pool_peak;
-	}
+	if (m->nkeys)	/* over every process, folded ones too */
+		t0 = m->t0, t1 = m->t1;
+	minflt = m->minflt;
+	majflt = m->majflt;
+	peak = m->peak_rss;
+	pool_peak = m->peak_pool_live;
 	set(f[F_WALL], t1 > t0 ? t1 - t0 : 0);
-	set(f[F_PROCS], m->nprocs);
+	set(f[F_PROCS], m->nkeys);
 	set(f[F_EVENTS], m->events + m->copy_count);
 	set(f[F_MINFLT], minflt);
 	set(f[F_MAJFLT], majflt);
@@ -529,7 +526,7 @@ static void side_line(FILE *o, const char *what, const struct model *m, const ch
 {
 	char s[64];
 
-	fprintf(o, "%s: %zu process%s from %s\n", what, m->nprocs, m->nprocs == 1 ? "" : "es",
+	fprintf(o, "%s: %zu process%s from %s\n", what, m->nkeys, m->nkeys == 1 ? "" : "es",
 		text_fit(s, name, strlen(name), 60));
 }
 
@@ -618,7 +615,7 @@ static void json_side(FILE *o, bool *first, const char *k, const struct model *m
 	jkey(o, first, k);
 	fputc('{', o);
 	jtext(o, &g, "operand", name);
-	jnum(o, &g, "processes", m->nprocs);
+	jnum(o, &g, "processes", m->nkeys);
 	jkey(o, &g, "traces");
 	fputc('[', o);
 	for (size_t i = 0; i < m->nprocs; i++) {

@@ -347,7 +347,7 @@ int export_flamegraph(struct report *r, const char *path, const char *cost)
 	for (size_t i = 0; i < n; i++) {
 		const struct site *s = v[i];
 		uint64_t c = cost_of(s, cost);
-		const struct proc *p = &r->m->procs[s->proc];
+		const struct proc *p = model_proc(r->m, s->proc);
 		const char *exe = strrchr(p->exe, '/');
 		if (!c || !s->pcs)
 			continue;
@@ -498,7 +498,7 @@ int export_csv(struct report *r, const char *dir)
 			continue;	/* a stack that only frees named */
 		/* the stack, its frames joined by " <- ", is always quoted: it is built
 		 * frame by frame */
-		fprintf(o, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,\"", m->procs[s->proc].pid,
+		fprintf(o, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,\"", s->pid,
 			hmo_fn_name(s->fn), (unsigned long long)s->allocs, (unsigned long long)s->alloc_bytes,
 			(unsigned long long)s->pool_hits, (unsigned long long)s->pool_new,
 			(unsigned long long)s->faults, (unsigned long long)s->copies,

@@ -242,6 +242,10 @@ int export_html(struct report *r, const char *path)
 			report_grouped(c, p->minflt), report_pct(p->peak_anon_huge, p->peak_rss),
 			strcmp(report_end(p), "none") ? report_end(p) : "killed?");
 	}
+	if (m->fold.count)
+		fprintf(o, "<tr><td>and %s more processes, of lower peak RSS</td><td></td><td>at most %s</td>"
+			"<td>%s</td><td></td><td></td></tr>", report_grouped(a, m->fold.count),
+			report_bytes(b, m->fold.peak_rss), report_grouped(c, m->fold.minflt));
 	fputs("</table>\n", o);
 	memory_plot(o, m);
 	size_histogram(o, r);

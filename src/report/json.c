@@ -116,6 +116,19 @@ static void processes(FILE *o, const struct model *m)
 		fputs("]}", o);
 	}
 	fputc(']', o);
+	if (m->fold.count) {
+		const struct folded *x = &m->fold;
+		bool f = true;
+		fputs(",\"processes_folded\":{", o);
+		jnum(o, &f, "count", x->count);
+		jnum(o, &f, "exit", x->exits);
+		jnum(o, &f, "exec", x->execs);
+		jnum(o, &f, "signal", x->signals);
+		jnum(o, &f, "none", x->none);
+		jnum(o, &f, "peak_rss_max", x->peak_rss);
+		jnum(o, &f, "minor_faults", x->minflt);
+		fputc('}', o);
+	}
 }
 
 static void calls(FILE *o, const struct report *r)
@@ -300,7 +313,9 @@ static void sites(FILE *o, struct report *r)
 			const struct site *s = r->order[by][i];
 			bool f = true;
 			fputs(i ? ",{" : "{", o);
-			jnum(o, &f, "pid", r->m->procs[s->proc].pid);
+			jnum(o, &f, "pid", s->pid);
+			if (s->procs)
+				jnum(o, &f, "processes", s->procs);
 			jtext(o, &f, "function", hmo_fn_name(s->fn));
 			jnum(o, &f, "calls", s->allocs);
 			jnum(o, &f, "bytes", s->alloc_bytes);

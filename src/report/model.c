@@ -111,65 +111,81 @@ void model_init(struct model *m)
 
 /* ---- call sites ----------------------------------------------------------------- */
 
-/* The slot of a process's stack id in the table of sites: where the site is, or the
- * empty slot where it would go. */
-static size_t site_slot(const struct model *m, uint32_t proc, uint32_t id)
+/* A process's sites: open addressing on the stack id. */
+static size_t site_slot(const struct proc *p, uint32_t id)
 {
-	size_t j = mix(((uint64_t)proc << 32) | id) & (m->capsites - 1);
+	size_t j = mix(id) & (p->capsites - 1);
 
-	for (; m->sites[j]; j = (j + 1) & (m->capsites - 1))
-		if (m->sites[j]->proc == proc && m->sites[j]->id == id)
+	for (; p->sites[j]; j = (j + 1) & (p->capsites - 1))
+		if (p->sites[j]->id == id)
 			break;
 	return j;
 }
 
 static struct site *site_get(struct model *m, uint32_t proc, uint32_t id, bool create)
 {
+	struct proc *p = &m->procs[proc];
+
 	if (id == 0)
 		return NULL;
-	if (create && (m->nsites + 1) * 2 > m->capsites) {
-		size_t cap = m->capsites ? m->capsites * 2 : 1024;
+	if (create && (p->nsites + 1) * 2 > p->capsites) {
+		size_t cap = p->capsites ? p->capsites * 2 : 64;
 		struct site **t = xcalloc(cap, sizeof *t);
-		for (size_t i = 0; i < m->capsites; i++) {
-			struct site *s = m->sites[i];
+		for (size_t i = 0; i < p->capsites; i++) {
+			struct site *s = p->sites[i];
 			if (!s)
 				continue;
-			size_t j = mix(((uint64_t)s->proc << 32) | s->id) & (cap - 1);
+			size_t j = mix(s->id) & (cap - 1);
 			while (t[j])
 				j = (j + 1) & (cap - 1);
 			t[j] = s;
 		}
-		free(m->sites);
-		m->sites = t;
-		m->capsites = cap;
+		free(p->sites);
+		p->sites = t;
+		p->capsites = cap;
 	}
-	if (!m->capsites)
+	if (!p->capsites)
 		return NULL;
-	size_t j = site_slot(m, proc, id);
-	if (m->sites[j] || !create)
-		return m->sites[j];
+	size_t j = site_slot(p, id);
+	if (p->sites[j] || !create)
+		return p->sites[j];
 	struct site *s = xcalloc(1, sizeof *s);
 	s->proc = proc;
 	s->id = id;
+	s->pid = p->pid;
 	s->index = (uint32_t)m->nsites;
-	m->sites[j] = s;
+	p->sites[j] = s;
+	p->nsites++;
 	m->nsites++;
 	return s;
 }
 
+const struct proc *model_proc(const struct model *m, uint32_t i)
+{
+	return i == MODEL_FOLDED ? &m->fold.proc : &m->procs[i];
+}
+
 const struct site *model_site(const struct model *m, uint32_t proc, uint32_t id)
 {
-	return id && m->capsites ? m->sites[site_slot(m, proc, id)] : NULL;
+	const struct proc *p = model_proc(m, proc);
+
+	/* the folded sites are keyed on their frames, not on an id */
+	return id && proc != MODEL_FOLDED && p->capsites ? p->sites[site_slot(p, id)] : NULL;
 }
 
 const struct site **model_sites(const struct model *m, size_t *n)
 {
-	const struct site **out = xcalloc(m->nsites + 1, sizeof *out);
-	size_t k = 0;
+	size_t k = 0, all = m->fold.proc.nsites;
 
-	for (size_t i = 0; i < m->capsites; i++)
-		if (m->sites[i])
-			out[k++] = m->sites[i];
+	for (size_t i = 0; i < m->nprocs; i++)
+		all += m->procs[i].nsites;
+	const struct site **out = xcalloc(all + 1, sizeof *out);
+	for (size_t i = 0; i <= m->nprocs; i++) {
+		const struct proc *p = i < m->nprocs ? &m->procs[i] : &m->fold.proc;
+		for (size_t j = 0; j < p->capsites; j++)
+			if (p->sites[j])
+				out[k++] = p->sites[j];
+	}
 	*n = k;
 	return out;
 }
@@ -232,6 +248,7 @@ struct reading {
 	struct model *m;
 	struct proc *p;
 	uint32_t pi;
+	struct hmo_rec_fn *fn;		/* its counters, summed over threads: FN_COUNT */
 };
 
 static bool is_alloc(unsigned fn)
@@ -707,6 +724,7 @@ static void on_sample(void *ctx, const struct hmo_rec_sample *s)
 static void on_counters(void *ctx, const struct hmo_rec_counters *c, const void *fns)
 {
 	struct proc *p = ((struct reading *)ctx)->p;
+	struct hmo_rec_fn *fn = ((struct reading *)ctx)->fn;
 
 	p->counted = true;
 	for (uint32_t i = 0; i < c->nfn; i++) {
@@ -714,7 +732,7 @@ static void on_counters(void *ctx, const struct hmo_rec_counters *c, const void 
 		memcpy(&f, (const char *)fns + (size_t)i * sizeof f, sizeof f);
 		if (f.fn >= FN_COUNT)
 			continue;
-		struct hmo_rec_fn *d = &p->fn[f.fn];
+		struct hmo_rec_fn *d = &fn[f.fn];
 		d->fn = f.fn;
 		d->calls += f.calls;
 		d->bytes += f.bytes;
@@ -771,21 +789,344 @@ static const struct tr_visitor model_visitor = {
 	.pool = on_pool,
 };
 
-/* A new process in the model, for the trace R has open. */
-static struct proc *new_proc(struct model *m, const struct tr_reader *r, const char *path)
+/* A new process in the model, for the trace R has open: a slot left by a folded
+ * process, or a new one at the end. */
+static uint32_t new_proc(struct model *m, const struct tr_reader *r, const char *path)
 {
-	if (m->nprocs == m->capprocs) {
-		m->capprocs = m->capprocs ? m->capprocs * 2 : 16;
-		m->procs = xrealloc(m->procs, m->capprocs * sizeof *m->procs);
+	uint32_t slot;
+
+	if (m->nfree) {
+		slot = m->free_slots[--m->nfree];
+	} else {
+		if (m->nprocs == m->capprocs) {
+			m->capprocs = m->capprocs ? m->capprocs * 2 : 16;
+			m->procs = xrealloc(m->procs, m->capprocs * sizeof *m->procs);
+		}
+		slot = (uint32_t)m->nprocs++;
 	}
-	struct proc *p = &m->procs[m->nprocs++];
+	struct proc *p = &m->procs[slot];
 	memset(p, 0, sizeof *p);
 	p->pid = r->hdr.pid;
 	p->ppid = r->hdr.ppid;
 	p->start_ns = p->last_ns = r->hdr.start_ns;
 	p->start_real_ns = r->hdr.start_real_ns;
 	p->source = xstrndup(path, strlen(path));
-	return p;
+	p->seq = m->nkeys;
+	return slot;
+}
+
+/* ---- folding --------------------------------------------------------------------- */
+
+static void free_proc(struct proc *p)
+{
+	free(p->exe);
+	free(p->cmdline);
+	free(p->options);
+	free(p->source);
+	free(p->mods);
+	free(p->modset);
+	free(p->series);
+	for (size_t i = 0; i < p->capsites; i++) {
+		if (p->sites[i]) {
+			free(p->sites[i]->pcs);
+			free(p->sites[i]->copy_rate);
+			free(p->sites[i]);
+		}
+	}
+	free(p->sites);
+}
+
+/* The folded processes' copy of module X: the same object at the same offset, at an
+ * address of its own in the pseudo-process. */
+static const struct module *fold_module(struct folded *f, const struct module *x)
+{
+	struct proc *fp = &f->proc;
+	uint64_t off = x->start - x->bias, size = x->end - x->start;
+	uint64_t h = mix(off ^ size * 31 ^ (uint64_t)(uintptr_t)x->path * 0x9e3779b97f4a7c15ull);
+
+	if ((fp->nmods + 1) * 2 > f->capmodset) {
+		free(f->modset);
+		f->capmodset = f->capmodset ? f->capmodset * 2 : 64;
+		f->modset = xcalloc(f->capmodset, sizeof *f->modset);
+		for (size_t i = 0; i < fp->nmods; i++) {
+			const struct module *y = &fp->mods[i];
+			size_t j = mix((y->start - y->bias) ^ (y->end - y->start) * 31 ^
+				       (uint64_t)(uintptr_t)y->path * 0x9e3779b97f4a7c15ull) & (f->capmodset - 1);
+			while (f->modset[j])
+				j = (j + 1) & (f->capmodset - 1);
+			f->modset[j] = (uint32_t)i + 1;
+		}
+	}
+	size_t j = h & (f->capmodset - 1);
+	for (; f->modset[j]; j = (j + 1) & (f->capmodset - 1)) {
+		const struct module *y = &fp->mods[f->modset[j] - 1];
+		if (y->path == x->path && y->start - y->bias == off && y->end - y->start == size)
+			return y;
+	}
+	if (fp->nmods == fp->capmods) {
+		fp->capmods = fp->capmods ? fp->capmods * 2 : 64;
+		fp->mods = xrealloc(fp->mods, fp->capmods * sizeof *fp->mods);
+	}
+	/* from 2^62 up, 2 MiB apart: above any user-space address a frame can hold */
+	if (!f->next_base)
+		f->next_base = 1ull << 62;
+	uint64_t start = f->next_base;
+	f->next_base += ((size + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1)) + (2u << 20);
+	f->modset[j] = (uint32_t)fp->nmods + 1;
+	fp->mods[fp->nmods] = (struct module){ start, start + size, start - off, x->path };
+	return &fp->mods[fp->nmods++];
+}
+
+static const struct proc *sorting_mods;
+
+static int by_mod_start(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, k = *(const uint32_t *)b;
+	uint64_t x = sorting_mods->mods[i].start, y = sorting_mods->mods[k].start;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return i < k ? -1 : i > k;
+}
+
+/* PC of process P, where the folded processes have its object; as it is when no
+ * object of P holds it. BY: P's modules by start. */
+static uint64_t fold_pc(struct folded *f, const struct proc *p, const uint32_t *by, uint64_t pc)
+{
+	size_t lo = 0, hi = p->nmods;
+
+	while (lo < hi) {	/* the first module that starts after pc */
+		size_t mid = (lo + hi) / 2;
+		if (p->mods[by[mid]].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k-- > 0;) {
+		const struct module *x = &p->mods[by[k]];
+		if (pc < x->end)
+			return pc - x->start + fold_module(f, x)->start;
+		if (lo - k > 8)	/* overlapping objects: give up after a few */
+			break;
+	}
+	return pc;
+}
+
+static uint64_t hash_frames(uint32_t depth, const uint64_t *pcs)
+{
+	uint64_t h = mix(depth + 1);
+
+	for (uint32_t i = 0; i < depth; i++)
+		h = mix(h ^ pcs[i]) + i;
+	return h;
+}
+
+/* The folded site of these frames (made when new), keyed on them. */
+static struct site *fold_site(struct model *m, uint32_t depth, const uint64_t *pcs, bool have)
+{
+	struct proc *fp = &m->fold.proc;
+
+	if ((fp->nsites + 1) * 2 > fp->capsites) {
+		size_t cap = fp->capsites ? fp->capsites * 2 : 256;
+		struct site **t = xcalloc(cap, sizeof *t);
+		for (size_t i = 0; i < fp->capsites; i++) {
+			struct site *s = fp->sites[i];
+			if (!s)
+				continue;
+			size_t j = hash_frames(s->depth, s->pcs) & (cap - 1);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = s;
+		}
+		free(fp->sites);
+		fp->sites = t;
+		fp->capsites = cap;
+	}
+	size_t j = hash_frames(depth, pcs) & (fp->capsites - 1);
+	for (; fp->sites[j]; j = (j + 1) & (fp->capsites - 1)) {
+		const struct site *s = fp->sites[j];
+		if (s->depth == depth && (s->pcs != NULL) == have && memcmp(s->pcs, pcs, (size_t)depth * 8) == 0)
+			return fp->sites[j];
+	}
+	struct site *s = xcalloc(1, sizeof *s);
+	s->proc = MODEL_FOLDED;
+	s->id = ++m->fold.next_id;
+	s->depth = depth;
+	if (have) {
+		s->pcs = xcalloc(depth ? depth : 1, sizeof *s->pcs);
+		memcpy(s->pcs, pcs, (size_t)depth * 8);
+	}
+	fp->sites[j] = s;
+	fp->nsites++;
+	return s;
+}
+
+/* Process SLOT leaves the kept ones: its sites merge into the folded sites, its
+ * figures into the folded totals, and its memory is freed. */
+static void fold(struct model *m, uint32_t slot)
+{
+	struct proc *p = &m->procs[slot];
+	struct folded *f = &m->fold;
+	uint32_t *by = xcalloc(p->nmods + 1, sizeof *by);
+	uint64_t pcs[256];
+
+	for (uint32_t i = 0; i < p->nmods; i++)
+		by[i] = i;
+	sorting_mods = p;
+	qsort(by, p->nmods, sizeof *by, by_mod_start);
+	for (size_t i = 0; i < p->capsites; i++) {
+		struct site *s = p->sites[i];
+		if (!s)
+			continue;
+		uint32_t depth = s->pcs ? s->depth : 0;
+		for (uint32_t k = 0; k < depth; k++)
+			pcs[k] = fold_pc(f, p, by, s->pcs[k]);
+		struct site *d = fold_site(m, depth, pcs, s->pcs != NULL);
+		if (!d->procs++) {
+			d->pid = s->pid;
+			d->index = s->index;	/* the folded site takes its first one's */
+			d->fn = s->fn;
+		} else if (!d->allocs && s->allocs) {
+			d->fn = s->fn;
+		}
+		d->allocs += s->allocs;
+		d->alloc_bytes += s->alloc_bytes;
+		d->faults += s->faults;
+		d->pool_hits += s->pool_hits;
+		d->pool_new += s->pool_new;
+		d->copies += s->copies;
+		d->copy_bytes += s->copy_bytes;
+		d->copy_ns += s->copy_ns;
+		d->leaked += s->leaked;
+		d->leaked_bytes += s->leaked_bytes;
+		if (s->copy_rate) {
+			if (!d->copy_rate)
+				d->copy_rate = xcalloc(1, sizeof *d->copy_rate);
+			lh_merge(d->copy_rate, s->copy_rate);
+		}
+	}
+	free(by);
+	if (!f->count++)
+		f->proc.exe = xstrndup("(folded processes)", 18);
+	f->peak_rss = p->peak_rss > f->peak_rss ? p->peak_rss : f->peak_rss;
+	f->minflt += p->minflt;
+	m->keys[p->seq].slot = MODEL_FOLDED;
+	free_proc(p);
+	memset(p, 0, sizeof *p);
+	m->free_slots[m->nfree++] = slot;
+}
+
+/* The heap of kept processes: the one the report would list last at the root
+ * (lowest peak RSS; among equals, the later trace). */
+static bool lower(const struct model *m, uint32_t a, uint32_t b)
+{
+	const struct proc *p = &m->procs[a], *q = &m->procs[b];
+
+	if (p->peak_rss != q->peak_rss)
+		return p->peak_rss < q->peak_rss;
+	return p->seq > q->seq;
+}
+
+static void heap_push(struct model *m, uint32_t slot)
+{
+	size_t i = m->nheap++;
+
+	for (; i && lower(m, slot, m->heap[(i - 1) / 2]); i = (i - 1) / 2)
+		m->heap[i] = m->heap[(i - 1) / 2];
+	m->heap[i] = slot;
+}
+
+static uint32_t heap_pop(struct model *m)
+{
+	uint32_t top = m->heap[0], last = m->heap[--m->nheap];
+	size_t i = 0, n = m->nheap;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && lower(m, m->heap[c + 1], m->heap[c]))
+			c++;
+		if (!lower(m, m->heap[c], last))
+			break;
+		m->heap[i] = m->heap[c];
+		i = c;
+	}
+	if (n)
+		m->heap[i] = last;
+	return top;
+}
+
+/* The trace of process SLOT is read: its leaks, its counters into the totals, its
+ * key; then it joins the kept processes, and the lowest of them is folded when
+ * there are too many. */
+static void proc_done(struct model *m, uint32_t slot, const struct hmo_rec_fn *fn)
+{
+	struct proc *p = &m->procs[slot];
+
+	for (size_t i = 0; i < m->caplive; i++) {
+		struct live *l = &m->live[i];
+		struct site *s;
+		if (!l->key || !(s = site_get(m, l->proc, l->stack, false)))
+			continue;
+		s->leaked++;
+		s->leaked_bytes += l->size;
+	}
+	free(m->live);
+	m->live = NULL;
+	m->nlive = m->caplive = 0;
+
+	uint64_t thr = p->threshold ? p->threshold : 1u << 20;	/* HMO_THRESHOLD's default */
+	unsigned tb = 64u - (unsigned)__builtin_clzll(thr);	/* the threshold's log2 bucket */
+	m->counted |= p->counted;
+	for (unsigned f = 0; f < FN_COUNT; f++) {
+		const struct hmo_rec_fn *x = &fn[f];
+		struct hmo_rec_fn *d = &m->calls[f];
+		d->calls += x->calls;
+		d->bytes += x->bytes;
+		d->large_calls += x->large_calls;
+		d->large_bytes += x->large_bytes;
+		d->lat_samples += x->lat_samples;
+		for (int k = 0; k < HMO_TRACE_BUCKETS; k++) {
+			d->hist[k] += x->hist[k];
+			d->lat_hist[k] += x->lat_hist[k];
+		}
+		if (f >= FN_MMAP || f == FN_FREE || f == FN_FREE_SIZED || f == FN_FREE_ALIGNED_SIZED ||
+		    f == FN_MALLOC_USABLE_SIZE)
+			continue;
+		for (unsigned k = tb >= 2 ? tb - 2 : 0; k < tb; k++)
+			p->unpooled += x->hist[k];
+		p->pooled += x->large_calls;
+	}
+
+	if (!m->nkeys || p->start_ns < m->t0)
+		m->t0 = p->start_ns;
+	m->t1 = p->last_ns > m->t1 ? p->last_ns : m->t1;
+	m->minflt += p->minflt;
+	m->majflt += p->majflt;
+	m->peak_rss = p->peak_rss > m->peak_rss ? p->peak_rss : m->peak_rss;
+	m->peak_pool_live = p->peak_pool_live > m->peak_pool_live ? p->peak_pool_live : m->peak_pool_live;
+
+	if (m->nkeys == m->capkeys) {
+		m->capkeys = m->capkeys ? m->capkeys * 2 : 64;
+		m->keys = xrealloc(m->keys, m->capkeys * sizeof *m->keys);
+	}
+	m->keys[m->nkeys++] = (struct proc_key){
+		.pid = p->pid, .ppid = p->ppid, .slot = slot, .ended = p->ended,
+		.pool_off = p->options && strstr(p->options, "HMO_POOL=off"), .how = p->end.how,
+		.start_ns = p->start_ns, .last_ns = p->last_ns, .exe = intern_path(m, p->exe, strlen(p->exe)),
+		.threshold = p->threshold, .unpooled = p->unpooled, .pooled = p->pooled, .samples = p->samples,
+		.peak_rss = p->peak_rss, .peak_anon_huge = p->peak_anon_huge, .peak_pool_live = p->peak_pool_live,
+		.dropped = p->end.dropped, .pool = p->pool,
+	};
+
+	if (!m->heap) {
+		m->heap = xcalloc(MODEL_PROCS_KEPT + 1, sizeof *m->heap);
+		m->free_slots = xcalloc(MODEL_PROCS_KEPT + 1, sizeof *m->free_slots);
+	}
+	heap_push(m, slot);
+	if (m->nheap > MODEL_PROCS_KEPT)
+		fold(m, heap_pop(m));
 }
 
 int model_read(struct model *m, const char *path)
@@ -798,7 +1139,8 @@ int model_read(struct model *m, const char *path)
 		m->files_failed++;
 		return -1;
 	}
-	struct reading x = { m, new_proc(m, &r, path), (uint32_t)m->nprocs - 1 };
+	uint32_t slot = new_proc(m, &r, path);
+	struct reading x = { m, &m->procs[slot], slot, xcalloc(FN_COUNT, sizeof *x.fn) };
 	struct proc *p = x.p;
 	int rc = tr_walk(&r, &model_visitor, &x);
 	p->records = r.records;
@@ -810,18 +1152,22 @@ int model_read(struct model *m, const char *path)
 	tr_close(&r);
 	if (!p->exe)
 		p->exe = xstrndup("?", 1);
+	proc_done(m, slot, x.fn);
+	free(x.fn);
 	return 0;
 }
 
 static int by_pid_then_start(const void *a, const void *b)
 {
-	const struct proc *p = *(const struct proc *const *)a, *q = *(const struct proc *const *)b;
+	const struct proc_key *p = *(const struct proc_key *const *)a, *q = *(const struct proc_key *const *)b;
 
 	if (p->pid != q->pid)
 		return p->pid < q->pid ? -1 : 1;
 	if (p->ppid != q->ppid)
 		return p->ppid < q->ppid ? -1 : 1;
-	return p->start_ns < q->start_ns ? -1 : p->start_ns > q->start_ns;
+	if (p->start_ns != q->start_ns)
+		return p->start_ns < q->start_ns ? -1 : 1;
+	return p < q ? -1 : p > q;
 }
 
 /* exec keeps the pid and the parent but runs a new program, which writes a trace of
@@ -829,56 +1175,81 @@ static int by_pid_then_start(const void *a, const void *b)
  * parent ended in exec, not killed. */
 static void find_execs(struct model *m)
 {
-	struct proc **by = xcalloc(m->nprocs ? m->nprocs : 1, sizeof *by);
+	struct proc_key **by = xcalloc(m->nkeys ? m->nkeys : 1, sizeof *by);
 
-	for (size_t i = 0; i < m->nprocs; i++)
-		by[i] = &m->procs[i];
-	qsort(by, m->nprocs, sizeof *by, by_pid_then_start);
-	for (size_t i = 0; i + 1 < m->nprocs; i++)
-		if (!by[i]->ended && by[i + 1]->pid == by[i]->pid && by[i + 1]->ppid == by[i]->ppid &&
-		    by[i + 1]->start_ns >= by[i]->last_ns)
-			by[i]->exec_next = (size_t)(by[i + 1] - m->procs) + 1;
+	for (size_t i = 0; i < m->nkeys; i++)
+		by[i] = &m->keys[i];
+	qsort(by, m->nkeys, sizeof *by, by_pid_then_start);
+	for (size_t i = 0; i + 1 < m->nkeys; i++) {
+		struct proc_key *k = by[i];
+		if (!k->ended && by[i + 1]->pid == k->pid && by[i + 1]->ppid == k->ppid &&
+		    by[i + 1]->start_ns >= k->last_ns) {
+			k->exec = true;
+			if (k->slot != MODEL_FOLDED) {
+				m->procs[k->slot].exec_next = 1;
+				m->procs[k->slot].exec_exe = by[i + 1]->exe;
+			}
+		}
+	}
 	free(by);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct proc *p = a, *q = b;
+
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
 }
 
 void model_finish(struct model *m)
 {
 	overlap(&m->gpu);
 	find_execs(m);
-	for (size_t i = 0; i < m->caplive; i++) {
-		struct live *l = &m->live[i];
-		struct site *s;
-		if (!l->key || !(s = site_get(m, l->proc, l->stack, false)))
+	for (size_t i = 0; i < m->nkeys; i++) {
+		const struct proc_key *k = &m->keys[i];
+		if (k->slot != MODEL_FOLDED)
 			continue;
-		s->leaked++;
-		s->leaked_bytes += l->size;
+		if (k->exec)
+			m->fold.execs++;
+		else if (!k->ended)
+			m->fold.none++;
+		else if (k->how == HMO_END_SIGNAL)
+			m->fold.signals++;
+		else
+			m->fold.exits++;
+	}
+	if (!m->fold.count)
+		return;
+	/* the kept processes in trace order, without the slots folded ones left */
+	size_t n = 0;
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].source)
+			m->procs[n++] = m->procs[i];
+	m->nprocs = n;
+	m->nfree = m->nheap = 0;
+	qsort(m->procs, n, sizeof *m->procs, by_seq);
+	for (uint32_t i = 0; i < n; i++) {
+		struct proc *p = &m->procs[i];
+		m->keys[p->seq].slot = i;
+		for (size_t j = 0; j < p->capsites; j++)
+			if (p->sites[j])
+				p->sites[j]->proc = i;
 	}
 }
 
 void model_free(struct model *m)
 {
-	for (size_t i = 0; i < m->nprocs; i++) {
-		struct proc *p = &m->procs[i];
-		free(p->exe);
-		free(p->cmdline);
-		free(p->options);
-		free(p->source);
-		free(p->mods);
-		free(p->modset);
-		free(p->series);
-	}
+	for (size_t i = 0; i < m->nprocs; i++)
+		free_proc(&m->procs[i]);
 	free(m->procs);
+	free_proc(&m->fold.proc);
+	free(m->fold.modset);
+	free(m->heap);
+	free(m->free_slots);
+	free(m->keys);
 	for (size_t i = 0; i < m->cappaths; i++)
 		free(m->paths[i]);
 	free(m->paths);
-	for (size_t i = 0; i < m->capsites; i++) {
-		if (m->sites[i]) {
-			free(m->sites[i]->pcs);
-			free(m->sites[i]->copy_rate);
-			free(m->sites[i]);
-		}
-	}
-	free(m->sites);
 	free(m->live);
 	for (int d = 0; d < GPU_DIRS; d++)
 		for (int k = 0; k < GPU_MEMS; k++)

@@ -2,8 +2,16 @@
  *
  * Everything here is an aggregate: per process, per function, per call site, per
  * size class; histograms for latency and bandwidth. Nothing grows with the number
- * of events: only with processes, distinct call stacks, loaded objects and the
- * large blocks live at one time (kept to find those never freed). */
+ * of events: only with distinct call stacks, loaded objects and the large blocks
+ * live at one time in the trace being read (kept to find those never freed).
+ *
+ * Processes: the MODEL_PROCS_KEPT of highest peak RSS are kept whole (their row in
+ * the report, their own call sites and modules); one more pushes the lowest out, and
+ * it is folded: its call sites are merged by their frames into the folded sites (of
+ * the pseudo-process MODEL_FOLDED, whose modules are the folded processes' objects
+ * at addresses of their own), its figures into the totals. What stays of every
+ * process is a struct proc_key of some 150 bytes: exec detection and the advice
+ * about one process need it. */
 #ifndef HMO_REPORT_MODEL_H
 #define HMO_REPORT_MODEL_H
 
@@ -35,7 +43,9 @@ struct module {
 
 /* One call site: an interned stack of one process, and what happened there. */
 struct site {
-	uint32_t proc, id;
+	uint32_t proc, id;			/* proc: MODEL_FOLDED for a folded site */
+	uint32_t pid;				/* its process's; a folded site's first one */
+	uint32_t procs;				/* the processes folded into it, or 0 */
 	uint32_t index;				/* 0 to nsites - 1, in the order first seen */
 	uint32_t depth;
 	uint64_t *pcs;
@@ -77,14 +87,20 @@ struct proc {
 	uint32_t depth;
 	uint64_t start_ns, start_real_ns, last_ns;
 	bool ended;
-	size_t exec_next;			/* 1 + the index of the process it became
-						 * by exec, or 0 (see find_execs) */
+	size_t exec_next;			/* nonzero when it became another program
+						 * by exec (see find_execs) */
+	const char *exec_exe;			/* that program's exe */
+	uint64_t seq;				/* its place in the order traces were read */
 	struct hmo_rec_end end;
 	struct hmo_rec_pool pool;		/* the pool's choice of pages; why 0: none */
 	uint64_t samples, peak_rss, min_minflt, minflt, majflt, peak_anon_huge, peak_pool_live,
 		peak_pool_cached;
 	bool counted;				/* a COUNTERS record was seen */
-	struct hmo_rec_fn fn[FN_COUNT];		/* counters summed over threads */
+	/* from its counters: malloc-family calls in the two log2 buckets below its
+	 * threshold, and its large calls (report.c's unpooled sizes) */
+	uint64_t unpooled, pooled;
+	struct site **sites;			/* its call sites, open addressing on id */
+	size_t nsites, capsites;
 	struct module *mods;			/* in the order first seen */
 	size_t nmods, capmods;
 	uint32_t *modset;			/* 1 + index into mods, open addressing on
@@ -133,16 +149,53 @@ struct gpu {
 };
 #define GPU_SPANS 200000
 
+/* Processes kept whole (see the top of this file). */
+#define MODEL_PROCS_KEPT 1000
+/* The proc of a folded site, and the slot of a folded process. */
+#define MODEL_FOLDED UINT32_MAX
+
+/* What is kept of every process, kept or folded, in the order read. */
+struct proc_key {
+	uint32_t pid, ppid, slot;		/* slot: its index in procs, or MODEL_FOLDED */
+	bool ended, pool_off, exec;		/* pool_off: its options had HMO_POOL=off */
+	uint32_t how;				/* enum hmo_end_how */
+	uint64_t start_ns, last_ns;
+	const char *exe;			/* interned */
+	/* what the advice about one process reads (report.c) */
+	uint64_t threshold, unpooled, pooled, samples, peak_rss, peak_anon_huge, peak_pool_live, dropped;
+	struct hmo_rec_pool pool;
+};
+
+/* The folded processes: a pseudo-process for their sites, and their figures. */
+struct folded {
+	struct proc proc;			/* mods: the folded processes' objects */
+	uint32_t *modset;			/* 1 + index into proc.mods, by (path, offset, size) */
+	size_t capmodset;
+	uint64_t next_base;			/* where the next object goes */
+	uint32_t next_id;
+	uint64_t count, exits, execs, signals, none, peak_rss, minflt;
+};
 struct model {
-	struct proc *procs;
+	struct proc *procs;			/* kept whole; in trace order after model_finish */
 	size_t nprocs, capprocs;
+	uint32_t *heap;				/* slots of procs, the lowest peak RSS first */
+	size_t nheap;
+	uint32_t *free_slots;			/* of folded processes, to be used again */
+	size_t nfree;
+	struct proc_key *keys;			/* every process, in the order read */
+	size_t nkeys, capkeys;
+	struct folded fold;
+	/* over every process, kept or folded */
+	struct hmo_rec_fn calls[FN_COUNT];	/* counters summed over processes and threads */
+	bool counted;				/* some process had counters */
+	uint64_t t0, t1, minflt, majflt, peak_rss, peak_pool_live;
 	struct fn_events fn[FN_COUNT];
 	struct copy_class copies[65];
 	struct lhist copy_rate;			/* all copies, MB/s */
 	uint64_t copy_count, copy_bytes, copy_ns;
-	struct site **sites;			/* open addressing on (proc, id) */
-	size_t nsites, capsites;
-	/* live pool blocks, open addressing on (proc, addr): stack id and size */
+	size_t nsites;				/* sites made: each one's index is below */
+	/* live pool blocks of the trace being read, open addressing on (proc, addr):
+	 * stack id and size; those left at its end become leaks of their sites */
 	struct live { uint64_t key, size; uint32_t proc, stack; } *live;
 	size_t nlive, caplive;
 	struct cuda_stats cuda[HMO_CUOP_COUNT];
@@ -161,8 +214,10 @@ void model_free(struct model *m);
  * nothing could be (the reason is printed on stderr). A file cut short gives a
  * warning on stderr and what was read before the cut. */
 int model_read(struct model *m, const char *path);
-/* After the last file: live blocks become leaks by call site. */
+/* After the last file: the kept processes in trace order, exec chains. */
 void model_finish(struct model *m);
+/* Process I of the sites' proc field: procs[I], or the folded pseudo-process. */
+const struct proc *model_proc(const struct model *m, uint32_t i);
 /* The site of a process's stack id, or NULL. */
 const struct site *model_site(const struct model *m, uint32_t proc, uint32_t id);
 /* Every site, for sorting. */

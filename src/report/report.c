@@ -213,10 +213,13 @@ static int by_key(const void *a, const void *b)
 
 void report_frame(struct report *r, const struct site *s, unsigned i, char *buf, size_t cap)
 {
-	if (!r->syms[s->proc])
-		r->syms[s->proc] = sym_new(&r->m->procs[s->proc]);
-	if (r->syms[s->proc])
-		sym_frame(r->syms[s->proc], s->pcs[i], buf, cap);
+	/* the folded pseudo-process's symbolizer goes after the kept processes' */
+	struct symbolizer **sym = &r->syms[s->proc == MODEL_FOLDED ? r->m->nprocs : s->proc];
+
+	if (!*sym)
+		*sym = sym_new(model_proc(r->m, s->proc));
+	if (*sym)
+		sym_frame(*sym, s->pcs[i], buf, cap);
 	else
 		snprintf(buf, cap, "0x%llx", (unsigned long long)s->pcs[i]);
 }
@@ -291,17 +294,10 @@ static void top_site(struct report *r)
 static void unpooled_sizes(struct report *r, const struct proc *p)
 {
 	char a[32], b[32], c[32], d[32];
-	uint64_t under = 0, over = 0, thr = p->threshold ? p->threshold : DEFAULT_THRESHOLD;
+	uint64_t under = p->unpooled, over = p->pooled, thr = p->threshold ? p->threshold : DEFAULT_THRESHOLD;
 	unsigned tb = 64u - (unsigned)__builtin_clzll(thr);	/* the threshold's log2 bucket */
 	uint64_t low = (uint64_t)1 << (tb >= 3 ? tb - 3 : 0);
 
-	for (unsigned f = 0; f < FN_MMAP; f++) {
-		if (is_free_fn(f) || f == FN_MALLOC_USABLE_SIZE)
-			continue;
-		for (unsigned k = tb >= 2 ? tb - 2 : 0; k < tb; k++)
-			under += p->fn[f].hist[k];
-		over += p->fn[f].large_calls;
-	}
 	if (under > UNPOOLED_RATIO * over && under >= UNPOOLED_MIN)
 		say(r, "pid %u: %s allocations from %s up to HMO_THRESHOLD=%s were not pooled: "
 		    "try HMO_THRESHOLD=%s", p->pid, report_grouped(a, under), report_bytes(b, low),
@@ -362,11 +358,32 @@ static void (*const process_rules[])(struct report *, const struct proc *) = {
 	unpooled_sizes, pool_off, hugetlb_pages, few_huge_pages, lost_records,
 };
 
+/* Every process in trace order: a folded one is made again from its key, with what
+ * the rules read. */
 static void each_process(struct report *r)
 {
-	for (size_t i = 0; i < r->m->nprocs; i++)
-		for (size_t k = 0; k < sizeof process_rules / sizeof *process_rules; k++)
-			process_rules[k](r, &r->m->procs[i]);
+	for (size_t i = 0; i < r->m->nkeys; i++) {
+		const struct proc_key *k = &r->m->keys[i];
+		const struct proc *p = k->slot == MODEL_FOLDED ? NULL : &r->m->procs[k->slot];
+		struct proc x;
+		if (!p) {
+			memset(&x, 0, sizeof x);
+			x.pid = k->pid;
+			x.threshold = k->threshold;
+			x.unpooled = k->unpooled;
+			x.pooled = k->pooled;
+			x.options = k->pool_off ? (char *)"HMO_POOL=off" : NULL;
+			x.pool = k->pool;
+			x.samples = k->samples;
+			x.peak_rss = k->peak_rss;
+			x.peak_anon_huge = k->peak_anon_huge;
+			x.peak_pool_live = k->peak_pool_live;
+			x.end.dropped = k->dropped;
+			p = &x;
+		}
+		for (size_t j = 0; j < sizeof process_rules / sizeof *process_rules; j++)
+			process_rules[j](r, p);
+	}
 }
 
 static void fallbacks(struct report *r)
@@ -524,28 +541,14 @@ void report_init(struct report *r, const struct model *m, unsigned top)
 		qsort(r->order[o], r->norder[o], sizeof *r->order[o], by_key);
 	}
 	free(all);
-	for (size_t i = 0; i < m->nprocs; i++) {
-		r->counted |= m->procs[i].counted;
-		for (int f = 0; f < FN_COUNT; f++) {
-			const struct hmo_rec_fn *s = &m->procs[i].fn[f];
-			struct hmo_rec_fn *d = &r->calls[f];
-			d->calls += s->calls;
-			d->bytes += s->bytes;
-			d->large_calls += s->large_calls;
-			d->large_bytes += s->large_bytes;
-			d->lat_samples += s->lat_samples;
-			for (int k = 0; k < HMO_TRACE_BUCKETS; k++) {
-				d->hist[k] += s->hist[k];
-				d->lat_hist[k] += s->lat_hist[k];
-			}
-		}
-	}
+	r->counted = m->counted;
+	memcpy(r->calls, m->calls, sizeof r->calls);
 	advise(r);
 }
 
 void report_done(struct report *r)
 {
-	for (size_t i = 0; i < r->m->nprocs; i++)
+	for (size_t i = 0; i <= r->m->nprocs; i++)
 		sym_free(r->syms[i]);
 	free(r->syms);
 	for (int o = 0; o < NORDERS; o++)

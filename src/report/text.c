@@ -107,7 +107,7 @@ void text_heading(FILE *o, const char *title)
 	fputc('\n', o);
 }
 
-static void one_process(FILE *o, const struct model *m, const struct proc *p)
+static void one_process(FILE *o, const struct proc *p)
 {
 	const char *cmd = p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "";
 	char a[32], b[32], line[WIDTH + 1];
@@ -116,7 +116,7 @@ static void one_process(FILE *o, const struct model *m, const struct proc *p)
 	fprintf(o, "%s\n", text_fit(line, cmd, strlen(cmd), WIDTH - (size_t)col));
 	fprintf(o, "  ran %s; ", report_ns(a, p->last_ns - p->start_ns));
 	if (p->exec_next) {
-		const char *exe = m->procs[p->exec_next - 1].exe, *base = strrchr(exe, '/');
+		const char *exe = p->exec_exe ? p->exec_exe : "?", *base = strrchr(exe, '/');
 		base = base ? base + 1 : exe;
 		fprintf(o, "became %s by exec\n", text_fit(line, base, strlen(base), 60));
 	} else if (!p->ended)
@@ -175,9 +175,9 @@ static void overview(FILE *o, const struct model *m)
 	const struct proc **by;
 
 	text_heading(o, "overview");
-	if (m->nprocs <= PROCS_SHOWN) {
+	if (m->nprocs + m->fold.count <= PROCS_SHOWN) {
 		for (size_t i = 0; i < m->nprocs; i++)
-			one_process(o, m, &m->procs[i]);
+			one_process(o, &m->procs[i]);
 		return;
 	}
 	if (!(by = malloc(m->nprocs * sizeof *by))) {
@@ -189,8 +189,9 @@ static void overview(FILE *o, const struct model *m)
 	qsort(by, m->nprocs, sizeof *by, by_peak_rss);
 	qsort(by, PROCS_SHOWN, sizeof *by, by_trace_order);
 	for (size_t i = 0; i < PROCS_SHOWN; i++)
-		one_process(o, m, by[i]);
-	uint64_t exits = 0, execs = 0, signals = 0, none = 0, peak = 0, minflt = 0;
+		one_process(o, by[i]);
+	uint64_t exits = m->fold.exits, execs = m->fold.execs, signals = m->fold.signals, none = m->fold.none;
+	uint64_t peak = m->fold.peak_rss, minflt = m->fold.minflt;
 	for (size_t i = PROCS_SHOWN; i < m->nprocs; i++) {
 		const struct proc *p = by[i];
 		if (p->exec_next)
@@ -205,10 +206,16 @@ static void overview(FILE *o, const struct model *m)
 		minflt += p->minflt;
 	}
 	free(by);
-	char rest[32], e[5][32];
-	text_say(o, "and %s other processes, of lower peak RSS (--json lists every one): %s ended by exit, "
+	char rest[32], e[5][32], json[80];
+	if (m->fold.count)
+		snprintf(json, sizeof json, "--json lists the %s of highest peak RSS",
+			 report_grouped(rest, m->nprocs));
+	else
+		snprintf(json, sizeof json, "--json lists every one");
+	text_say(o, "and %s other processes, of lower peak RSS (%s): %s ended by exit, "
 	    "%s became another program by exec, %s died of a signal, %s have no end record; "
-	    "peak RSS at most %s, %s minor page faults in all", report_grouped(rest, m->nprocs - PROCS_SHOWN),
+	    "peak RSS at most %s, %s minor page faults in all",
+	    report_grouped(rest, m->nprocs + m->fold.count - PROCS_SHOWN), json,
 	    report_grouped(e[0], exits), report_grouped(e[1], execs), report_grouped(e[2], signals),
 	    report_grouped(e[3], none), report_bytes(a, peak), report_grouped(e[4], minflt));
 }
@@ -505,29 +512,33 @@ static void sites(FILE *o, struct report *r, enum site_order by, const char *tit
 		fputs("none\n", o);
 	for (size_t i = 0; i < r->norder[by] && i < r->top; i++) {
 		const struct site *s = r->order[by][i];
-		unsigned pid = r->m->procs[s->proc].pid;
+		char pid[80];
 		const char *fn = hmo_fn_name(s->fn);
+		if (s->procs > 1)
+			snprintf(pid, sizeof pid, "%u and %s other processes", s->pid, report_grouped(c, s->procs - 1));
+		else
+			snprintf(pid, sizeof pid, "%u", s->pid);
 		switch (by) {
 		case BY_BYTES:
-			text_say(o, "%s in %s %s to %s, pid %u:", report_bytes(a, s->alloc_bytes),
+			text_say(o, "%s in %s %s to %s, pid %s:", report_bytes(a, s->alloc_bytes),
 				report_grouped(b, s->allocs), calls_word(s->allocs), fn, pid);
 			break;
 		case BY_CALLS:
-			text_say(o, "%s %s to %s, %s, pid %u:", report_grouped(b, s->allocs), calls_word(s->allocs),
+			text_say(o, "%s %s to %s, %s, pid %s:", report_grouped(b, s->allocs), calls_word(s->allocs),
 				fn, report_bytes(a, s->alloc_bytes), pid);
 			break;
 		case BY_FAULTS:
-			text_say(o, "~%s page faults: %s %s to %s, %s, pid %u:", report_grouped(c, s->faults),
+			text_say(o, "~%s page faults: %s %s to %s, %s, pid %s:", report_grouped(c, s->faults),
 				report_grouped(b, s->allocs), calls_word(s->allocs), fn, report_bytes(a, s->alloc_bytes),
 				pid);
 			break;
 		case BY_COPY:
-			text_say(o, "%s in %s %s (%s), median %s GB/s, pid %u:", report_bytes(a, s->copy_bytes),
+			text_say(o, "%s in %s %s (%s), median %s GB/s, pid %s:", report_bytes(a, s->copy_bytes),
 				report_grouped(b, s->copies), s->copies == 1 ? "copy" : "copies", fn,
 				report_gbs(c, s->copy_rate ? lh_quantile(s->copy_rate, 0.5) : 0), pid);
 			break;
 		default:
-			text_say(o, "%s in %s %s never freed, pid %u:", report_bytes(a, s->leaked_bytes),
+			text_say(o, "%s in %s %s never freed, pid %s:", report_bytes(a, s->leaked_bytes),
 				report_grouped(b, s->leaked), s->leaked == 1 ? "block" : "blocks", pid);
 			break;
 		}
@@ -553,13 +564,9 @@ void report_text(FILE *o, struct report *r)
 	char a[32], b[32];
 	uint64_t t0 = UINT64_MAX, t1 = 0;
 
-	for (size_t i = 0; i < m->nprocs; i++) {
-		if (m->procs[i].start_ns < t0)
-			t0 = m->procs[i].start_ns;
-		if (m->procs[i].last_ns > t1)
-			t1 = m->procs[i].last_ns;
-	}
-	text_say(o, "hmo-report: %zu process%s, %s events over %s", m->nprocs, m->nprocs == 1 ? "" : "es",
+	if (m->nkeys)
+		t0 = m->t0, t1 = m->t1;
+	text_say(o, "hmo-report: %zu process%s, %s events over %s", m->nkeys, m->nkeys == 1 ? "" : "es",
 		report_grouped(a, m->events + m->copy_count), report_ns(b, t1 > t0 ? t1 - t0 : 0));
 	overview(o, m);
 	allocations(o, r);
