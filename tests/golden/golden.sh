@@ -26,9 +26,10 @@ done
 for t in diff-before diff-after; do
 	cmp -s "$t.trace" "$gold/$t.trace" || { echo "FAIL: $t.trace differs from what mkgolden writes"; status=1; }
 done
-"$report" --diff "$gold/diff-before.trace" "$gold/diff-after.trace" >diff.txt 2>diff.err
-"$report" --diff --json "$gold/diff-before.trace" "$gold/diff-after.trace" >diff.json 2>>diff.err
-sed -i "s|$gold/||g" diff.txt diff.json diff.err
+# The pair mkgolden just wrote here (the same bytes, checked above), by their bare
+# names: the text cuts a long path in the middle, which no rewriting could undo.
+"$report" --diff diff-before.trace diff-after.trace >diff.txt 2>diff.err
+"$report" --diff --json diff-before.trace diff-after.trace >diff.json 2>>diff.err
 for k in txt json err; do
 	if ! diff -u "$gold/diff.$k" "diff.$k"; then
 		echo "FAIL: hmo-report --diff's $k output for the diff-before/diff-after pair differs from $gold/diff.$k"
