@@ -271,6 +271,7 @@ static uint64_t fresh_faults(const struct hmo_rec_event *e)
 static void on_event(void *ctx, const struct hmo_rec_event *e)
 {
 	struct model *m = ((struct reading *)ctx)->m;
+	struct proc *p = ((struct reading *)ctx)->p;
 	uint32_t pi = ((struct reading *)ctx)->pi;
 
 	if (e->fn >= FN_COUNT)
@@ -279,6 +280,8 @@ static void on_event(void *ctx, const struct hmo_rec_event *e)
 	unsigned out = e->outcome < 8 ? e->outcome : 0;
 
 	m->events++;
+	if (out == HMO_OUT_POOL_HIT || out == HMO_OUT_POOL_MISS || out == HMO_OUT_FALLBACK)
+		p->frames[out - HMO_OUT_POOL_HIT]++;
 	f->count++;
 	f->bytes += e->size;
 	f->outcome[out]++;
@@ -351,6 +354,32 @@ static void on_copy(void *ctx, const struct hmo_rec_copy *c)
 	}
 }
 
+/* The process's own figures of a CUDA record, as libhmo counts them for
+ * HMO_METRICS: calls, bytes and errors per operation; pool hits and misses of the
+ * allocations (pinned for the host ones); staged bytes by direction. */
+static void proc_cuda(struct proc *p, const struct hmo_rec_cuda *c)
+{
+	if (!p->cuda)
+		p->cuda = xcalloc(1, sizeof *p->cuda);
+	struct proc_cuda *x = p->cuda;
+	bool host = c->op == HMO_CUOP_MEM_ALLOC_HOST || c->op == HMO_CUOP_MEM_HOST_ALLOC;
+
+	x->calls[c->op]++;
+	x->bytes[c->op] += c->size;
+	x->errors[c->op] += c->result != 0;
+	for (int k = 0; k < 2; k++)
+		if (c->flags & (k ? HMO_CUDA_POOL_NEW : HMO_CUDA_POOL_HIT))
+			(host ? x->pinned_pool : x->dev_pool)[k]++;
+	if (c->flags & HMO_CUDA_STAGED) {
+		if (c->op == HMO_CUOP_HTOD || c->op == HMO_CUOP_HTOD_ASYNC)
+			x->staged[0] += c->size;
+		else if (c->op == HMO_CUOP_DTOH || c->op == HMO_CUOP_DTOH_ASYNC)
+			x->staged[1] += c->size;
+		else
+			x->staged_2d = true;
+	}
+}
+
 static void on_cuda(void *ctx, const struct hmo_rec_cuda *c)
 {
 	struct model *m = ((struct reading *)ctx)->m;
@@ -370,6 +399,7 @@ static void on_cuda(void *ctx, const struct hmo_rec_cuda *c)
 	x->pool_hits += (c->flags & HMO_CUDA_POOL_HIT) != 0;
 	x->pool_new += (c->flags & HMO_CUDA_POOL_NEW) != 0;
 	lh_add(&x->lat, c->dur);
+	proc_cuda(((struct reading *)ctx)->p, c);
 }
 
 /* ---- GPU activity ----------------------------------------------------------------- */
@@ -557,6 +587,7 @@ static void on_process(void *ctx, const struct hmo_rec_process *r, const char *e
 	free(p->options);
 	p->exe = xstrndup(exe, r->exe_len);
 	p->cmdline = xstrndup(cmdline, r->cmdline_len);
+	p->argv0_len = (uint32_t)strlen(p->cmdline);
 	for (uint32_t i = 0; i + 1 < r->cmdline_len; i++)
 		if (p->cmdline[i] == '\0')
 			p->cmdline[i] = ' ';
@@ -866,6 +897,7 @@ void model_free(struct model *m)
 		free(p->mods);
 		free(p->modset);
 		free(p->series);
+		free(p->cuda);
 	}
 	free(m->procs);
 	for (size_t i = 0; i < m->cappaths; i++)
