@@ -33,8 +33,8 @@ static void usage(FILE *o)
 	      "  --diff      compare two runs: BEFORE and AFTER are each a trace or a directory\n"
 	      "              of traces; prints both sides' figures, the change (after minus\n"
 	      "              before) and the call sites that changed most\n"
-	      "  --openmetrics  the figures of HMO_METRICS instead, in Prometheus's text format:\n"
-	      "              one sample per process and the totals (doc/metrics.md)\n"
+	      "  --openmetrics  the figures of HMO_METRICS instead, in Prometheus's text\n"
+	      "              format: one sample per process and the totals (doc/metrics.md)\n"
 	      "  --labels NAME=VALUE,...  with --openmetrics: labels for every sample, as\n"
 	      "              HMO_METRICS_LABELS\n"
 	      "  -h, --help  this text\n", o);
