@@ -68,3 +68,14 @@ const char *hmo_cu_name(unsigned op)
 {
 	return op < HMO_CUOP_COUNT && cu_names[op] ? cu_names[op] : "?";
 }
+
+/* free and malloc_usable_size do not know a size; free_sized and
+ * free_aligned_sized are told one. */
+const bool hmo_fn_has_bytes[FN_COUNT] = {
+	[FN_MALLOC] = true, [FN_CALLOC] = true, [FN_REALLOC] = true, [FN_REALLOCARRAY] = true,
+	[FN_FREE_SIZED] = true, [FN_FREE_ALIGNED_SIZED] = true, [FN_POSIX_MEMALIGN] = true,
+	[FN_ALIGNED_ALLOC] = true, [FN_MEMALIGN] = true, [FN_VALLOC] = true, [FN_PVALLOC] = true,
+	[FN_MMAP] = true, [FN_MMAP64] = true, [FN_MUNMAP] = true, [FN_MREMAP] = true,
+	[FN_MEMCPY] = true, [FN_MEMMOVE] = true, [FN_MEMSET] = true, [FN_MEMCPY_CHK] = true,
+	[FN_MEMMOVE_CHK] = true, [FN_MEMSET_CHK] = true,
+};

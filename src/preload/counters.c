@@ -39,15 +39,6 @@ uint64_t hmo_large_threshold = UINT64_MAX;
 
 __thread struct hmo_tls hmo_tls __attribute__((tls_model("initial-exec")));
 
-const bool hmo_fn_has_bytes[FN_COUNT] = {
-	[FN_MALLOC] = true, [FN_CALLOC] = true, [FN_REALLOC] = true, [FN_REALLOCARRAY] = true,
-	[FN_FREE_SIZED] = true, [FN_FREE_ALIGNED_SIZED] = true, [FN_POSIX_MEMALIGN] = true,
-	[FN_ALIGNED_ALLOC] = true, [FN_MEMALIGN] = true, [FN_VALLOC] = true, [FN_PVALLOC] = true,
-	[FN_MMAP] = true, [FN_MMAP64] = true, [FN_MUNMAP] = true, [FN_MREMAP] = true,
-	[FN_MEMCPY] = true, [FN_MEMMOVE] = true, [FN_MEMSET] = true, [FN_MEMCPY_CHK] = true,
-	[FN_MEMMOVE_CHK] = true, [FN_MEMSET_CHK] = true,
-};
-
 /* pthread key destructor: the thread is exiting. Its later calls go to exiting_slot;
  * what it has left elsewhere (its trace buffer) goes first. */
 static void slot_release(void *p)

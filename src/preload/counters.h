@@ -11,14 +11,12 @@
 #include <stdint.h>
 
 #include "../common/hist.h"
+#include "../common/names.h"
 #include "../common/trace.h"
 #include "base.h"
 
 #pragma GCC visibility push(hidden)
 
-/* Whether a function's byte column means anything (free does not know its size).
- * The functions' names are ../common/names.h's. */
-extern const bool hmo_fn_has_bytes[FN_COUNT];
 /* Whether a hook is one of the copies (memcpy, memmove, memset and their _chk forms). */
 bool hmo_fn_is_copy(int fn);
 

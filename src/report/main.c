@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/metrics.h"
 #include "diff.h"
 #include "model.h"
 #include "report.h"
@@ -17,6 +18,7 @@ static void usage(FILE *o)
 {
 	fputs("usage: hmo-report [--json] [-o FILE] [--top N] TRACE|DIR...\n"
 	      "       hmo-report --diff [--json] [-o FILE] [--top N] BEFORE AFTER\n"
+	      "       hmo-report --openmetrics [--labels NAME=VALUE,...] [-o FILE] TRACE|DIR...\n"
 	      "  Reads the traces that HMO_TRACE (or hmo-run) wrote, one file per process; a\n"
 	      "  directory stands for the *.trace files in it. Prints an overview, allocations,\n"
 	      "  latency, copies, the top call sites and advice.\n"
@@ -31,6 +33,10 @@ static void usage(FILE *o)
 	      "  --diff      compare two runs: BEFORE and AFTER are each a trace or a directory\n"
 	      "              of traces; prints both sides' figures, the change (after minus\n"
 	      "              before) and the call sites that changed most\n"
+	      "  --openmetrics  the figures of HMO_METRICS instead, in Prometheus's text\n"
+	      "              format: one sample per process and the totals (doc/metrics.md)\n"
+	      "  --labels NAME=VALUE,...  with --openmetrics: labels for every sample, as\n"
+	      "              HMO_METRICS_LABELS\n"
 	      "  -h, --help  this text\n", o);
 }
 
@@ -182,12 +188,16 @@ int main(int argc, char **argv)
 		{ "csv", required_argument, NULL, 'C' },
 		{ "html", required_argument, NULL, 'H' },
 		{ "diff", no_argument, NULL, 'd' },
+		{ "openmetrics", no_argument, NULL, 'O' },
+		{ "labels", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
 	unsigned top = 5;
-	bool json = false, compare = false;
+	bool json = false, compare = false, openmetrics = false, top_given = false;
+	const char *labels = NULL;
+	char user[HMO_METRIC_LABELS_MAX] = "";
 	const char *perfetto = NULL, *flame = NULL, *cost = "bytes", *csv = NULL, *html = NULL;
 	struct model m;
 	char shown[REPORT_SHOWN];
@@ -208,6 +218,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			top = (unsigned)v;
+			top_given = true;
 			break;
 		}
 		case 'j':
@@ -237,6 +248,18 @@ int main(int argc, char **argv)
 		case 'd':
 			compare = true;
 			break;
+		case 'O':
+			openmetrics = true;
+			break;
+		case 'L': {
+			const char *why = hmo_metric_parse_labels(optarg, user, sizeof user);
+			if (why) {
+				fprintf(stderr, "hmo-report: --labels %s: %s\n", report_shown(shown, optarg), why);
+				return 2;
+			}
+			labels = optarg;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -247,6 +270,18 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "hmo-report: unknown option %s (see hmo-report --help)\n",
 				report_shown(shown, optopt ? (char[]){ '-', (char)optopt, 0 } : argv[optind - 1]));
+			return 2;
+		}
+	}
+	if (labels && !openmetrics) {
+		fputs("hmo-report: --labels goes with --openmetrics only (see hmo-report --help)\n", stderr);
+		return 2;
+	}
+	if (openmetrics) {
+		const char *other = compare ? "--diff" : json ? "--json" : perfetto ? "--perfetto" : flame ? "--flamegraph"
+				    : csv ? "--csv" : html ? "--html" : top_given ? "--top" : NULL;
+		if (other) {
+			fprintf(stderr, "hmo-report: --openmetrics does not go with %s (see hmo-report --help)\n", other);
 			return 2;
 		}
 	}
@@ -274,8 +309,14 @@ int main(int argc, char **argv)
 		model_free(&m);
 		return 1;
 	}
-	struct report r;
 	int rc = 0;
+	if (openmetrics) {
+		report_openmetrics(o, &m, user);
+		rc = close_out(o);
+		model_free(&m);
+		return rc;
+	}
+	struct report r;
 	report_init(&r, &m, top);
 	if (json)
 		report_json(o, &r);

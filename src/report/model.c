@@ -288,6 +288,7 @@ static uint64_t fresh_faults(const struct hmo_rec_event *e)
 static void on_event(void *ctx, const struct hmo_rec_event *e)
 {
 	struct model *m = ((struct reading *)ctx)->m;
+	struct proc *p = ((struct reading *)ctx)->p;
 	uint32_t pi = ((struct reading *)ctx)->pi;
 
 	if (e->fn >= FN_COUNT)
@@ -296,6 +297,8 @@ static void on_event(void *ctx, const struct hmo_rec_event *e)
 	unsigned out = e->outcome < 8 ? e->outcome : 0;
 
 	m->events++;
+	if (out == HMO_OUT_POOL_HIT || out == HMO_OUT_POOL_MISS || out == HMO_OUT_FALLBACK)
+		p->frames[out - HMO_OUT_POOL_HIT]++;
 	f->count++;
 	f->bytes += e->size;
 	f->outcome[out]++;
@@ -368,6 +371,32 @@ static void on_copy(void *ctx, const struct hmo_rec_copy *c)
 	}
 }
 
+/* The process's own figures of a CUDA record, as libhmo counts them for
+ * HMO_METRICS: calls, bytes and errors per operation; pool hits and misses of the
+ * allocations (pinned for the host ones); staged bytes by direction. */
+static void proc_cuda(struct proc *p, const struct hmo_rec_cuda *c)
+{
+	if (!p->cuda)
+		p->cuda = xcalloc(1, sizeof *p->cuda);
+	struct proc_cuda *x = p->cuda;
+	bool host = c->op == HMO_CUOP_MEM_ALLOC_HOST || c->op == HMO_CUOP_MEM_HOST_ALLOC;
+
+	x->calls[c->op]++;
+	x->bytes[c->op] += c->size;
+	x->errors[c->op] += c->result != 0;
+	for (int k = 0; k < 2; k++)
+		if (c->flags & (k ? HMO_CUDA_POOL_NEW : HMO_CUDA_POOL_HIT))
+			(host ? x->pinned_pool : x->dev_pool)[k]++;
+	if (c->flags & HMO_CUDA_STAGED) {
+		if (c->op == HMO_CUOP_HTOD || c->op == HMO_CUOP_HTOD_ASYNC)
+			x->staged[0] += c->size;
+		else if (c->op == HMO_CUOP_DTOH || c->op == HMO_CUOP_DTOH_ASYNC)
+			x->staged[1] += c->size;
+		else
+			x->staged_2d = true;
+	}
+}
+
 static void on_cuda(void *ctx, const struct hmo_rec_cuda *c)
 {
 	struct model *m = ((struct reading *)ctx)->m;
@@ -387,6 +416,7 @@ static void on_cuda(void *ctx, const struct hmo_rec_cuda *c)
 	x->pool_hits += (c->flags & HMO_CUDA_POOL_HIT) != 0;
 	x->pool_new += (c->flags & HMO_CUDA_POOL_NEW) != 0;
 	lh_add(&x->lat, c->dur);
+	proc_cuda(((struct reading *)ctx)->p, c);
 }
 
 /* ---- GPU activity ----------------------------------------------------------------- */
@@ -574,6 +604,7 @@ static void on_process(void *ctx, const struct hmo_rec_process *r, const char *e
 	free(p->options);
 	p->exe = xstrndup(exe, r->exe_len);
 	p->cmdline = xstrndup(cmdline, r->cmdline_len);
+	p->argv0_len = (uint32_t)strlen(p->cmdline);
 	for (uint32_t i = 0; i + 1 < r->cmdline_len; i++)
 		if (p->cmdline[i] == '\0')
 			p->cmdline[i] = ' ';
@@ -826,6 +857,7 @@ static void free_proc(struct proc *p)
 	free(p->mods);
 	free(p->modset);
 	free(p->series);
+	free(p->cuda);
 	for (size_t i = 0; i < p->capsites; i++) {
 		if (p->sites[i]) {
 			free(p->sites[i]->pcs);
@@ -963,6 +995,36 @@ static struct site *fold_site(struct model *m, uint32_t depth, const uint64_t *p
 
 /* Process SLOT leaves the kept ones: its sites merge into the folded sites, its
  * figures into the folded totals, and its memory is freed. */
+/* The per-process figures --openmetrics totals, added into the folded processes'
+ * (their samples are gone, their share of the totals stays). */
+static void fold_figures(struct proc *f, const struct proc *p)
+{
+	f->counted |= p->counted;
+	for (int i = 0; i < FN_COUNT; i++) {
+		f->fn[i].calls += p->fn[i].calls;
+		f->fn[i].bytes += p->fn[i].bytes;
+		f->fn[i].large_calls += p->fn[i].large_calls;
+		f->fn[i].large_bytes += p->fn[i].large_bytes;
+	}
+	for (int k = 0; k < 3; k++)
+		f->frames[k] += p->frames[k];
+	if (p->cuda) {
+		if (!f->cuda)
+			f->cuda = xcalloc(1, sizeof *f->cuda);
+		for (int op = 0; op < HMO_CUOP_COUNT; op++) {
+			f->cuda->calls[op] += p->cuda->calls[op];
+			f->cuda->bytes[op] += p->cuda->bytes[op];
+			f->cuda->errors[op] += p->cuda->errors[op];
+		}
+		for (int k = 0; k < 2; k++) {
+			f->cuda->dev_pool[k] += p->cuda->dev_pool[k];
+			f->cuda->pinned_pool[k] += p->cuda->pinned_pool[k];
+			f->cuda->staged[k] += p->cuda->staged[k];
+		}
+		f->cuda->staged_2d |= p->cuda->staged_2d;
+	}
+}
+
 static void fold(struct model *m, uint32_t slot)
 {
 	struct proc *p = &m->procs[slot];
@@ -1010,6 +1072,7 @@ static void fold(struct model *m, uint32_t slot)
 		f->proc.exe = xstrndup("(folded processes)", 18);
 	f->peak_rss = p->peak_rss > f->peak_rss ? p->peak_rss : f->peak_rss;
 	f->minflt += p->minflt;
+	fold_figures(&f->proc, p);
 	m->keys[p->seq].slot = MODEL_FOLDED;
 	free_proc(p);
 	memset(p, 0, sizeof *p);
@@ -1082,6 +1145,7 @@ static void proc_done(struct model *m, uint32_t slot, const struct hmo_rec_fn *f
 	for (unsigned f = 0; f < FN_COUNT; f++) {
 		const struct hmo_rec_fn *x = &fn[f];
 		struct hmo_rec_fn *d = &m->calls[f];
+		p->fn[f] = (struct proc_fn){ x->calls, x->bytes, x->large_calls, x->large_bytes };
 		d->calls += x->calls;
 		d->bytes += x->bytes;
 		d->large_calls += x->large_calls;

@@ -80,9 +80,24 @@ struct point {
 	uint64_t t, rss, anon_huge, pool_live, pool_cached, minflt;
 };
 
+/* A process's CUDA records, for --openmetrics (the model's cuda[] is of every
+ * process together). */
+/* A process's counters of one function, for --openmetrics's samples. */
+struct proc_fn {
+	uint64_t calls, bytes, large_calls, large_bytes;
+};
+
+struct proc_cuda {
+	uint64_t calls[HMO_CUOP_COUNT], bytes[HMO_CUOP_COUNT], errors[HMO_CUOP_COUNT];
+	uint64_t dev_pool[2], pinned_pool[2];	/* served by hmo's pools (0) or the driver (1) */
+	uint64_t staged[2];			/* bytes of staged 1D copies: htod, dtoh */
+	bool staged_2d;				/* some staged copy was 2D (its bytes are not the span staged) */
+};
+
 struct proc {
 	uint32_t pid, ppid;
 	char *exe, *cmdline, *options;		/* cmdline with spaces between arguments */
+	uint32_t argv0_len;			/* the length of argv[0] at the start of cmdline */
 	uint64_t threshold, copy_min;
 	uint32_t depth;
 	uint64_t start_ns, start_real_ns, last_ns;
@@ -101,6 +116,11 @@ struct proc {
 	uint64_t unpooled, pooled;
 	struct site **sites;			/* its call sites, open addressing on id */
 	size_t nsites, capsites;
+	uint64_t frames[3];			/* large allocations the pool served from reused
+						 * memory, from fresh memory, or left to the
+						 * program's allocator (the events' outcomes) */
+	struct proc_cuda *cuda;			/* made at its first CUDA record */
+	struct proc_fn fn[FN_COUNT];		/* its counters summed over threads */
 	struct module *mods;			/* in the order first seen */
 	size_t nmods, capmods;
 	uint32_t *modset;			/* 1 + index into mods, open addressing on

@@ -70,6 +70,9 @@ void report_json_str(FILE *o, const char *s);
 
 void report_text(FILE *o, struct report *r);
 void report_json(FILE *o, struct report *r);
+/* --openmetrics: the families of HMO_METRICS, a sample per process and the totals;
+ * user: the labels as hmo_metric_parse_labels gives them ("" for none). */
+void report_openmetrics(FILE *o, const struct model *m, const char *user);
 
 /* text.c's pieces, for the other text outputs (diff.c). text_fit: the N bytes at S
  * in at most W (>= 5) bytes of OUT (W + 1 bytes), the middle cut to "..." and control

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Golden files: the checked-in fixtures are what mkgolden writes, and hmo-report's
 # text and JSON of each are exactly the checked-in expected output; so are those of
-# hmo-report --diff of the diff-before/diff-after pair.
+# hmo-report --diff of the diff-before/diff-after pair, and hmo-report --openmetrics of
+# encoder.trace.
 # After a deliberate change of the report: make update-golden, and read the diff.
 . "$SRCDIR/tests/lib.sh"
 report="$BUILDDIR/hmo-report"
@@ -22,6 +23,13 @@ for t in encoder killed; do
 		fi
 	done
 done
+# --openmetrics of encoder.trace (with labels of the user's), into encoder.prom.
+"$report" --openmetrics --labels 'job=golden,host=h1' "$gold/encoder.trace" >encoder.prom 2>encoder-prom.err
+[ -s encoder-prom.err ] && { cat encoder-prom.err; echo "FAIL: hmo-report --openmetrics said something on stderr"; status=1; }
+if ! diff -u "$gold/encoder.prom" encoder.prom; then
+	echo "FAIL: hmo-report --openmetrics's output for encoder.trace differs from $gold/encoder.prom"
+	status=1
+fi
 # --diff of the pair, text and JSON, into diff.txt, diff.json and diff.err.
 for t in diff-before diff-after; do
 	cmp -s "$t.trace" "$gold/$t.trace" || { echo "FAIL: $t.trace differs from what mkgolden writes"; status=1; }

@@ -7,7 +7,8 @@ GOLDEN = tests/golden/encoder tests/golden/killed
 GOLDEN_TESTS = tests/golden/golden.sh
 EXTRA_DIST += $(GOLDEN_TESTS) $(GOLDEN:=.trace) $(GOLDEN:=.txt) $(GOLDEN:=.json) $(GOLDEN:=.err) \
 	tests/golden/diff-before.trace tests/golden/diff-after.trace \
-	tests/golden/diff.txt tests/golden/diff.json tests/golden/diff.err
+	tests/golden/diff.txt tests/golden/diff.json tests/golden/diff.err \
+	tests/golden/encoder.prom
 
 # Rewrites the golden fixtures and the report's expected output of each; the diff
 # is then read and committed by hand.
@@ -20,6 +21,8 @@ update-golden: tests/golden/mkgolden hmo-report
 	cd $(srcdir)/tests/golden && \
 	  $(abs_builddir)/hmo-report --diff diff-before.trace diff-after.trace >diff.txt 2>diff.err && \
 	  $(abs_builddir)/hmo-report --diff --json diff-before.trace diff-after.trace >diff.json 2>>diff.err
+	cd $(srcdir)/tests/golden && \
+	  $(abs_builddir)/hmo-report --openmetrics --labels 'job=golden,host=h1' encoder.trace >encoder.prom
 	if test -x tests/cupti/mkgpu; then \
 	  tests/cupti/mkgpu gpu.trace && \
 	  ./hmo-report gpu.trace >$(srcdir)/tests/cupti/gpu.txt && \

@@ -64,7 +64,8 @@ INTERPOSE_TESTS = \
 	tests/interpose/threads.sh tests/interpose/counts.sh tests/interpose/exit.sh tests/interpose/options.sh tests/interpose/readme.sh \
 	tests/interpose/hugetlb.sh tests/interpose/numa.sh \
 	tests/interpose/formats.sh tests/interpose/examples.sh tests/interpose/report-files.sh \
-	tests/interpose/report-scale.sh tests/interpose/report-fold.sh tests/interpose/trace-full.sh tests/interpose/exports.sh tests/interpose/diff.sh
+	tests/interpose/report-scale.sh tests/interpose/report-fold.sh tests/interpose/trace-full.sh tests/interpose/exports.sh tests/interpose/diff.sh \
+	tests/interpose/openmetrics.sh
 # Long (make check-long): many forks (fork-stress.sh), and programs run to their end
 # under a real memory cgroup's limit (cgroup.sh, as root).
 INTERPOSE_LONG_TESTS = tests/interpose/cgroup.sh tests/interpose/fork-stress.sh

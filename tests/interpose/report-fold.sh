@@ -53,4 +53,28 @@ folded = [s for s in al["sites"]["by_bytes"]["top"] if "processes" in s]
 check("a folded site's frames", bool(folded) and folded[0]["frames"][0].startswith("bench+0x"), True)
 sys.exit(0 if ok else 1)
 PY
+# --openmetrics: samples of the 1,000 kept processes, and totals over all 1,005
+for d in all a b; do
+	"$report" --openmetrics $d >$d.prom 2>err || { cat err; fail "hmo-report --openmetrics $d"; }
+done
+python3 - <<'PY' || fail "--openmetrics's totals differ past the folding point"
+import re, sys
+def read(name):
+    per, tot = 0, {}
+    for line in open(name + ".prom"):
+        m = re.match(r'(hmo_\w+)(\{[^}]*\})? (\d+)$', line)
+        if not m or m.group(1) == "hmo_threshold_bytes":
+            continue
+        if 'pid="' in (m.group(2) or ""):
+            per += 1
+        else:
+            tot[m.group(1) + (m.group(2) or "")] = int(m.group(3))
+    return per, tot
+(pa, al), (_, a), (_, b) = read("all"), read("a"), read("b")
+bad = [k for k in set(al) | set(a) | set(b) if al.get(k, 0) != a.get(k, 0) + b.get(k, 0)]
+frames = sum(v for k, v in al.items() if k.startswith("hmo_pool_frames_total"))
+print("%d totals, %d frames, %d per-process samples" % (len(al), frames, pa))
+if bad or not frames:
+    print("differ:", bad[:5]); sys.exit(1)
+PY
 exit 0
