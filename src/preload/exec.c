@@ -33,10 +33,22 @@ static void *next(void **slot, const char *name)
 
 /* A vfork child (posix_spawn's too) has the parent's memory and pid-specific state:
  * it leaves the parent's buffers to the parent. */
+/* Set by hmo_init: what above the hooks has to be done before an exec (the
+ * metrics file's last write). */
+static void (*on_exec)(void);
+
+void hmo_exec_notify(void (*fn)(void))
+{
+	on_exec = fn;
+}
+
 static void before_exec(void)
 {
-	if (hmo_ready() && getpid() == hmo_pid)
+	if (hmo_ready() && getpid() == hmo_pid) {
 		hmo_trace_flush();
+		if (on_exec)
+			on_exec();
+	}
 }
 
 #define NEXT(fn) ((__typeof__(&fn))next(&next_##fn, #fn))

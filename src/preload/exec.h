@@ -6,6 +6,9 @@
 
 /* Looks up the next exec functions (from hmo_init, under the guard). */
 void hmo_exec_resolve(void);
+/* fn runs before each exec of the process (not of a vfork child), after the trace
+ * is flushed. */
+void hmo_exec_notify(void (*fn)(void));
 
 #pragma GCC visibility pop
 

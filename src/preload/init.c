@@ -158,6 +158,7 @@ void hmo_init(void)
 	hmo_counters_init(hmo_trace_thread_exit);
 	hmo_copy_timing();
 	pool_on_pages_chosen(hmo_trace_pool);
+	hmo_exec_notify(hmo_metrics_exec);
 	pool_configure();
 	pthread_atfork(NULL, NULL, atfork_child);
 	__atomic_store_n(&hmo_init_state, 2, __ATOMIC_RELEASE);

@@ -35,8 +35,13 @@ static int busy;	/* a write is under way: another caller skips (or, at exit, wai
 static int final_done;	/* the exit's write is done or under way: no periodic one after it */
 static int warned;	/* the one hmo: line of this process has been written */
 static pid_t thread_pid;	/* the process whose writer thread runs */
-static pid_t names_pid;	/* the process `path` and `tmp` were made for */
+static pid_t names_pid;	/* the process `path`, `tmp` and `exe` were made for */
 static char path[HMO_PATH_MAX + 128], tmp[HMO_PATH_MAX + 160];
+/* The program's short name when the names were made: a program that rewrites its
+ * argv[0] later (a server's title) keeps one exe label, and its file's name. */
+static char exe[256];
+static bool names_cut;	/* a name did not fit: nothing is written */
+static uint64_t last_new;	/* the "new" frames last written: a counter never goes down */
 
 /* The whole file's text; sized far above what any process writes (every function,
  * every CUDA operation and 64 NUMA nodes come to about 40 KiB). */
@@ -54,12 +59,16 @@ static void make_names(void)
 
 	if (names_pid == me)
 		return;
+	fmt_init(&b, exe, sizeof exe);
+	fmt_str(&b, program_invocation_short_name);
 	fmt_init(&b, path, sizeof path);
 	hmo_expand_path(&b, hmo_opt.metrics.path);
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		fmt_add(&b, "/hmo-%s-%U.prom", program_invocation_short_name, (uint64_t)me);
+		fmt_add(&b, "/hmo-%s-%U.prom", exe, (uint64_t)me);
+	names_cut = b.truncated;
 	fmt_init(&b, tmp, sizeof tmp);
 	fmt_add(&b, "%s.tmp.%U", path, (uint64_t)me);
+	names_cut |= b.truncated;
 	names_pid = me;
 }
 
@@ -115,7 +124,13 @@ static void add_pool(struct fmt_buf *b, const char *common)
 	pool_get_stats(&p);
 	hmo_metric_header(b, HMO_M_FRAMES, false);
 	hmo_metric_sample(b, HMO_M_FRAMES, common, "hit", p.reused);
-	hmo_metric_sample(b, HMO_M_FRAMES, common, "new", p.allocs - p.reused);
+	/* allocs and reused are read one after the other while frames are served: keep
+	 * the counter from ever going down (Prometheus would take that for a restart) */
+	uint64_t fresh = p.allocs > p.reused ? p.allocs - p.reused : 0;
+	if (fresh < last_new)
+		fresh = last_new;
+	last_new = fresh;
+	hmo_metric_sample(b, HMO_M_FRAMES, common, "new", fresh);
 	hmo_metric_sample(b, HMO_M_FRAMES, common, "fallback", p.fallbacks);
 	one(b, common, HMO_M_FRAMES_FREED, p.frees);
 	one(b, common, HMO_M_FRAME_BYTES, p.served_bytes);
@@ -218,7 +233,7 @@ static void compose(struct fmt_buf *b, bool running)
 	struct fmt_buf c;
 
 	fmt_init(&c, common, sizeof common);
-	hmo_metric_common(&c, program_invocation_short_name, (uint64_t)getpid(), hmo_opt.metrics_labels);
+	hmo_metric_common(&c, exe, (uint64_t)getpid(), hmo_opt.metrics_labels);
 	one(b, common, HMO_M_RUNNING, running);
 	hmo_metric_header(b, HMO_M_ELAPSED, false);
 	hmo_metric_sample_seconds(b, HMO_M_ELAPSED, common, NULL, os_now_ns() - hmo_start_ns);
@@ -294,6 +309,10 @@ static void write_now(bool running)
 	struct fmt_buf b;
 
 	make_names();
+	if (names_cut) {
+		warn_once("the path is too long:", hmo_opt.metrics.path, 0, "");
+		return;
+	}
 	fmt_init(&b, text, sizeof text);
 	compose(&b, running);
 	if (b.truncated) {
@@ -363,7 +382,27 @@ void hmo_metrics_child(void)
 	__atomic_store_n(&warned, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&thread_pid, 0, __ATOMIC_RELAXED);
 	names_pid = 0;
-	hmo_metrics_start();
+	last_new = 0;
+	/* No writer thread is started here: making a thread in a fork handler may need
+	 * the next allocator's locks, which its own handler may not have released yet.
+	 * The child writes its file when it exits, or execs. */
+}
+
+/* A last write, once a periodic one under way has ended (within moments: wait at
+ * most 2 s). Past that the periodic one still holds the buffer and the temporary
+ * file: this one is given up, and the file keeps that one's figures. */
+static void final_write(void)
+{
+	int i = 0;
+
+	while (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE)) {
+		struct timespec ts = { 0, 1000000 };
+		if (++i > 2000)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	write_now(false);
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 
 void hmo_metrics_exit(void)
@@ -375,14 +414,22 @@ void hmo_metrics_exit(void)
 	if (__atomic_exchange_n(&final_done, 1, __ATOMIC_ACQ_REL))
 		return;
 	hmo_guard_enter();
-	/* A periodic write under way ends within moments: wait for it (at most 2 s),
-	 * so that the last file has the last figures. */
-	for (int i = 0; i < 2000 && __atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE); i++) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
-	write_now(false);
-	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+	final_write();
+	hmo_guard_leave();
+	errno = saved_errno;
+}
+
+/* Before an exec: the figures of the image about to go, marked as ended. If the
+ * exec fails, the writer thread goes on and marks them running again. */
+void hmo_metrics_exec(void)
+{
+	int saved_errno = errno;
+
+	if (hmo_opt.metrics.kind != HMO_DEST_FILE || !hmo_ready() || getpid() != hmo_pid ||
+	    __atomic_load_n(&final_done, __ATOMIC_ACQUIRE))
+		return;
+	hmo_guard_enter();
+	final_write();
 	hmo_guard_leave();
 	errno = saved_errno;
 }

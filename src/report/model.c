@@ -977,7 +977,8 @@ static struct site *fold_site(struct model *m, uint32_t depth, const uint64_t *p
 	size_t j = hash_frames(depth, pcs) & (fp->capsites - 1);
 	for (; fp->sites[j]; j = (j + 1) & (fp->capsites - 1)) {
 		const struct site *s = fp->sites[j];
-		if (s->depth == depth && (s->pcs != NULL) == have && memcmp(s->pcs, pcs, (size_t)depth * 8) == 0)
+		if (s->depth == depth && (s->pcs != NULL) == have &&
+		    (depth == 0 || memcmp(s->pcs, pcs, (size_t)depth * 8) == 0))
 			return fp->sites[j];
 	}
 	struct site *s = xcalloc(1, sizeof *s);
@@ -993,8 +994,6 @@ static struct site *fold_site(struct model *m, uint32_t depth, const uint64_t *p
 	return s;
 }
 
-/* Process SLOT leaves the kept ones: its sites merge into the folded sites, its
- * figures into the folded totals, and its memory is freed. */
 /* The per-process figures --openmetrics totals, added into the folded processes'
  * (their samples are gone, their share of the totals stays). */
 static void fold_figures(struct proc *f, const struct proc *p)
@@ -1019,12 +1018,16 @@ static void fold_figures(struct proc *f, const struct proc *p)
 		for (int k = 0; k < 2; k++) {
 			f->cuda->dev_pool[k] += p->cuda->dev_pool[k];
 			f->cuda->pinned_pool[k] += p->cuda->pinned_pool[k];
-			f->cuda->staged[k] += p->cuda->staged[k];
+			/* as --openmetrics totals them: the processes whose staged bytes
+			 * are the spans staged (no 2D copy) */
+			if (!p->cuda->staged_2d)
+				f->cuda->staged[k] += p->cuda->staged[k];
 		}
-		f->cuda->staged_2d |= p->cuda->staged_2d;
 	}
 }
 
+/* Process SLOT leaves the kept ones: its sites merge into the folded sites, its
+ * figures into the folded totals, and its memory is freed. */
 static void fold(struct model *m, uint32_t slot)
 {
 	struct proc *p = &m->procs[slot];

@@ -80,13 +80,13 @@ struct point {
 	uint64_t t, rss, anon_huge, pool_live, pool_cached, minflt;
 };
 
-/* A process's CUDA records, for --openmetrics (the model's cuda[] is of every
- * process together). */
 /* A process's counters of one function, for --openmetrics's samples. */
 struct proc_fn {
 	uint64_t calls, bytes, large_calls, large_bytes;
 };
 
+/* A process's CUDA records, for --openmetrics (the model's cuda[] is of every
+ * process together). */
 struct proc_cuda {
 	uint64_t calls[HMO_CUOP_COUNT], bytes[HMO_CUOP_COUNT], errors[HMO_CUOP_COUNT];
 	uint64_t dev_pool[2], pinned_pool[2];	/* served by hmo's pools (0) or the driver (1) */
