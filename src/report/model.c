@@ -111,6 +111,33 @@ void model_init(struct model *m)
 
 /* ---- call sites ----------------------------------------------------------------- */
 
+/* Doubles p's table of sites (to `first` entries when empty), each put again where
+ * hash() sends it, probing linearly. */
+static void grow_sites(struct proc *p, size_t first, size_t (*hash)(const struct site *))
+{
+	size_t cap = p->capsites ? p->capsites * 2 : first;
+	struct site **t = xcalloc(cap, sizeof *t);
+
+	for (size_t i = 0; i < p->capsites; i++) {
+		struct site *s = p->sites[i];
+		if (!s)
+			continue;
+		size_t j = hash(s) & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = s;
+	}
+	free(p->sites);
+	p->sites = t;
+	p->capsites = cap;
+}
+
+/* A kept process's sites are keyed on their stack id. */
+static size_t hash_id(const struct site *s)
+{
+	return mix(s->id);
+}
+
 /* A process's sites: open addressing on the stack id. */
 static size_t site_slot(const struct proc *p, uint32_t id)
 {
@@ -128,22 +155,8 @@ static struct site *site_get(struct model *m, uint32_t proc, uint32_t id, bool c
 
 	if (id == 0)
 		return NULL;
-	if (create && (p->nsites + 1) * 2 > p->capsites) {
-		size_t cap = p->capsites ? p->capsites * 2 : 64;
-		struct site **t = xcalloc(cap, sizeof *t);
-		for (size_t i = 0; i < p->capsites; i++) {
-			struct site *s = p->sites[i];
-			if (!s)
-				continue;
-			size_t j = mix(s->id) & (cap - 1);
-			while (t[j])
-				j = (j + 1) & (cap - 1);
-			t[j] = s;
-		}
-		free(p->sites);
-		p->sites = t;
-		p->capsites = cap;
-	}
+	if (create && (p->nsites + 1) * 2 > p->capsites)
+		grow_sites(p, 64, hash_id);
 	if (!p->capsites)
 		return NULL;
 	size_t j = site_slot(p, id);
@@ -953,27 +966,19 @@ static uint64_t hash_frames(uint32_t depth, const uint64_t *pcs)
 	return h;
 }
 
+/* The folded sites are keyed on their frames. */
+static size_t hash_stack(const struct site *s)
+{
+	return hash_frames(s->depth, s->pcs);
+}
+
 /* The folded site of these frames (made when new), keyed on them. */
 static struct site *fold_site(struct model *m, uint32_t depth, const uint64_t *pcs, bool have)
 {
 	struct proc *fp = &m->fold.proc;
 
-	if ((fp->nsites + 1) * 2 > fp->capsites) {
-		size_t cap = fp->capsites ? fp->capsites * 2 : 256;
-		struct site **t = xcalloc(cap, sizeof *t);
-		for (size_t i = 0; i < fp->capsites; i++) {
-			struct site *s = fp->sites[i];
-			if (!s)
-				continue;
-			size_t j = hash_frames(s->depth, s->pcs) & (cap - 1);
-			while (t[j])
-				j = (j + 1) & (cap - 1);
-			t[j] = s;
-		}
-		free(fp->sites);
-		fp->sites = t;
-		fp->capsites = cap;
-	}
+	if ((fp->nsites + 1) * 2 > fp->capsites)
+		grow_sites(fp, 256, hash_stack);
 	size_t j = hash_frames(depth, pcs) & (fp->capsites - 1);
 	for (; fp->sites[j]; j = (j + 1) & (fp->capsites - 1)) {
 		const struct site *s = fp->sites[j];
